@@ -1,0 +1,32 @@
+"""The message schema between kernel and front end, in one place.
+
+Mirrored by ``js/src/common/schema.js``; change both together.
+
+Kernel -> front end (custom messages, ``widget.send(content, buffers)``):
+  {"type": "frame", "id": int, "iteration": int, "phase": str}   buffers=[float32 x,y,x,y,...]
+  {"type": "metrics", "rows": [{...}, ...]}                        rows appended to the curves
+  {"type": "images", "kind": str, "shape": [n, C, H, W], ...}     buffers=[uint8 pixels]
+
+Front end -> kernel:
+  {"type": "command", "action": "run" | "pause" | "resume" | "stop"}
+  {"type": "command", "action": "set", "params": {name: value}}
+  {"type": "ack", "id": int}                                        a frame was drawn
+  {"type": "hello"}                                                 a new view wants the latest frame
+
+State that must survive a reload (status, iteration, the latest embedding, the
+metric history, the latest image grids) lives in synced traits, not messages.
+"""
+
+FRAME = "frame"
+METRICS = "metrics"
+IMAGES = "images"
+
+COMMAND = "command"
+ACK = "ack"
+HELLO = "hello"
+
+ACTIONS = ("run", "pause", "resume", "stop", "set")
+
+# widget.status values
+IDLE, PREPARING, AFFINITIES, RUNNING, PAUSED, DONE, STOPPED, ERROR = (
+    "idle", "preparing", "affinities", "running", "paused", "done", "stopped", "error")

@@ -1,0 +1,208 @@
+"""Plumbing shared by both engines and both widgets.
+
+- ``Event`` / ``EventBus``: engines publish what happens; anyone may listen.
+- ``Control``: pause / resume / stop flags an engine polls from its hot loop.
+- ``Worker``: runs an engine on a daemon thread and keeps its exception for ``wait()``.
+- ``FrameGate``: throttled, acknowledged, latest-wins delivery of frames to a front end.
+
+Nothing here knows about t-SNE, VAEs or Jupyter.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Event:
+    """One thing an engine reports: ``kind`` names it, ``data`` carries it."""
+
+    kind: str
+    data: dict = field(default_factory=dict)
+    time: float = field(default_factory=time.perf_counter)
+
+
+class EventBus:
+    """Synchronous publish/subscribe. A failing listener never breaks the engine."""
+
+    def __init__(self):
+        self._listeners: list[Callable[[Event], None]] = []
+        self.listener_errors: list[str] = []
+
+    def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
+        self._listeners.append(fn)
+        return lambda: self._listeners.remove(fn) if fn in self._listeners else None
+
+    def publish(self, kind: str, **data: Any) -> Event:
+        event = Event(kind, data)
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:  # a view's bug must not kill the computation
+                self.listener_errors.append(traceback.format_exc())
+        return event
+
+
+class Stopped(Exception):
+    """Raised inside an engine's loop when a stop was requested."""
+
+
+class Control:
+    """Pause/resume/stop requests, set from any thread, honoured by the engine loop."""
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._paused = False
+        self._stop = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    def pause(self):
+        with self._cv:
+            self._paused = True
+            self._cv.notify_all()
+
+    def resume(self):
+        with self._cv:
+            self._paused = False
+            self._cv.notify_all()
+
+    def stop(self):
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+
+    def reset(self):
+        with self._cv:
+            self._paused = self._stop = False
+
+    def wait_while_paused(self, on_pause: Callable[[], None] | None = None,
+                          on_resume: Callable[[], None] | None = None) -> None:
+        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives."""
+        if self._stop:
+            raise Stopped()
+        if not self._paused:
+            return
+        if on_pause:
+            on_pause()
+        with self._cv:
+            self._cv.wait_for(lambda: not self._paused or self._stop)
+        if self._stop:
+            raise Stopped()
+        if on_resume:
+            on_resume()
+
+
+class Worker:
+    """Run ``target`` on a daemon thread; ``wait()`` joins and re-raises its error."""
+
+    def __init__(self, target: Callable[[], Any], name: str = "vae-widgets-worker"):
+        self._target = target
+        self.result: Any = None
+        self.exception: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self):
+        try:
+            self.result = self._target()
+        except BaseException as exc:  # kept for wait(); the engine already reported it
+            self.exception = exc
+
+    def start(self) -> "Worker":
+        self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"still running after {timeout} s")
+        if self.exception is not None:
+            raise self.exception
+        return self.result
+
+
+class FrameGate:
+    """Latest-wins, acknowledged delivery of frames.
+
+    ``offer(frame)`` never blocks: the frame is sent if at least ``interval``
+    seconds passed since the last send and fewer than ``window`` frames await an
+    acknowledgement; otherwise it replaces the pending one. ``flush()`` sends the
+    pending frame regardless (used at pauses and at the end). With no front end
+    attached nothing ever acks: frames stop flowing once the window is full, and
+    unacknowledged frames older than ``ack_timeout`` are written off so a view
+    that appears later starts receiving again.
+    """
+
+    def __init__(self, send: Callable[[int, Any], None], interval: float = 0.1,
+                 window: int = 3, ack_timeout: float = 2.0, clock=time.monotonic):
+        self._send = send
+        self.interval = interval
+        self.window = window
+        self.ack_timeout = ack_timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending: Any = None
+        self._in_flight: dict[int, float] = {}
+        self._next_id = 0
+        self._last_send = -float("inf")
+        self.sent = 0
+        self.replaced = 0
+
+    def offer(self, frame: Any) -> bool:
+        with self._lock:
+            if self._pending is not None:
+                self.replaced += 1
+            self._pending = frame
+            return self._maybe_send(force=False)
+
+    def flush(self) -> bool:
+        with self._lock:
+            return self._maybe_send(force=True)
+
+    def ack(self, frame_id: int) -> None:
+        with self._lock:
+            for fid in [f for f in self._in_flight if f <= frame_id]:
+                del self._in_flight[fid]
+            # an ack frees a slot: a frame held back by the window may go now
+            self._maybe_send(force=False)
+
+    def reset(self) -> None:
+        """Forget frames in flight (a new view said hello)."""
+        with self._lock:
+            self._in_flight.clear()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def _maybe_send(self, force: bool) -> bool:
+        if self._pending is None:
+            return False
+        now = self._clock()
+        for fid, t in list(self._in_flight.items()):
+            if now - t > self.ack_timeout:
+                del self._in_flight[fid]
+        if not force and (now - self._last_send < self.interval
+                          or len(self._in_flight) >= self.window):
+            return False
+        frame, self._pending = self._pending, None
+        fid = self._next_id
+        self._next_id += 1
+        self._in_flight[fid] = now
+        self._last_send = now
+        self.sent += 1
+        self._send(fid, frame)
+        return True

@@ -1,0 +1,127 @@
+"""Turn what users pass (numpy, pandas, torch, lists) into checked numpy arrays.
+
+Every check raises before any thread starts, with a message that names the
+argument, says what was wrong and what to do instead.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterable
+
+import numpy as np
+
+
+def _to_numpy(value: Any, name: str) -> np.ndarray:
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch.Tensor, without importing torch
+        return value.detach().cpu().numpy()
+    if hasattr(value, "select_dtypes") and hasattr(value, "columns"):  # pandas.DataFrame
+        numeric = value.select_dtypes(include=[np.number, "bool"])
+        dropped = [str(c) for c in value.columns if c not in numeric.columns]
+        if dropped:
+            raise TypeError(
+                f"{name}: the DataFrame has non-numeric columns {dropped[:5]}"
+                f"{' …' if len(dropped) > 5 else ''}; drop them or encode them as numbers "
+                f"(e.g. df.drop(columns=[...]) or pd.get_dummies), and pass labels separately.")
+        return numeric.to_numpy()
+    if hasattr(value, "to_numpy"):  # pandas.Series and friends
+        return value.to_numpy()
+    return np.asarray(value)
+
+
+def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5) -> np.ndarray:
+    """A finite float matrix of shape (n_samples, n_features), n_samples >= min_rows."""
+    if X is None:
+        raise TypeError(f"{name} is None; pass a 2-D array of shape (n_samples, n_features).")
+    try:
+        arr = _to_numpy(X, name)
+    except TypeError:
+        raise
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} could not be read as an array ({exc}); pass a 2-D numeric "
+                        f"array of shape (n_samples, n_features).") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}; convert it with "
+                        f"np.asarray({name}, dtype=float) or drop the non-numeric columns.")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} is complex; pass real numbers (e.g. np.abs({name}) or "
+                        f"np.c_[{name}.real, {name}.imag]).")
+    if arr.ndim != 2:
+        hint = (f"reshape it with {name}.reshape(-1, 1) for one feature"
+                if arr.ndim == 1 else
+                f"flatten each sample, e.g. {name}.reshape(len({name}), -1)")
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}; "
+                         f"{hint}.")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least {min_rows} rows "
+                         f"and one column.")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} are needed.")
+    arr = np.asarray(arr, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        kind = "NaN" if np.isnan(arr[bad]).any() else "inf"
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} non-finite values ({kind}) in {len(rows)} rows "
+            f"(first: {rows[:5].tolist()}); drop or impute them, e.g. "
+            f"{name}[np.isfinite({name}).all(axis=1)].")
+    return arr
+
+
+def as_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray | None:
+    """A 1-D array of n labels (any dtype), or None."""
+    if labels is None:
+        return None
+    arr = _to_numpy(labels, name) if not isinstance(labels, (list, tuple)) else np.asarray(labels, dtype=object)
+    arr = np.asarray(arr)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with one entry per row, got shape {arr.shape}.")
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} entries but the data has {n} rows; "
+                         f"pass one label per row.")
+    return arr
+
+
+def as_image_shape(image_shape: Any, n_features: int, name: str = "image_shape") -> tuple | None:
+    """(H, W) or (C, H, W) whose product equals the number of columns, or None."""
+    if image_shape is None:
+        return None
+    try:
+        shape = tuple(int(s) for s in image_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a tuple like (8, 8) or (3, 32, 32), got {image_shape!r}.") from None
+    if len(shape) not in (2, 3) or any(s < 1 for s in shape):
+        raise ValueError(f"{name} must be (H, W) or (C, H, W) with positive sizes, got {shape}.")
+    if len(shape) == 3 and shape[0] not in (1, 3):
+        raise ValueError(f"{name}={shape}: the channel count must be 1 or 3 (channels first).")
+    if int(np.prod(shape)) != n_features:
+        side = int(round(n_features ** 0.5))
+        hint = f" (did you mean ({side}, {side})?)" if side * side == n_features else ""
+        raise ValueError(f"{name}={shape} holds {int(np.prod(shape))} pixels but the data has "
+                         f"{n_features} columns{hint}.")
+    return shape
+
+
+def choice(value: Any, name: str, options: Iterable[str]) -> str:
+    options = list(options)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name}={value!r} is not one of {options}.")
+    return value
+
+
+def number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+           integer: bool = False, low_open: bool = False) -> float | int:
+    """A real number (or int) within bounds; bools are refused."""
+    ok_type = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, ok_type):
+        kind = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__}).")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}.")
+    return int(value) if integer else float(value)
