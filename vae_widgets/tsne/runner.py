@@ -1,0 +1,378 @@
+"""``TSNERunner``: openTSNE, observable and steerable while it runs. No Jupyter here.
+
+How it hooks into openTSNE (1.0): openTSNE accepts a callable as
+``negative_gradient_method`` and calls it once per iteration with the current
+embedding, before that iteration's update. Wrapping the real gradient function
+gives, at no cost:
+
+- frames: a float32 copy of the embedding every ``frame_interval`` seconds
+  (~12 µs for 20k points);
+- KL every ``kl_every`` iterations, by asking that one call to evaluate the
+  error (openTSNE's callbacks force a KL evaluation each time they run: every
+  iteration would cost +50 % at 20k points);
+- pause, by blocking inside the call;
+- stop and live parameter edits, by raising inside the call. openTSNE then
+  leaves P multiplied by the exaggeration and the optimizer state as it was after
+  the last completed update, so the runner restores P from a pristine copy and,
+  for an edit, continues with a new ``optimize()`` segment from exactly there.
+
+With no edits the result is bit-identical to ``openTSNE.TSNE(...).fit`` with the
+same affinities and seed; affinities are kept between runs (P restored) so a
+re-run with the same seed is bit-identical too.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, replace
+
+import numpy as np
+import openTSNE
+from openTSNE import affinity, initialization
+from openTSNE.tsne import kl_divergence_bh, kl_divergence_fft
+
+from .._stream import Control, EventBus, Stopped
+from .._validation import as_data_matrix
+from . import knn as knn_mod
+from .params import LIVE, TSNEParams, check_for_data, check_param, make_params
+
+#: parameters whose change invalidates the cached preprocessing/affinities
+_AFFINITY_KEYS = ("perplexity", "metric", "neighbors", "standardize", "pca_components",
+                  "random_state", "n_jobs")
+PCA_TARGET = 50
+
+
+class _EditInterrupt(Exception):
+    """Raised inside openTSNE's loop to start a new segment with edited parameters."""
+
+
+@dataclass
+class _Segment:
+    phase: str
+    start: int            # global iteration at which the segment starts
+    n_iter: int           # iterations asked of this optimize() call
+    exaggeration: float
+    learning_rate: float
+    calls: int = 0        # gradient evaluations so far (the last one is openTSNE's final KL)
+
+
+class TSNERunner:
+    """Run t-SNE (openTSNE) and publish what happens on ``self.events``.
+
+    Events (``Event.kind``: data):
+    ``status``: state (preparing|affinities|running|paused|done|stopped|error);
+    ``preprocessed``: description; ``progress``: fraction, message;
+    ``frame``: iteration, phase, embedding (float32, (n, 2)), key (must be shown);
+    ``kl``: row (iteration, phase, kl, exaggeration, learning_rate);
+    ``phase``: phase, iteration; ``params``: iteration, changes, live;
+    ``notice``: message; ``done``: embedding, kl, stopped, timings;
+    ``error``: message, traceback.
+
+    ``run()`` blocks; call it on a thread to steer it with ``pause()``,
+    ``resume()``, ``stop()`` and ``set_params()`` from another.
+    """
+
+    def __init__(self, X, **params):
+        self.X = as_data_matrix(X, "X", min_rows=5)
+        self.params: TSNEParams = make_params(**params)
+        check_for_data(self.params, *self.X.shape)
+        self.events = EventBus()
+        self.control = Control()
+        self.embedding: np.ndarray | None = None
+        self.kl: float | None = None
+        self.history: list[dict] = []
+        self.marks: list[dict] = []
+        self.timings: dict[str, float] = {}
+        self.iteration = 0
+        self.phase = ""
+        self.state = "idle"
+        self.description = ""
+        self._lock = threading.Lock()
+        self._pending: dict = {}
+        self._running = False
+        self._cache_key = None
+        self._cache: dict = {}
+        self._seg: _Segment | None = None
+        self._last_frame = -np.inf
+
+    # ------------------------------------------------------------ steering
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def pause(self):
+        self.control.pause()
+
+    def resume(self):
+        self.control.resume()
+
+    def stop(self):
+        self.control.stop()
+
+    def set_params(self, **changes) -> dict:
+        """Validate and apply parameter changes.
+
+        During a run, ``exaggeration``, ``early_exaggeration`` and ``learning_rate``
+        act from the next iteration (a new optimisation segment, logged in
+        ``marks``); the others take effect on the next ``run()``.
+        Returns ``{"live": {...}, "next_run": {...}}``.
+        """
+        clean = {k: check_param(k, v) for k, v in changes.items()}
+        if "perplexity" in clean or "pca_components" in clean:
+            check_for_data(replace(self.params, **clean), *self.X.shape)
+        live = {k: v for k, v in clean.items() if self._running and k in LIVE}
+        later = {k: v for k, v in clean.items() if k not in live}
+        with self._lock:
+            self.params = replace(self.params, **later)
+            self._pending.update(live)
+        if self._running and later:
+            names = ", ".join(f"{k}={v}" for k, v in later.items())
+            self.events.publish("notice", message=f"{names} takes effect on the next run.")
+        return {"live": live, "next_run": later}
+
+    # ------------------------------------------------------------ the run
+    def run(self) -> np.ndarray:
+        """Compute the embedding; returns it ((n, 2) float64). Blocks."""
+        if self._running:
+            raise RuntimeError("this runner is already running; wait for it or stop() it first.")
+        self._running = True
+        self.control.reset()
+        with self._lock:
+            self._pending.clear()
+        p = self.params
+        self.history, self.marks, self.timings = [], [], {}
+        self.iteration, self.kl = 0, None
+        t_start = time.perf_counter()
+        try:
+            self._status("preparing")
+            Xp = self._preprocess(p)
+            self._show_initial(Xp, p)
+            aff = self._affinities(Xp, p)
+            embedding = self._prepare_embedding(Xp, aff, p)
+            self._optimize(embedding, p)
+            stopped = False
+        except Stopped:
+            stopped = True
+        except Exception as exc:
+            self.timings["total"] = time.perf_counter() - t_start
+            self._status("error")
+            self.events.publish("error", message=f"{type(exc).__name__}: {exc}",
+                                traceback=traceback.format_exc())
+            raise
+        finally:
+            self._running = False
+        self.timings["total"] = time.perf_counter() - t_start
+        self.result = self.embedding                     # openTSNE's object (for transform)
+        self.embedding = np.array(self.embedding)        # a plain copy for users
+        self._frame(key=True)
+        self._status("stopped" if stopped else "done")
+        self.events.publish("done", embedding=self.embedding, kl=self.kl, stopped=stopped,
+                            timings=dict(self.timings))
+        return self.embedding
+
+    def _status(self, state):
+        self.state = state
+        self.events.publish("status", state=state)
+
+    def _preprocess(self, p: TSNEParams) -> np.ndarray:
+        key = tuple(getattr(p, k) for k in _AFFINITY_KEYS)
+        if key == self._cache_key and "X" in self._cache:
+            return self._cache["X"]
+        t0 = time.perf_counter()
+        X, steps = self.X, []
+        n, d = X.shape
+        if p.standardize:
+            sd = X.std(axis=0)
+            X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+            steps.append("standardised")
+        target = PCA_TARGET if p.pca_components == "auto" else p.pca_components
+        if target is not None and d > target and (p.pca_components != "auto" or d > PCA_TARGET):
+            from sklearn.decomposition import PCA
+
+            pca = PCA(n_components=min(target, n), random_state=p.random_state)
+            X = pca.fit_transform(X)
+            steps.append(f"PCA {d}→{X.shape[1]} ({pca.explained_variance_ratio_.sum():.0%} variance)")
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        self.description = ", ".join(steps)
+        self.events.publish("preprocessed", description=self.description, shape=X.shape)
+        self._cache_key, self._cache = key, {"X": X}
+        self.timings["preprocess"] = time.perf_counter() - t0
+        return X
+
+    def _show_initial(self, X, p: TSNEParams):
+        """Publish a layout before the (slow) affinities, so views show points at once."""
+        if p.initialization == "random":
+            init = initialization.random(X.shape[0], 2, random_state=p.random_state)
+        else:  # pca, and a PCA preview while a spectral start waits for P
+            init = initialization.pca(X, 2, random_state=p.random_state)
+        self._cache["init"] = init
+        self.embedding, self.phase = init, "initial"
+        self.events.publish("phase", phase="initial", iteration=0)
+        self._frame(key=True)
+
+    def _affinities(self, X, p: TSNEParams):
+        if "affinities" in self._cache:
+            aff = self._cache["affinities"]
+            aff.P.data[:] = self._cache["P_data"]  # pristine P: exaggeration round-trips are lossy
+            self.events.publish("progress", fraction=1.0, message="affinities reused")
+            return aff
+        self._status("affinities")
+        self.phase = "affinities"
+        self.events.publish("phase", phase="affinities", iteration=0)
+        t0 = time.perf_counter()
+        n = X.shape[0]
+        k = min(n - 1, int(3 * p.perplexity))
+        method = knn_mod.choose_method(p.neighbors, n, X.shape[1], p.metric)
+        self.events.publish("progress", fraction=0.0,
+                            message=f"nearest neighbours ({method}, k={k})")
+        if method == "exact":
+            def progress(done, total):
+                self.events.publish("progress", fraction=0.9 * done / total,
+                                    message=f"nearest neighbours {done:,} / {total:,}")
+            knn_index = knn_mod.ChunkedExactKNN(
+                X, k, metric=p.metric, n_jobs=p.threads, random_state=p.random_state,
+                progress=progress, check=lambda: self.control.wait_while_paused(
+                    on_pause=lambda: self._status("paused"),
+                    on_resume=lambda: self._status("affinities")))
+            aff = affinity.MultiscaleMixture(perplexities=p.perplexity, knn_index=knn_index,
+                                             n_jobs=p.threads)
+        else:
+            aff = affinity.MultiscaleMixture(X, p.perplexity, method=method, metric=p.metric,
+                                             n_jobs=p.threads, random_state=p.random_state)
+        self.control.wait_while_paused()
+        self.events.publish("progress", fraction=1.0, message="affinities ready")
+        self.timings["affinities"] = time.perf_counter() - t0
+        self._cache.update(affinities=aff, P_data=aff.P.data.copy(), knn_method=method, k=k)
+        return aff
+
+    def _prepare_embedding(self, X, aff, p: TSNEParams):
+        init = self._cache["init"]
+        if p.initialization == "spectral":
+            init = initialization.spectral(aff.P, 2, random_state=p.random_state)
+        method = p.negative_gradient_method
+        if method == "auto":  # openTSNE's rule, resolved here because we pass a callable
+            method = "bh" if X.shape[0] < 10_000 else "fft"
+        self._base_gradient = kl_divergence_bh if method == "bh" else kl_divergence_fft
+        self.gradient_method = method
+        embedding = openTSNE.TSNEEmbedding(
+            np.array(init), aff, random_state=p.random_state,
+            dof=p.dof, learning_rate=p.learning_rate, momentum=p.final_momentum,
+            theta=p.theta, n_interpolation_points=3, min_num_intervals=50,
+            ints_in_interval=1, max_grad_norm=None, max_step_norm=5,
+            n_jobs=p.threads, verbose=False, callbacks=None, callbacks_every_iters=50,
+            negative_gradient_method=self._gradient)
+        self.embedding = embedding
+        return embedding
+
+    def _optimize(self, embedding, p: TSNEParams):
+        self._status("running")
+        for phase, n_iter in (("early_exaggeration", p.early_exaggeration_iter),
+                              ("main", p.n_iter)):
+            if n_iter == 0:
+                continue
+            t0 = time.perf_counter()
+            self.phase = phase
+            self.events.publish("phase", phase=phase, iteration=self.iteration)
+            if phase == "main" and p.early_exaggeration_iter:
+                self.marks.append({"iteration": self.iteration, "label": "exaggeration off"
+                                   if self.params.exaggeration == 1 else "main phase"})
+            done = 0
+            while done < n_iter:
+                done += self._segment(embedding, phase, n_iter - done)
+            self.timings[phase] = time.perf_counter() - t0
+            self._frame(key=True)
+
+    def _segment(self, embedding, phase: str, n_iter: int) -> int:
+        """One optimize() call; returns the iterations it completed."""
+        p = self.params
+        ex = p.early_exaggeration if phase == "early_exaggeration" else p.exaggeration
+        lr = embedding.shape[0] / ex if p.learning_rate == "auto" else p.learning_rate
+        momentum = p.initial_momentum if phase == "early_exaggeration" else p.final_momentum
+        seg = self._seg = _Segment(phase, self.iteration, n_iter, ex, lr)
+        try:
+            embedding.optimize(n_iter=n_iter, inplace=True, propagate_exception=True,
+                               exaggeration=ex, learning_rate=lr, momentum=momentum)
+        except (_EditInterrupt, Stopped):
+            self._restore_P()
+            if self.control.stop_requested:
+                raise Stopped() from None
+            self._apply_pending()
+            return self.iteration - seg.start
+        self.iteration = seg.start + n_iter
+        return n_iter
+
+    def _restore_P(self):
+        aff = self._cache["affinities"]
+        aff.P.data[:] = self._cache["P_data"]
+
+    def _apply_pending(self):
+        with self._lock:
+            changes, self._pending = self._pending, {}
+        if not changes:
+            return
+        self.params = replace(self.params, **changes)
+        label = ", ".join(f"{k.replace('_', ' ')} {v:g}" if not isinstance(v, str) else
+                          f"{k.replace('_', ' ')} {v}" for k, v in changes.items())
+        self.marks.append({"iteration": self.iteration, "label": label})
+        self.events.publish("params", iteration=self.iteration, changes=changes, live=True)
+
+    # ------------------------------------------------------------ inside openTSNE
+    def _gradient(self, embedding, P, should_eval_error=False, **kw):
+        seg = self._seg
+        k = seg.calls
+        seg.calls += 1
+        if k == seg.n_iter:  # openTSNE's closing evaluation: the KL of the final layout
+            error, grad = self._base_gradient(embedding, P, should_eval_error=True, **kw)
+            self._record_kl(seg.start + k, error, seg)
+            return error, grad
+        self.iteration = seg.start + k
+        ctl = self.control
+        if ctl.paused or ctl.stop_requested or self._pending:
+            ctl.wait_while_paused(on_pause=self._on_pause, on_resume=self._on_resume)
+            if self._pending:
+                raise _EditInterrupt()
+        eval_kl = self.iteration % self.params.kl_every == 0
+        error, grad = self._base_gradient(embedding, P, should_eval_error=eval_kl, **kw)
+        if eval_kl:
+            self._record_kl(self.iteration, error, seg)
+        if time.perf_counter() - self._last_frame >= self.params.frame_interval:
+            self._frame()
+        return error, grad
+
+    def _on_pause(self):
+        self._frame(key=True)
+        self._status("paused")
+
+    def _on_resume(self):
+        self._status("running")
+
+    def _record_kl(self, iteration, error, seg: _Segment):
+        ex = seg.exaggeration
+        kl = float(error / ex - np.log(ex)) if ex != 1 else float(error)
+        row = {"iteration": int(iteration), "phase": seg.phase, "kl": kl,
+               "exaggeration": float(ex), "learning_rate": float(seg.learning_rate)}
+        if self.history and self.history[-1]["iteration"] == row["iteration"]:
+            self.history[-1] = row
+        else:
+            self.history.append(row)
+        self.kl = kl
+        self.events.publish("kl", row=row)
+
+    def _frame(self, key: bool = False):
+        self._last_frame = time.perf_counter()
+        self.events.publish("frame", iteration=self.iteration, phase=self.phase,
+                            embedding=np.asarray(self.embedding, dtype=np.float32), key=key)
+
+    # ------------------------------------------------------------ results
+    @property
+    def history_frame(self):
+        """The KL history as a pandas DataFrame (iteration, phase, kl, parameters in force)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history, columns=["iteration", "phase", "kl", "exaggeration",
+                                                   "learning_rate"])
+
+    @property
+    def neighbors_method(self) -> str | None:
+        return self._cache.get("knn_method")
