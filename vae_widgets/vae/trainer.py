@@ -1,0 +1,1116 @@
+"""``VAETrainer``: train a VAE on in-memory data and publish what happens.
+
+Plain Python, no Jupyter: a widget subscribes to ``trainer.events`` and calls
+``fit`` on a worker thread; a script just calls ``fit``.
+
+Hot path (per step): index the permuted in-memory tensor, forward, loss,
+backward, Adam step, and one in-place add that accumulates the reconstruction
+and per-dimension KL on the device. Every ``metrics_every`` steps (and at the
+last step of each epoch) the accumulated window, the gradient norm and the
+batch's active-unit count are copied to the CPU in one transfer: that is the
+only sync. Pause/stop checks, live parameter changes and the visuals timer are
+plain Python attribute reads.
+
+Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
+
+* ``"status"``: ``state`` (running | paused | done | stopped | error),
+  ``epoch`` (float: epochs completed, fractional mid-epoch), ``step``,
+  ``target_epoch`` (where the current ``fit`` stops), ``reason`` (str or None:
+  "stop requested", "diverged", the error message).
+* ``"metrics"``: ``rows``: a list of row dicts (see ``METRIC_COLUMNS``), sent at
+  most every ``publish_every`` seconds and at epoch ends, pauses and the end.
+* ``"epoch"``: one row dict (see ``EPOCH_COLUMNS``) as keyword fields.
+* ``"images"``: ``grid`` (reconstructions | samples | traversal | interpolation),
+  ``array`` (uint8, ``(rows, cols, C, H, W)``), ``labels`` (dict, see
+  ``visuals``), ``step``, ``epoch``.
+* ``"alert"``: ``alert`` (collapse | divergence | overfitting), ``message``,
+  ``fix``, ``step``, ``epoch``. (``trainer.alerts`` keeps them as dicts with
+  ``kind``, ``message``, ``fix``, ``step``, ``epoch``.)
+* ``"params"``: ``step``, ``epoch``, ``changes`` ({name: new value}),
+  ``previous`` ({name: old value}).
+* ``"error"``: ``message``, ``traceback``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+import pickle
+import threading
+import time
+import traceback
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .._stream import Control, EventBus, Stopped
+from .._validation import _to_numpy, as_data_matrix, as_image_shape, as_labels, number
+from . import visuals as _vis
+from .config import LIVE_PARAMS, VAEConfig, check_names
+from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, active_units
+from .model import VAEModel
+from .objective import Likelihood, kl_per_dim, kl_term
+from .schedules import beta_factor, warmup_end
+
+CHECKPOINT_FORMAT = "vae_widgets.vae.checkpoint"
+CHECKPOINT_VERSION = 1
+MAX_CLASSES = 1000
+_EVAL_CHUNK = 4096
+_SNAPSHOT_EVERY_S = 0.5
+
+METRIC_COLUMNS = ("step", "epoch", "time", "elbo", "loss", "recon", "kl", "kl_per_dim",
+                  "active_units", "grad_norm", "lr", "beta")
+EPOCH_COLUMNS = ("epoch", "step", "time", "train_elbo", "train_recon", "train_kl",
+                 "val_elbo", "val_recon", "val_kl", "val_kl_per_dim", "active_units",
+                 "beta", "lr")
+
+
+class UnsafeCheckpointError(ValueError):
+    """A checkpoint holds pickled objects that could run code when loaded."""
+
+
+def _resolve_device(dev: str) -> torch.device:
+    if dev == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        d = torch.device(dev)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={dev!r} is not a device; use 'auto', 'cpu', 'cuda' or "
+                         f"'cuda:0'.") from None
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={dev!r} but torch sees no CUDA GPU; use device='auto' "
+                         f"(GPU when there is one) or device='cpu'.")
+    if d.type == "mps" and not (hasattr(torch.backends, "mps")
+                                and torch.backends.mps.is_available()):
+        raise ValueError(f"device={dev!r} is not available here; use device='auto' or 'cpu'.")
+    return d
+
+
+def _read_data(X: Any, image_shape):
+    """(n, F) float64 matrix, image shape (from the argument or X's own shape), feature names."""
+    names = None
+    if hasattr(X, "columns") and hasattr(X, "select_dtypes"):
+        names = [str(c) for c in X.columns]
+    arr = X
+    if not (hasattr(X, "columns") and hasattr(X, "select_dtypes")):
+        try:
+            arr = _to_numpy(X, "X")
+            if arr.dtype == object:
+                arr = X
+        except Exception:
+            arr = X
+    if isinstance(arr, np.ndarray) and arr.ndim > 2:
+        if arr.ndim > 4:
+            raise ValueError(f"X has shape {arr.shape}; pass (n, features), (n, H, W) or "
+                             f"(n, C, H, W) images.")
+        if image_shape is None:
+            if arr.ndim == 4 and arr.shape[1] not in (1, 3) and arr.shape[-1] in (1, 3):
+                raise ValueError(f"X has shape {arr.shape}, which looks channels-last; pass "
+                                 f"(n, C, H, W): X.transpose(0, 3, 1, 2).")
+            image_shape = tuple(arr.shape[1:])
+        elif int(np.prod(arr.shape[1:])) != int(np.prod(tuple(image_shape))):
+            raise ValueError(f"image_shape={tuple(image_shape)} holds "
+                             f"{int(np.prod(tuple(image_shape)))} pixels but each image in X "
+                             f"has shape {arr.shape[1:]}; pass image_shape={arr.shape[1:]}.")
+        arr = arr.reshape(arr.shape[0], -1)
+    M = as_data_matrix(arr, "X")
+    return M, image_shape, names
+
+
+def _plain(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.generic,)):
+        return v.item()
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+class VAETrainer:
+    """Train a (conditional, beta-) VAE on in-memory data; see the module docstring.
+
+    ``VAETrainer(X, labels=None, config=None, **params)``: ``params`` are the
+    fields of ``VAEConfig`` (their defaults live there), e.g. ``image_shape``,
+    ``latent_dim``, ``hidden``, ``likelihood``, ``beta``, ``kl_schedule``,
+    ``warmup_epochs``, ``n_cycles``, ``ramp_ratio``, ``free_bits``,
+    ``conditional``, ``lr``, ``batch_size``, ``val_fraction``, ``seed``,
+    ``device``, ``standardize``, ``visuals_every``, ``metrics_every``.
+
+    ``X``: numpy array, pandas DataFrame or torch tensor of shape (n, features),
+    or images (n, H, W) / (n, C, H, W) (flattened; ``image_shape`` inferred).
+    Every check runs here, before any thread: bad input raises ``ValueError`` or
+    ``TypeError`` naming the argument and what to do.
+    """
+
+    def __init__(self, X, labels=None, config: Optional[VAEConfig] = None, **params):
+        if config is not None:
+            if not isinstance(config, VAEConfig):
+                raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}.")
+            check_names(params, VAEConfig.field_names(), "VAETrainer")
+            cfg = dataclasses.replace(config, **params).validate()
+        else:
+            cfg = VAEConfig.from_kwargs(**params)
+        raw, image_shape, names = _read_data(X, cfg.image_shape)
+        lab = as_labels(labels, raw.shape[0], "labels")
+        self._setup(raw, lab, cfg, image_shape, names)
+
+    # ==================================================================================
+    # set-up
+    # ==================================================================================
+    def _setup(self, raw: np.ndarray, lab, cfg: VAEConfig, image_shape, names,
+               norm: Optional[dict] = None, classes: Optional[list] = None):
+        n, nf = raw.shape
+        image_shape = as_image_shape(image_shape, nf, "image_shape")
+        cfg.image_shape = image_shape
+
+        # --- architecture -----------------------------------------------------------
+        arch = cfg.architecture
+        if arch == "auto":
+            arch = "conv" if image_shape is not None else "mlp"
+        if arch == "conv" and image_shape is None:
+            raise ValueError("architecture='conv' needs image data: pass image_shape=(H, W) "
+                             "or (C, H, W), or use architecture='mlp'.")
+        cfg.architecture = arch
+
+        # --- likelihood and scaling ---------------------------------------------------
+        lo, hi = float(raw.min()), float(raw.max())
+        in01 = lo >= 0.0 and hi <= 1.0
+        lik = cfg.likelihood
+        if lik == "auto":
+            lik = "bernoulli" if in01 else "gaussian"
+        if lik == "bernoulli" and not in01:
+            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1] but X spans "
+                             f"[{lo:.4g}, {hi:.4g}]; rescale X (e.g. (X - X.min()) / "
+                             f"(X.max() - X.min())) or use likelihood='gaussian'.")
+        std_mode = cfg.standardize
+        if std_mode == "auto":
+            std_mode = lik != "bernoulli"
+        if std_mode and lik == "bernoulli":
+            raise ValueError("standardize=True cannot be used with likelihood='bernoulli' "
+                             "(standardised data leave [0, 1]); use standardize=False or "
+                             "likelihood='gaussian'.")
+        cfg.likelihood, cfg.standardize = lik, bool(std_mode)
+
+        if norm is None:
+            if std_mode and image_shape is None:
+                mean, std = raw.mean(0), raw.std(0)
+            elif std_mode:
+                mean, std = np.full(nf, raw.mean()), np.full(nf, raw.std())
+            else:
+                mean, std = np.zeros(nf), np.ones(nf)
+            std = np.where(std > 0, std, 1.0)
+        else:
+            mean, std = np.asarray(norm["mean"], np.float64), np.asarray(norm["std"], np.float64)
+
+        # --- labels -----------------------------------------------------------------------
+        if cfg.conditional and lab is None:
+            raise ValueError("conditional=True needs labels: pass labels=y (one class per row), "
+                             "or use conditional=False.")
+        if classes is None and lab is not None:
+            try:
+                classes = np.unique(lab).tolist()
+            except TypeError:
+                raise TypeError("labels mix types that cannot be sorted (e.g. numbers and "
+                                "strings); convert them with labels.astype(str).") from None
+        if cfg.conditional and len(classes) > MAX_CLASSES:
+            raise ValueError(f"labels has {len(classes)} distinct values; conditional=True needs "
+                             f"class labels (at most {MAX_CLASSES} classes), not continuous values.")
+        if cfg.conditional and len(classes) < 2:
+            raise ValueError("labels has a single class; conditional=True needs at least two.")
+
+        # --- split ---------------------------------------------------------------------------
+        rng = np.random.default_rng(cfg.seed)
+        order = rng.permutation(n)
+        n_val = int(round(n * cfg.val_fraction))
+        if cfg.val_fraction > 0:
+            n_val = max(1, n_val)
+        n_train = n - n_val
+        if n_train < 2:
+            raise ValueError(f"val_fraction={cfg.val_fraction} leaves {n_train} training rows "
+                             f"of {n}; lower val_fraction.")
+        if cfg.batch_size > n_train:
+            raise ValueError(f"batch_size={cfg.batch_size} is larger than the {n_train} training "
+                             f"rows ({n} rows minus {n_val} for validation); use "
+                             f"batch_size <= {n_train}.")
+        train_idx, val_idx = np.sort(order[n_val:]), np.sort(order[:n_val])
+
+        device = _resolve_device(cfg.device)
+
+        # --- keep ------------------------------------------------------------------------------
+        self.config = cfg
+        self.device = device
+        self.image_shape = image_shape
+        self.feature_names = names
+        self.data = raw                       # raw data, flat (n, F), float64
+        self.labels = lab                     # raw labels or None
+        self.classes = classes
+        self.conditional = cfg.conditional
+        self.latent_dim = cfg.latent_dim
+        self.n_features = nf
+        self._mean, self._std = mean, std
+        self._likelihood = Likelihood("gaussian_learned" if lik == "gaussian_learned" else lik,
+                                      cfg.gaussian_std)
+        self._train_idx, self._val_idx = train_idx, val_idx
+        self._class_index = ({c: i for i, c in enumerate(classes)} if classes is not None
+                             else None)
+        self.display = _vis.Display.for_data(raw, image_shape, lik == "bernoulli", names)
+
+        dt = torch.float32
+        Xs = torch.as_tensor((raw - mean) / std, dtype=dt)
+        self._Xtr = Xs[train_idx].contiguous().to(device)
+        self._Xval = Xs[val_idx].contiguous().to(device) if n_val else None
+        self._Ytr = self._Yval = None
+        if cfg.conditional:
+            Y = self._onehot(lab)
+            self._Ytr = Y[train_idx].contiguous().to(device)
+            self._Yval = Y[val_idx].contiguous().to(device) if n_val else None
+        self._mean_t = torch.as_tensor(mean, dtype=dt, device=device)
+        self._std_t = torch.as_tensor(std, dtype=dt, device=device)
+
+        # --- model and optimiser (seeded, without touching the global RNG) -------------------
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            model = VAEModel(nf, cfg.latent_dim, image_shape=image_shape, architecture=arch,
+                             hidden=cfg.hidden, conv_channels=cfg.conv_channels,
+                             n_classes=len(classes) if cfg.conditional else 0,
+                             learn_variance=lik == "gaussian_learned")
+        self._model = model.to(device)
+        self._opt = torch.optim.Adam(self._model.parameters(), lr=cfg.lr)
+        self._gen = torch.Generator(device=device)
+        self._gen.manual_seed(cfg.seed)
+        self._eval_gen = torch.Generator(device=device)
+        self._sample_gen = torch.Generator()
+        self._sample_gen.manual_seed(cfg.seed + 2)
+
+        # --- run state --------------------------------------------------------------------------
+        self.events = EventBus()
+        self.control = Control()
+        self.step = 0
+        self.epoch = 0                        # completed epochs
+        self._pos = 0
+        self._perm: Optional[torch.Tensor] = None
+        self._schedule_total: Optional[float] = cfg.schedule_epochs
+        self._steps_per_epoch = math.ceil(n_train / cfg.batch_size)
+        self._train_time = 0.0
+        self._rows: list[dict] = []
+        self._row_counter = 0
+        self._stride = 1
+        self._epoch_rows: list[dict] = []
+        self._param_rows: list[dict] = []
+        self.alerts: list[dict] = []
+        self._row_buf: list[dict] = []
+        self._pending: dict = {}
+        self._lock = threading.Lock()
+        self._running = False
+        self._visuals_requested = False
+        self._last_kl: Optional[list] = None
+        self._acc = torch.zeros(1 + cfg.latent_dim, device=device)
+        self._win = 0
+        self._ep = [0.0, 0.0, 0]              # sum recon, sum kl, steps (this epoch)
+        self._good: Optional[tuple] = None    # (step, [tensors]) last finite weights
+        self._good_time = -math.inf
+        self._collapse = CollapseMonitor(cfg.latent_dim, cfg.collapse_fraction,
+                                         cfg.collapse_patience)
+        self._overfit = OverfitMonitor(cfg.overfit_patience)
+        self._diverge = DivergenceMonitor(cfg.diverge_factor)
+        self._pick_visual_rows()
+
+    def _pick_visual_rows(self):
+        pool = self._val_idx if len(self._val_idx) else self._train_idx
+        k = self.config.n_reconstructions
+        if self.labels is not None:
+            seen, first, rest = set(), [], []
+            for i in pool:
+                key = self.labels[i]
+                (rest if key in seen else first).append(int(i))
+                seen.add(key)
+            ordered = first + rest
+        else:
+            ordered = [int(i) for i in pool]
+        self._recon_rows = ordered[:k]
+        self._default_base = ordered[0]
+        m = min(len(ordered), 6)
+        self._default_pairs = [(ordered[i], ordered[i + 1]) for i in range(0, m - 1, 2)] or \
+            [(ordered[0], ordered[0])]
+
+    def _onehot(self, lab) -> torch.Tensor:
+        try:
+            idx = np.asarray([self._class_index[v] for v in np.asarray(lab, dtype=object)])
+        except KeyError as exc:
+            raise ValueError(f"labels contains {exc.args[0]!r}, which is not one of the training "
+                             f"classes {self.classes[:20]}.") from None
+        except TypeError:
+            raise TypeError("labels must be hashable class values (ints or strings).") from None
+        return torch.nn.functional.one_hot(torch.as_tensor(idx, dtype=torch.int64),
+                                           len(self.classes)).float()
+
+    # ==================================================================================
+    # training
+    # ==================================================================================
+    def fit(self, epochs: int = 10) -> "VAETrainer":
+        """Train ``epochs`` more epochs in the calling thread; call again to continue.
+
+        An epoch interrupted by ``control.stop()`` (or a divergence) is resumed where
+        it stopped by the next ``fit``. A stop request made before ``fit`` starts is
+        cleared; a pause requested before stays in force (``fit`` waits for resume). Exceptions are published as ``"error"`` and
+        re-raised.
+        """
+        epochs = number(epochs, "epochs", low=1, integer=True)
+        if self._running:
+            raise RuntimeError("fit() is already running on another thread; call "
+                               "control.stop() and wait for it first.")
+        self._running = True
+        clear = getattr(self.control, "clear_stop", None)  # keeps a pause in force
+        (clear or self.control.reset)()
+        target = self.epoch + epochs
+        if self._schedule_total is None:
+            self._schedule_total = float(target)
+        self._target = target
+        self._fit_start = time.perf_counter()
+        self._time_base = self._train_time
+        self._next_visual = (self._fit_start if self.config.visuals_every is not None
+                             else math.inf)
+        self._last_pub = self._fit_start
+        if self._pending:
+            self._apply_pending()
+        self._snapshot(force=True)
+        self._status("running")
+        try:
+            outcome = self._loop(target)
+        except Stopped:
+            self._finish()
+            self._status("stopped", "stop requested")
+        except BaseException as exc:
+            self._train_time = self._now()
+            self._model.train()
+            tb = traceback.format_exc()
+            self.events.publish("error", message=f"{type(exc).__name__}: {exc}", traceback=tb)
+            self._status("error", f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            self._finish()
+            self._status("done" if outcome == "done" else "stopped",
+                         None if outcome == "done" else outcome)
+        finally:
+            self._running = False
+        return self
+
+    def _now(self) -> float:
+        return self._time_base + (time.perf_counter() - self._fit_start)
+
+    def _finish(self):
+        self._train_time = self._now()
+        self._flush_rows()
+        if self.config.visuals_every is not None or self._visuals_requested:
+            self._render(train_thread=True)
+
+    def _loop(self, target: int) -> str:
+        cfg = self.config
+        model, opt, lik = self._model, self._opt, self._likelihood
+        X, Y = self._Xtr, self._Ytr
+        n, dev, g = X.shape[0], self.device, self._gen
+        wait = self.control.wait_while_paused
+        on_pause, on_resume = self._on_pause, self._on_resume
+        params = [p for p in model.parameters()]
+        acc = self._acc
+        spe = self._steps_per_epoch
+        clock = time.perf_counter
+        while self.epoch < target:
+            if self._perm is None:
+                self._perm = torch.randperm(n, generator=g, device=dev)
+                self._pos = 0
+            perm = self._perm
+            bs = cfg.batch_size
+            while self._pos < n:
+                wait(on_pause, on_resume)
+                if self._pending:
+                    self._apply_pending()
+                if self._visuals_requested or clock() >= self._next_visual:
+                    self._render(train_thread=True)
+                start = self._pos
+                idx = perm[start:start + bs]
+                self._pos = start + bs
+                xb = X[idx]
+                yb = Y[idx] if Y is not None else None
+                beta = cfg.beta * self._factor(self.step / spe)
+
+                mu, logvar = model.encode(xb, yb)
+                eps = torch.randn(mu.shape, generator=g, device=dev)
+                out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
+                recon = lik.nll(out, xb, model.out_log_var)
+                klpd = kl_per_dim(mu, logvar)
+                loss = recon + beta * kl_term(klpd, cfg.free_bits)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+
+                self.step += 1
+                self._win += 1
+                sync = self._pos >= n or self._win >= cfg.metrics_every
+                gn = None
+                if cfg.clip_grad is not None:
+                    gn = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+                elif sync:
+                    gn = torch.nn.utils.get_total_norm([p.grad for p in params
+                                                        if p.grad is not None])
+                opt.step()
+                acc[0] += recon.detach()
+                acc[1:] += klpd.detach()
+                if sync and not self._sync(mu.detach(), gn, beta):
+                    return "diverged"
+            self.epoch += 1
+            self._perm = None
+            self._pos = 0
+            self._end_epoch()
+        return "done"
+
+    def _factor(self, t: float) -> float:
+        cfg = self.config
+        return beta_factor(cfg.kl_schedule, t, warmup=cfg.warmup_epochs,
+                           total=self._schedule_total or 0.0, n_cycles=cfg.n_cycles,
+                           ratio=cfg.ramp_ratio)
+
+    def _progress(self) -> float:
+        n = self._Xtr.shape[0]
+        return self.epoch + min(self._pos, n) / n
+
+    def _sync(self, mu: torch.Tensor, gn: torch.Tensor, beta: float) -> bool:
+        """Turn the accumulated window into a metrics row (one device->host copy)."""
+        cfg = self.config
+        count, _ = active_units(mu, cfg.active_threshold)
+        vals = torch.cat([self._acc, gn.reshape(1).float(), count.reshape(1).float()]).tolist()
+        self._acc.zero_()
+        w = self._win
+        self._win = 0
+        d = cfg.latent_dim
+        recon = vals[0] / w
+        klpd = [v / w for v in vals[1:1 + d]]
+        kl = float(sum(klpd))
+        kl_obj = (sum(max(cfg.free_bits, k) for k in klpd) if cfg.free_bits > 0 else kl)
+        loss = recon + beta * kl_obj
+        reason = self._diverge.check(vals, loss)
+        if reason is not None:
+            self._on_divergence(reason)
+            return False
+        self._ep[0] += vals[0]
+        self._ep[1] += kl * w
+        self._ep[2] += w
+        self._last_kl = klpd
+        row = {"step": self.step, "epoch": self._progress(), "time": self._now(),
+               "elbo": -(recon + kl), "loss": loss, "recon": recon, "kl": kl,
+               "kl_per_dim": klpd, "active_units": int(vals[-1]), "grad_norm": vals[-2],
+               "lr": self._opt.param_groups[0]["lr"], "beta": beta}
+        self._add_row(row)
+        now = time.perf_counter()
+        if now - self._last_pub >= cfg.publish_every:
+            self._flush_rows()
+        self._snapshot()
+        return True
+
+    def _add_row(self, row: dict):
+        self._row_buf.append(row)
+        self._row_counter += 1
+        if self._row_counter % self._stride == 0:
+            self._rows.append(row)
+            if len(self._rows) > self.config.history_max_rows:
+                self._rows = self._rows[::2]
+                self._stride *= 2
+
+    def _flush_rows(self):
+        self._last_pub = time.perf_counter()
+        if self._row_buf:
+            rows, self._row_buf = self._row_buf, []
+            self.events.publish("metrics", rows=rows)
+
+    # --- last good weights ------------------------------------------------------------------
+    def _state_tensors(self) -> list:
+        ts = list(self._model.state_dict().values())
+        for st in self._opt.state.values():
+            ts += [v for v in st.values() if isinstance(v, torch.Tensor)]
+        return ts
+
+    def _snapshot(self, force: bool = False):
+        now = time.perf_counter()
+        if not force and now - self._good_time < _SNAPSHOT_EVERY_S:
+            return
+        src = self._state_tensors()
+        if self._good is not None and len(self._good[1]) == len(src):
+            with torch.no_grad():
+                for d, s in zip(self._good[1], src):
+                    d.copy_(s)
+            self._good = (self.step, self._good[1])
+        else:
+            self._good = (self.step, [s.detach().clone() for s in src])
+        self._good_time = now
+
+    def _on_divergence(self, reason: str):
+        step = self.step
+        restored = None
+        if self._good is not None:
+            src = self._state_tensors()
+            if len(src) == len(self._good[1]):
+                with torch.no_grad():
+                    for d, s in zip(src, self._good[1]):
+                        d.copy_(s)
+            else:  # optimiser state appeared after the snapshot: keep weights, reset moments
+                with torch.no_grad():
+                    for d, s in zip(self._model.state_dict().values(), self._good[1]):
+                        d.copy_(s)
+                self._opt.state.clear()
+            restored = self._good[0]
+        self._acc.zero_()
+        self._win = 0
+        self._alert(DivergenceMonitor.make_alert(reason, step, restored))
+
+    def _alert(self, a: dict):
+        a = dict(a, step=self.step, epoch=self._progress())
+        self.alerts.append(a)
+        # EventBus.publish takes the event kind as its first argument: the alert's own
+        # kind travels as ``alert``
+        self.events.publish("alert", alert=a["kind"], message=a["message"], fix=a["fix"],
+                            step=a["step"], epoch=a["epoch"])
+
+    # --- epochs -------------------------------------------------------------------------------
+    def _end_epoch(self):
+        cfg = self.config
+        ep_recon, ep_kl, ep_n = self._ep
+        self._ep = [0.0, 0.0, 0]
+        train_recon = ep_recon / max(ep_n, 1)
+        train_kl = ep_kl / max(ep_n, 1)
+        if self._Xval is not None:
+            ev = self._evaluate(self._Xval, self._Yval)
+        else:
+            k = min(len(self._Xtr), 2000)
+            ev = self._evaluate(self._Xtr[:k], self._Ytr[:k] if self._Ytr is not None else None)
+        beta = cfg.beta * self._factor(self.step / self._steps_per_epoch)
+        row = {"epoch": self.epoch, "step": self.step, "time": self._now(),
+               "train_elbo": -(train_recon + train_kl), "train_recon": train_recon,
+               "train_kl": train_kl, "val_elbo": ev["elbo"], "val_recon": ev["recon"],
+               "val_kl": ev["kl"], "val_kl_per_dim": ev["kl_per_dim"],
+               "active_units": ev["active_units"], "beta": beta,
+               "lr": self._opt.param_groups[0]["lr"]}
+        if self._Xval is None:
+            row.update(val_elbo=float("nan"), val_recon=float("nan"), val_kl=float("nan"))
+        self._epoch_rows.append(row)
+        self._last_kl = ev["kl_per_dim"]
+        self._flush_rows()
+        self.events.publish("epoch", **row)
+        w_end = warmup_end(cfg.kl_schedule, warmup=cfg.warmup_epochs,
+                           total=self._schedule_total or 0.0, n_cycles=cfg.n_cycles,
+                           ratio=cfg.ramp_ratio)
+        grace_end = max(w_end + cfg.collapse_grace_epochs,
+                        w_end + cfg.collapse_grace_steps / self._steps_per_epoch)
+        a = self._collapse.update(ev["active_units"], self.epoch >= grace_end, beta)
+        if a:
+            self._alert(a)
+        if self._Xval is not None:
+            a = self._overfit.update(-row["train_elbo"], -row["val_elbo"])
+            if a:
+                self._alert(a)
+
+    @torch.no_grad()
+    def _evaluate(self, X: torch.Tensor, Y: Optional[torch.Tensor]) -> dict:
+        """ELBO terms and active units on ``X`` (eval mode, fixed noise: comparable epochs)."""
+        model, lik = self._model, self._likelihood
+        was_training = model.training
+        model.eval()
+        g = self._eval_gen
+        g.manual_seed(self.config.seed + 1)
+        n = X.shape[0]
+        recon = torch.zeros((), device=self.device)
+        klsum = torch.zeros(self.latent_dim, device=self.device)
+        mus = []
+        for s in range(0, n, _EVAL_CHUNK):
+            xb = X[s:s + _EVAL_CHUNK]
+            yb = Y[s:s + _EVAL_CHUNK] if Y is not None else None
+            mu, logvar = model.encode(xb, yb)
+            eps = torch.randn(mu.shape, generator=g, device=self.device)
+            out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
+            m = xb.shape[0]
+            recon += lik.nll(out, xb, model.out_log_var) * m
+            klsum += kl_per_dim(mu, logvar) * m
+            mus.append(mu)
+        count, _ = active_units(torch.cat(mus), self.config.active_threshold)
+        vals = torch.cat([recon.reshape(1), klsum, count.reshape(1).float()]).tolist()
+        model.train(was_training)
+        r = vals[0] / n
+        klpd = [v / n for v in vals[1:-1]]
+        kl = float(sum(klpd))
+        return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
+                "active_units": int(vals[-1])}
+
+    def evaluate(self, X=None, labels=None) -> dict:
+        """ELBO terms (``elbo``, ``recon``, ``kl``, ``kl_per_dim``) and ``active_units`` on
+        ``X`` (default: the validation rows), with fixed noise."""
+        if X is None:
+            return self._evaluate(self._Xval if self._Xval is not None else self._Xtr,
+                                  self._Yval if self._Xval is not None else self._Ytr)
+        x = self._prep(X, "X")
+        y = self._prep_labels(labels, x.shape[0])
+        return self._evaluate(x, y)
+
+    # --- status, pause ----------------------------------------------------------------------
+    def _status(self, state: str, reason: Optional[str] = None):
+        self.events.publish("status", state=state, epoch=self._progress(), step=self.step,
+                            target_epoch=getattr(self, "_target", self.epoch), reason=reason)
+
+    def _on_pause(self):
+        self._flush_rows()
+        self._render(train_thread=True)
+        self._pause_start = time.perf_counter()
+        self._status("paused")
+
+    def _on_resume(self):
+        # paused time is not training time
+        self._fit_start += time.perf_counter() - self._pause_start
+        self._status("running")
+
+    # ==================================================================================
+    # live parameters
+    # ==================================================================================
+    def set_params(self, **params) -> dict:
+        """Change live parameters (``LIVE_PARAMS``) from any thread.
+
+        Values are validated here (errors raise in the caller's thread); a running
+        ``fit`` applies them before its next step, otherwise they apply now. Each
+        change is logged in ``param_history`` and published as a ``"params"`` event.
+        Returns the validated values.
+        """
+        check_names(params, LIVE_PARAMS, "set_params")
+        trial = dataclasses.replace(self.config, **params).validate()
+        new = {k: getattr(trial, k) for k in params}
+        n = len(self.data)
+        if new.get("traverse_base") is not None and new["traverse_base"] >= n:
+            raise ValueError(f"traverse_base={new['traverse_base']} is not a row of the data "
+                             f"(0..{n - 1}).")
+        if new.get("interpolation_pairs") is not None:
+            bad = [i for p in new["interpolation_pairs"] for i in p if i >= n]
+            if bad:
+                raise ValueError(f"interpolation_pairs has row {bad[0]}, but the data has {n} "
+                                 f"rows (0..{n - 1}).")
+        with self._lock:
+            self._pending.update(new)
+        if not self._running:
+            self._apply_pending()
+        return new
+
+    def _apply_pending(self):
+        with self._lock:
+            new, self._pending = self._pending, {}
+        if not new:
+            return
+        cfg = self.config
+        previous = {k: _plain(getattr(cfg, k)) for k in new}
+        for k, v in new.items():
+            setattr(cfg, k, v)
+            if k == "lr":
+                for group in self._opt.param_groups:
+                    group["lr"] = v
+        if "visuals_every" in new:
+            self._next_visual = (time.perf_counter() if cfg.visuals_every is not None
+                                 else math.inf)
+        if set(new) & {"sample_temperature", "traverse_base", "interpolation_pairs"}:
+            self._visuals_requested = True
+        changes = {k: _plain(v) for k, v in new.items()}
+        epoch = self._progress()
+        t = self._now() if self._running else self._train_time
+        for k in new:
+            self._param_rows.append({"step": self.step, "epoch": epoch, "time": t, "param": k,
+                                     "old": previous[k], "new": changes[k]})
+        self.events.publish("params", step=self.step, epoch=epoch, changes=changes,
+                            previous=previous)
+
+    # ==================================================================================
+    # visuals
+    # ==================================================================================
+    def render_visuals(self, kinds: Sequence[str] = _vis.KINDS, publish: bool = True) -> dict:
+        """Compute image grids now: ``{kind: (uint8 array, labels)}``.
+
+        While ``fit`` runs (and is not paused) this only asks the training thread to
+        render before its next step and returns ``{}``; the grids arrive as events.
+        """
+        if self._running and not self.control.paused:
+            self._visuals_requested = True
+            return {}
+        return self._render(kinds, publish=publish)
+
+    def _render(self, kinds: Sequence[str] = _vis.KINDS, publish: bool = True,
+                train_thread: bool = False) -> dict:
+        cfg = self.config
+        self._visuals_requested = False
+        if train_thread:
+            self._next_visual = (time.perf_counter() + cfg.visuals_every
+                                 if cfg.visuals_every is not None else math.inf)
+        model = self._model
+        was_training = model.training
+        if train_thread:
+            model.eval()
+        out = {}
+        try:
+            with torch.no_grad():
+                for kind in kinds:
+                    if kind == "reconstructions":
+                        out[kind] = _vis.reconstructions(self, self._recon_rows)
+                    elif kind == "samples":
+                        out[kind] = _vis.samples(self, cfg.n_samples, cfg.sample_temperature,
+                                                 seed=cfg.seed)
+                    elif kind == "traversal":
+                        base = cfg.traverse_base if cfg.traverse_base is not None \
+                            else self._default_base
+                        out[kind] = _vis.traversal(self, base, self._last_kl,
+                                                   cfg.traversal_steps, cfg.traversal_range,
+                                                   cfg.max_traversal_dims)
+                    elif kind == "interpolation":
+                        pairs = cfg.interpolation_pairs or self._default_pairs
+                        out[kind] = _vis.interpolation(self, pairs, cfg.interpolation_steps)
+                    else:
+                        raise ValueError(f"kinds: {kind!r} is not one of {list(_vis.KINDS)}.")
+        finally:
+            if train_thread:
+                model.train(was_training)
+        if publish:
+            epoch = self._progress()
+            for kind, (arr, labels) in out.items():
+                self.events.publish("images", grid=kind, array=arr, labels=labels,
+                                    step=self.step, epoch=epoch)
+        return out
+
+    # ==================================================================================
+    # Python API (data space in, data space out)
+    # ==================================================================================
+    @property
+    def model(self) -> VAEModel:
+        return self._model
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
+        return pd.DataFrame(list(self._rows), columns=list(METRIC_COLUMNS))
+
+    @property
+    def epoch_history(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self._epoch_rows), columns=list(EPOCH_COLUMNS))
+
+    @property
+    def param_history(self) -> pd.DataFrame:
+        """One row per live parameter change: step, epoch, time, param, old, new."""
+        return pd.DataFrame(list(self._param_rows),
+                            columns=["step", "epoch", "time", "param", "old", "new"])
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _prep(self, X, name: str = "X") -> torch.Tensor:
+        """Data-space rows (flat or image-shaped, one row allowed) -> standardised tensor."""
+        arr = X
+        if not (hasattr(X, "columns") and hasattr(X, "select_dtypes")):
+            try:
+                arr = _to_numpy(X, name)
+            except Exception:
+                arr = X
+        if isinstance(arr, np.ndarray) and arr.dtype != object:
+            if arr.ndim == 1 or (self.image_shape is not None
+                                 and arr.shape == tuple(self.image_shape)):
+                arr = arr.reshape(1, -1)
+            elif arr.ndim > 2:
+                arr = arr.reshape(arr.shape[0], -1)
+        M = as_data_matrix(arr, name, min_rows=1)
+        if M.shape[1] != self.n_features:
+            raise ValueError(f"{name} has {M.shape[1]} features per row but the model was "
+                             f"trained on {self.n_features}.")
+        x = (M - self._mean) / self._std
+        return torch.as_tensor(x, dtype=torch.float32, device=self.device)
+
+    def _prep_labels(self, labels, n: int, name: str = "labels") -> Optional[torch.Tensor]:
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise ValueError(f"this VAE is conditional: pass {name}= (one of "
+                             f"{self.classes[:10]}{' …' if len(self.classes) > 10 else ''} "
+                             f"per row).")
+        if np.ndim(labels) == 0:
+            labels = [labels] * n
+        lab = as_labels(labels, n, name)
+        return self._onehot(lab).to(self.device)
+
+    def _to_data(self, out: torch.Tensor) -> np.ndarray:
+        x = self._likelihood.mean(out)
+        if self.config.standardize:
+            x = x * self._std_t + self._mean_t
+        x = x.cpu().numpy()
+        if self.image_shape is not None:
+            x = x.reshape(x.shape[0], *self.image_shape)
+        return x
+
+    @torch.no_grad()
+    def encode(self, X, labels=None):
+        """Posterior ``(mu, logvar)`` as float32 numpy arrays of shape (n, latent_dim)."""
+        x = self._prep(X)
+        y = self._prep_labels(labels, x.shape[0])
+        mus, lvs = [], []
+        for s in range(0, x.shape[0], _EVAL_CHUNK):
+            mu, lv = self._model.encode(x[s:s + _EVAL_CHUNK],
+                                        None if y is None else y[s:s + _EVAL_CHUNK])
+            mus.append(mu)
+            lvs.append(lv)
+        return torch.cat(mus).cpu().numpy(), torch.cat(lvs).cpu().numpy()
+
+    @torch.no_grad()
+    def decode(self, z, labels=None) -> np.ndarray:
+        """Means of p(x|z) in data space (probabilities for Bernoulli data),
+        shape (n, *image_shape) or (n, n_features)."""
+        zt = torch.as_tensor(np.asarray(_to_numpy(z, "z"), dtype=np.float32), device=self.device)
+        if zt.ndim == 1:
+            zt = zt.reshape(1, -1)
+        if zt.ndim != 2 or zt.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(zt.shape)}.")
+        if not torch.isfinite(zt).all():
+            raise ValueError("z contains NaN or inf.")
+        y = self._prep_labels(labels, zt.shape[0])
+        return self._to_data(self._decode_chunks(zt, y))
+
+    def _decode_chunks(self, z, y):
+        outs = [self._model.decode(z[s:s + _EVAL_CHUNK], None if y is None else y[s:s + _EVAL_CHUNK])
+                for s in range(0, z.shape[0], _EVAL_CHUNK)]
+        return torch.cat(outs)
+
+    @torch.no_grad()
+    def reconstruct(self, X, labels=None) -> np.ndarray:
+        """Decode the posterior means of ``X``: data-space reconstructions."""
+        mu, _ = self.encode(X, labels)
+        return self.decode(mu, labels)
+
+    @torch.no_grad()
+    def sample(self, n: int, temperature: float = 1.0, labels=None,
+               seed: Optional[int] = None) -> np.ndarray:
+        """``n`` decodings of ``z ~ N(0, temperature^2 I)``. Conditional models take
+        ``labels`` (one value or one per sample; default: the classes in turn)."""
+        n = number(n, "n", low=1, integer=True)
+        temperature = number(temperature, "temperature", low=0)
+        if seed is not None:
+            gen = torch.Generator()
+            gen.manual_seed(number(seed, "seed", low=0, integer=True))
+        else:
+            gen = self._sample_gen
+        z = torch.randn(n, self.latent_dim, generator=gen) * temperature
+        if self.conditional and labels is None:
+            labels = [self.classes[i % len(self.classes)] for i in range(n)]
+        return self.decode(z.numpy(), labels)
+
+    def _latent_of(self, point, labels, name: str) -> tuple:
+        """A data-row index or a data row -> (posterior mean (1, D), its label or None)."""
+        if isinstance(point, (int, np.integer)) and not isinstance(point, bool):
+            i = int(point)
+            if not 0 <= i < len(self.data):
+                raise ValueError(f"{name}={i} is not a row of the data (0..{len(self.data) - 1}).")
+            row = self.data[[i]]
+            lab = labels if labels is not None else (
+                [self.labels[i]] if self.conditional else None)
+        else:
+            row, lab = point, labels
+        mu, _ = self.encode(row, lab)
+        if mu.shape[0] != 1:
+            raise ValueError(f"{name} must be one data row or a row index, got {mu.shape[0]} rows.")
+        return mu, lab
+
+    @torch.no_grad()
+    def traverse(self, dim: int, values, base=None, labels=None, base_z=None) -> np.ndarray:
+        """Decode ``z`` with ``z[dim] = base_z[dim] + v`` for each ``v`` in ``values``.
+
+        ``base``: a data-row index or a data row (its posterior mean is the base
+        point); ``base_z``: a latent point instead; neither: the prior mean 0.
+        Returns (len(values), *data shape).
+        """
+        dim = number(dim, "dim", low=0, high=self.latent_dim - 1, integer=True)
+        vals = np.asarray(values, dtype=np.float32).reshape(-1)
+        if vals.size == 0 or not np.isfinite(vals).all():
+            raise ValueError("values must be a non-empty list of finite numbers, e.g. "
+                             "np.linspace(-3, 3, 9).")
+        if base is not None and base_z is not None:
+            raise ValueError("pass base (a data row or index) or base_z (a latent point), "
+                             "not both.")
+        lab = labels
+        if base is not None:
+            z0, lab = self._latent_of(base, labels, "base")
+        elif base_z is not None:
+            z0 = np.asarray(base_z, dtype=np.float32).reshape(1, -1)
+            if z0.shape[1] != self.latent_dim:
+                raise ValueError(f"base_z must have {self.latent_dim} values, got {z0.shape[1]}.")
+        else:
+            z0 = np.zeros((1, self.latent_dim), np.float32)
+        z = np.repeat(z0, len(vals), axis=0)
+        z[:, dim] += vals
+        if self.conditional:
+            if lab is None:
+                raise ValueError("this VAE is conditional: pass labels= (one class) or a "
+                                 "row index as base.")
+            lab = list(np.asarray(lab, dtype=object).reshape(-1))[:1] * len(vals)
+        return self.decode(z, lab)
+
+    @torch.no_grad()
+    def interpolate(self, a, b, steps: int = 10, labels=None) -> np.ndarray:
+        """Decode ``(1 - t) mu_a + t mu_b`` for ``steps`` values of ``t`` in [0, 1];
+        ``a``, ``b``: data-row indices or data rows. Returns (steps, *data shape)."""
+        steps = number(steps, "steps", low=2, integer=True)
+        za, la = self._latent_of(a, labels, "a")
+        zb, _ = self._latent_of(b, labels, "b")
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        z = (1 - t) * za + t * zb
+        lab = None
+        if self.conditional:
+            if la is None:
+                raise ValueError("this VAE is conditional: pass labels= (one class) or row "
+                                 "indices for a and b.")
+            lab = list(np.asarray(la, dtype=object).reshape(-1))[:1] * steps
+        return self.decode(z, lab)
+
+    # ==================================================================================
+    # checkpoints
+    # ==================================================================================
+    def save(self, path, include_data: bool = True) -> None:
+        """Write weights, optimiser state, config, seed, history and run state (and by
+        default the data) to ``path`` with ``torch.save``; readable with
+        ``torch.load(weights_only=True)``."""
+        if self._running and not self.control.paused:
+            raise RuntimeError("save() while fit() runs: pause or stop training first.")
+        cfg = self.config
+        raw = self.data
+        f32 = raw.astype(np.float32)
+        stored = torch.from_numpy(f32 if np.array_equal(f32, raw) else raw.copy())
+        ckpt = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "torch": torch.__version__,
+            "config": cfg.to_dict(),
+            "model_spec": _plain(self._model.spec),
+            "model": self._model.state_dict(),
+            "optimizer": self._opt.state_dict(),
+            "norm": {"mean": torch.from_numpy(self._mean.copy()),
+                     "std": torch.from_numpy(self._std.copy())},
+            "classes": _plain(self.classes),
+            "feature_names": self.feature_names,
+            "state": {
+                "step": self.step, "epoch": self.epoch, "pos": self._pos,
+                "perm": None if self._perm is None else self._perm.cpu(),
+                "schedule_total": self._schedule_total,
+                "device_type": self.device.type,
+                "gen": self._gen.get_state(), "sample_gen": self._sample_gen.get_state(),
+                "train_time": self._train_time, "stride": self._stride,
+                "row_counter": self._row_counter, "last_kl": self._last_kl,
+                "overfit": {"train": list(self._overfit.train), "val": list(self._overfit.val),
+                            "fired": self._overfit.fired},
+                "collapse": {"counts": list(self._collapse.counts),
+                             "fired": self._collapse.fired}, "diverge_first": self._diverge.first,
+            },
+            "history": _plain(self._rows),
+            "epoch_history": _plain(self._epoch_rows),
+            "param_history": _plain(self._param_rows),
+            "alerts": _plain(self.alerts),
+            "data": ({"X": stored, "labels": _plain(self.labels) if self.labels is not None
+                      else None} if include_data else None),
+        }
+        torch.save(ckpt, path)
+
+    @classmethod
+    def load(cls, path, X=None, labels=None, device: Optional[str] = None) -> "VAETrainer":
+        """Rebuild a trainer from ``save``; training continues with ``fit``.
+
+        Uses ``torch.load(weights_only=True)``: a file holding pickled objects that
+        could run code is refused with ``UnsafeCheckpointError``. ``X``/``labels``
+        are needed when the checkpoint was saved with ``include_data=False`` (and
+        replace the stored data otherwise). ``device`` overrides the saved one.
+        """
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            first = str(exc).strip().splitlines()
+            detail = next((ln for ln in first if "GLOBAL" in ln or "Unsupported" in ln), "")
+            raise UnsafeCheckpointError(
+                f"refused to load {path!s}: it holds pickled Python objects that could run "
+                f"code when unpickled, so it is not a vae_widgets checkpoint (or was tampered "
+                f"with). {detail.strip()} Only load files you trust; re-create the checkpoint "
+                f"with VAETrainer.save().") from None
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path!s} is not a vae_widgets VAE checkpoint (write one with "
+                             f"VAETrainer.save(path)).")
+        if ckpt.get("version", 0) > CHECKPOINT_VERSION:
+            raise ValueError(f"{path!s} was written by a newer vae_widgets (checkpoint version "
+                             f"{ckpt['version']}); upgrade vae_widgets to load it.")
+        cfgd = dict(ckpt["config"])
+        if device is not None:
+            cfgd["device"] = device
+        for key in ("hidden", "conv_channels", "image_shape"):
+            if cfgd.get(key) is not None:
+                cfgd[key] = tuple(cfgd[key])
+        if cfgd.get("interpolation_pairs") is not None:
+            cfgd["interpolation_pairs"] = tuple(tuple(p) for p in cfgd["interpolation_pairs"])
+        cfg = VAEConfig.from_dict(cfgd)
+        if X is None:
+            if ckpt.get("data") is None:
+                raise ValueError(f"{path!s} was saved without data (include_data=False); pass "
+                                 f"the training data: VAETrainer.load(path, X=..., labels=...).")
+            raw = ckpt["data"]["X"].numpy().astype(np.float64)
+            lab = ckpt["data"]["labels"]
+            lab = None if lab is None else np.asarray(lab)
+            image_shape = cfg.image_shape
+            names = ckpt.get("feature_names")
+        else:
+            raw, image_shape, names = _read_data(X, cfg.image_shape)
+            lab = as_labels(labels, raw.shape[0], "labels")
+            if raw.shape[1] != ckpt["model_spec"]["n_features"]:
+                raise ValueError(f"X has {raw.shape[1]} features but the checkpoint's model "
+                                 f"takes {ckpt['model_spec']['n_features']}.")
+        self = cls.__new__(cls)
+        self._setup(raw, lab, cfg, image_shape, names,
+                    norm={"mean": ckpt["norm"]["mean"].numpy(), "std": ckpt["norm"]["std"].numpy()},
+                    classes=ckpt["classes"])
+        self._model.load_state_dict(ckpt["model"])
+        self._opt.load_state_dict(ckpt["optimizer"])
+        st = ckpt["state"]
+        self.step, self.epoch, self._pos = st["step"], st["epoch"], st["pos"]
+        self._perm = None if st["perm"] is None else st["perm"].to(self.device)
+        if self._perm is not None and len(self._perm) != len(self._Xtr):
+            self._perm, self._pos = None, 0
+        self._schedule_total = st["schedule_total"]
+        if st.get("device_type") == self.device.type:
+            self._gen.set_state(st["gen"])
+        self._sample_gen.set_state(st["sample_gen"])
+        self._train_time = st["train_time"]
+        self._stride, self._row_counter = st["stride"], st["row_counter"]
+        self._last_kl = st["last_kl"]
+        self._overfit.train = list(st["overfit"]["train"])
+        self._overfit.val = list(st["overfit"]["val"])
+        self._overfit.fired = st["overfit"]["fired"]
+        self._collapse.counts = list(st["collapse"]["counts"])
+        self._collapse.fired = st["collapse"]["fired"]
+        self._diverge.first = st["diverge_first"]
+        self._rows = list(ckpt["history"])
+        self._epoch_rows = list(ckpt["epoch_history"])
+        self._param_rows = list(ckpt["param_history"])
+        self.alerts = list(ckpt["alerts"])
+        return self
+
+    def __repr__(self) -> str:
+        c = self.config
+        shape = f"image_shape={self.image_shape}" if self.image_shape else f"features={self.n_features}"
+        return (f"VAETrainer({shape}, latent_dim={c.latent_dim}, {c.architecture}, "
+                f"{c.likelihood}, beta={c.beta:g}, kl_schedule={c.kl_schedule!r}, "
+                f"epoch={self.epoch}, step={self.step}, device={self.device})")
+
+
+def _trainer_signature() -> inspect.Signature:
+    P = inspect.Parameter
+    ps = [P("self", P.POSITIONAL_OR_KEYWORD), P("X", P.POSITIONAL_OR_KEYWORD),
+          P("labels", P.POSITIONAL_OR_KEYWORD, default=None),
+          P("config", P.POSITIONAL_OR_KEYWORD, default=None)]
+    for f in dataclasses.fields(VAEConfig):
+        ps.append(P(f.name, P.KEYWORD_ONLY, default=f.default))
+    return inspect.Signature(ps)
+
+
+VAETrainer.__init__.__signature__ = _trainer_signature()
