@@ -79,11 +79,13 @@ class Control:
     def stop(self):
         with self._cv:
             self._stop = True
+            self._paused = False   # the next run must not start paused
             self._cv.notify_all()
 
-    def reset(self):
+    def clear_stop(self):
+        """Forget an old stop request (a new run starts); a pause stays in force."""
         with self._cv:
-            self._paused = self._stop = False
+            self._stop = False
 
     def wait_while_paused(self, on_pause: Callable[[], None] | None = None,
                           on_resume: Callable[[], None] | None = None) -> None:

@@ -49,8 +49,13 @@ class ChunkedExactKNN(nearest_neighbors.Sklearn):
             own = idx == rows[:, None]
             own[~own.any(axis=1), -1] = True
             keep = ~own
-            indices[rows] = idx[keep].reshape(len(rows), k)
-            distances[rows] = d[keep].reshape(len(rows), k)
+            idx = idx[keep].reshape(len(rows), k)
+            indices[rows] = idx
+            if metric == "euclidean":  # brute force uses |x|²-2xy+|y|²: recompute precisely
+                for j in range(k):
+                    distances[rows, j] = np.linalg.norm(fit_data[rows] - fit_data[idx[:, j]], axis=1)
+            else:
+                distances[rows] = d[keep].reshape(len(rows), k)
             self._progress(rows[-1] + 1, n)
         if self.metric == "cosine":
             distances = 1.0 - np.einsum("ij,ikj->ik", fit_data, fit_data[indices])

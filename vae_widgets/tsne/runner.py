@@ -137,7 +137,7 @@ class TSNERunner:
         if self._running:
             raise RuntimeError("this runner is already running; wait for it or stop() it first.")
         self._running = True
-        self.control.reset()
+        self.control.clear_stop()
         with self._lock:
             self._pending.clear()
         p = self.params
@@ -192,7 +192,7 @@ class TSNERunner:
 
             pca = PCA(n_components=min(target, n), random_state=p.random_state)
             X = pca.fit_transform(X)
-            steps.append(f"PCA {d}→{X.shape[1]} ({pca.explained_variance_ratio_.sum():.0%} variance)")
+            steps.append(f"PCA {d}→{X.shape[1]} ({pca.explained_variance_ratio_.sum():.1%} variance)")
         X = np.ascontiguousarray(X, dtype=np.float64)
         self.description = ", ".join(steps)
         self.events.publish("preprocessed", description=self.description, shape=X.shape)
