@@ -1,0 +1,288 @@
+// WebGL scatter (regl-scatterplot) behind a small interface shared with the
+// 2-D canvas fallback (scatter-2d.js):
+//
+//   setPositions(Float32Array x,y pairs) -> Promise   (latest-wins, coalesced)
+//   setColors({codes, palette})           setSelection(indices)
+//   setPointSize(px)   setLassoMode(bool)   setTheme(theme)
+//   resetView()        resize(w, h)         screenPosition(i) -> [x, y]
+//   destroy()          webgl (bool)         userCamera (bool)
+//
+// Camera policy: while the user has not zoomed or panned, every frame is
+// normalised to fit the view (the camera stays at identity). Once the user
+// moves the camera, the data -> NDC mapping is frozen, so later frames are
+// drawn in the same coordinates and the user's camera is respected.
+// resetView() refits and unfreezes.
+//
+// All views share one WebGL renderer (one context for the page): browsers
+// cap the number of live WebGL contexts, and notebooks may show many widgets.
+
+import createScatterplot, { createRenderer } from "regl-scatterplot";
+import { applyFit, computeFit } from "./fit.js";
+import { parseColor, toUnitRgba } from "./colors.js";
+
+let sharedRenderer = null;
+let rendererRefs = 0;
+let releaseTimer = null;
+
+function acquireRenderer() {
+  if (releaseTimer) {
+    clearTimeout(releaseTimer);
+    releaseTimer = null;
+  }
+  if (!sharedRenderer) sharedRenderer = createRenderer();
+  rendererRefs++;
+  return sharedRenderer;
+}
+
+function releaseRenderer() {
+  rendererRefs = Math.max(0, rendererRefs - 1);
+  if (rendererRefs === 0 && sharedRenderer && !releaseTimer) {
+    // Delay: a re-rendered cell releases and acquires right away.
+    releaseTimer = setTimeout(() => {
+      releaseTimer = null;
+      if (rendererRefs === 0 && sharedRenderer) {
+        try {
+          sharedRenderer.destroy();
+        } catch (_) {
+          /* already gone */
+        }
+        sharedRenderer = null;
+      }
+    }, 3000);
+  }
+}
+
+let webglProbe = null;
+/** Can this browser make a WebGL context with float textures? (cached) */
+export function webglAvailable() {
+  if (webglProbe !== null) return webglProbe;
+  try {
+    const c = document.createElement("canvas");
+    const gl = c.getContext("webgl");
+    webglProbe = Boolean(gl && gl.getExtension("OES_texture_float"));
+    gl?.getExtension("WEBGL_lose_context")?.loseContext();
+  } catch (_) {
+    webglProbe = false;
+  }
+  return webglProbe;
+}
+
+const rgba = (css, alpha = 1) => toUnitRgba(parseColor(css) || [128, 128, 128, 1], alpha);
+
+export class GLScatter {
+  /**
+   * @param {HTMLElement} container  positioned element the canvas fills
+   * @param {object} o  {theme, pointSize, onHover(i|null), onSelect(indices), onUserCamera()}
+   */
+  constructor(container, o) {
+    this.webgl = true;
+    this.container = container;
+    this.o = o;
+    this.positions = new Float32Array(0);
+    this.codes = null;
+    this.palette = [o.theme.point];
+    this.selection = [];
+    this.fit = { cx: 0, cy: 0, s: 1 };
+    this.userCamera = false;
+    this.lastInteraction = -Infinity;
+    this.busy = null;
+    this.dirty = false;
+    this.destroyed = false;
+    this.width = Math.max(50, container.clientWidth || 520);
+    this.height = Math.max(50, container.clientHeight || 420);
+
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "vw-scatter-canvas";
+    container.append(this.canvas);
+    const theme = o.theme;
+    this.renderer = acquireRenderer();
+    try {
+      this.sp = createScatterplot({
+        canvas: this.canvas,
+        renderer: this.renderer,
+        width: this.width,
+        height: this.height,
+        pointSize: o.pointSize ?? 4,
+        pointSizeSelected: 1,
+        pointOutlineWidth: 1,
+        opacityInactiveScale: 0.2,
+        colorBy: "valueA",
+        pointColor: this.palette,
+        pointColorActive: this.palette,
+        pointColorHover: rgba(theme.text),
+        backgroundColor: toUnitRgba([...theme.bg, 1]),
+        lassoColor: rgba(theme.css.brand || "#1976d2"),
+        lassoMinDelay: 0,
+        lassoMinDist: 2,
+        lassoLineWidth: 2,
+        deselectOnDblClick: true,
+        deselectOnEscape: false, // Esc leaves the cell editor in notebooks
+        lassoInitiatorParentElement: container,
+        lassoLongPressIndicatorParentElement: container,
+      });
+    } catch (err) {
+      releaseRenderer();
+      this.canvas.remove();
+      throw err;
+    }
+    const sp = this.sp;
+    this.subs = [
+      ["select", ({ points }) => o.onSelect?.(Array.from(points))],
+      ["deselect", () => o.onSelect?.([])],
+      ["pointOver", (i) => o.onHover?.(i)],
+      ["pointOut", () => o.onHover?.(null)],
+      [
+        "view",
+        () => {
+          if (performance.now() - this.lastInteraction < 600 && !this.userCamera) {
+            this.userCamera = true;
+            o.onUserCamera?.();
+          }
+        },
+      ],
+    ].map(([ev, fn]) => [ev, sp.subscribe(ev, fn)]);
+
+    // Distinguish user camera moves (wheel, drag without the lasso) from ours.
+    this.onWheel = () => {
+      this.lastInteraction = performance.now();
+    };
+    this.onDown = (e) => {
+      this.down = !(e.shiftKey || this.lassoMode) ? [e.clientX, e.clientY] : null;
+    };
+    this.onMove = (e) => {
+      if (this.down && e.buttons & 1) {
+        const d = Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]);
+        if (d > 3) this.lastInteraction = performance.now();
+      }
+    };
+    this.onUp = () => {
+      this.down = null;
+    };
+    this.canvas.addEventListener("wheel", this.onWheel, { passive: true });
+    this.canvas.addEventListener("mousedown", this.onDown);
+    window.addEventListener("mousemove", this.onMove);
+    window.addEventListener("mouseup", this.onUp);
+  }
+
+  /** New positions (x,y pairs). Refits unless the user moved the camera. */
+  setPositions(pos) {
+    this.positions = pos;
+    if (!this.userCamera) this.fit = computeFit(pos, this.width / this.height);
+    return this.redraw();
+  }
+
+  setColors({ codes, palette }) {
+    this.codes = codes;
+    this.palette = palette;
+    this.sp.set({ pointColor: palette, pointColorActive: palette });
+    return this.redraw();
+  }
+
+  setSelection(indices) {
+    const n = this.positions.length >> 1;
+    this.selection = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < n);
+    if (!this.sp.get("isPointsDrawn")) return;
+    if (this.selection.length) this.sp.select(this.selection.slice(), { preventEvent: true });
+    else this.sp.deselect({ preventEvent: true });
+  }
+
+  setPointSize(px) {
+    this.sp.set({ pointSize: px });
+  }
+
+  setLassoMode(on) {
+    this.lassoMode = on;
+    this.sp.set({ mouseMode: on ? "lasso" : "panZoom" });
+  }
+
+  setTheme(theme) {
+    this.o.theme = theme;
+    this.sp.set({
+      backgroundColor: toUnitRgba([...theme.bg, 1]),
+      pointColorHover: rgba(theme.text),
+      lassoColor: rgba(theme.css.brand || "#1976d2"),
+    });
+  }
+
+  resetView() {
+    this.userCamera = false;
+    this.sp.reset({ preventEvent: true });
+    this.fit = computeFit(this.positions, this.width / this.height);
+    return this.redraw();
+  }
+
+  resize(width, height) {
+    width = Math.round(width);
+    height = Math.round(height);
+    if (width < 50 || height < 50 || (width === this.width && height === this.height)) return;
+    this.width = width;
+    this.height = height;
+    this.sp.set({ width, height });
+    if (!this.userCamera) {
+      this.fit = computeFit(this.positions, width / height);
+      this.redraw();
+    }
+  }
+
+  screenPosition(i) {
+    try {
+      return this.sp.get("isPointsDrawn") ? this.sp.getScreenPosition(i) : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /** Coalescing draw: at most one regl draw at a time, the newest data wins. */
+  redraw() {
+    if (this.destroyed) return Promise.resolve();
+    if (this.busy) {
+      this.dirty = true;
+      return this.busy;
+    }
+    this.busy = this._draw()
+      .catch(() => {})
+      .finally(() => {
+        this.busy = null;
+        if (this.dirty && !this.destroyed) {
+          this.dirty = false;
+          return this.redraw();
+        }
+      });
+    return this.busy;
+  }
+
+  _draw() {
+    const pos = this.positions;
+    const n = pos.length >> 1;
+    const xs = new Float32Array(n), ys = new Float32Array(n);
+    applyFit(pos, this.fit, xs, ys);
+    const codes = this.codes && this.codes.length === n ? this.codes : null;
+    const rows = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
+    const sel = this.selection.filter((i) => i < n);
+    return this.sp.draw(rows, {
+      zDataType: "categorical",
+      wDataType: "continuous",
+      select: sel.length ? sel : undefined,
+    }).then(() => {
+      if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
+    });
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.canvas.removeEventListener("wheel", this.onWheel);
+    this.canvas.removeEventListener("mousedown", this.onDown);
+    window.removeEventListener("mousemove", this.onMove);
+    window.removeEventListener("mouseup", this.onUp);
+    for (const [, sub] of this.subs) this.sp.unsubscribe(sub);
+    try {
+      this.sp.destroy();
+    } catch (_) {
+      /* ignore */
+    }
+    releaseRenderer();
+    this.canvas.remove();
+  }
+}
