@@ -8,7 +8,7 @@ import pytest
 class FakeComm:
     def __init__(self, **kwargs):
         self.comm_id = kwargs.get("comm_id") or "fake"
-        self.kernel = None
+        self.kernel = "fake-kernel"   # ipywidgets sends only when a kernel is attached
         self.sent = []          # (data, buffers) in order
 
     def send(self, data=None, metadata=None, buffers=None):
@@ -50,7 +50,8 @@ def fake_comm(monkeypatch):
 
 def front_end_says(widget, content):
     """Deliver a custom message as the front end would (through ipywidgets' handler)."""
-    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}}})
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}},
+                        "buffers": []})
 
 
 @pytest.fixture(scope="session")

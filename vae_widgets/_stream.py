@@ -155,7 +155,7 @@ class FrameGate:
         self.window = window
         self.ack_timeout = ack_timeout
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # an ack may arrive from inside send()
         self._pending: Any = None
         self._in_flight: dict[int, float] = {}
         self._next_id = 0

@@ -309,7 +309,8 @@ class VAETrainer:
         self._running = False
         self._visuals_requested = False
         self._last_kl: Optional[list] = None
-        self._acc = torch.zeros(1 + cfg.latent_dim, device=device)
+        self._acc_recon = torch.zeros((), device=device)
+        self._acc_kl = torch.zeros(cfg.latent_dim, device=device)
         self._win = 0
         self._ep = [0.0, 0.0, 0]              # sum recon, sum kl, steps (this epoch)
         self._good: Optional[tuple] = None    # (step, [tensors]) last finite weights
@@ -417,7 +418,7 @@ class VAETrainer:
         wait = self.control.wait_while_paused
         on_pause, on_resume = self._on_pause, self._on_resume
         params = [p for p in model.parameters()]
-        acc = self._acc
+        acc_r, acc_k = self._acc_recon, self._acc_kl
         spe = self._steps_per_epoch
         clock = time.perf_counter
         while self.epoch < target:
@@ -458,8 +459,8 @@ class VAETrainer:
                     gn = torch.nn.utils.get_total_norm([p.grad for p in params
                                                         if p.grad is not None])
                 opt.step()
-                acc[0] += recon.detach()
-                acc[1:] += klpd.detach()
+                acc_r.add_(recon.detach())
+                acc_k.add_(klpd.detach())
                 if sync and not self._sync(mu.detach(), gn, beta):
                     return "diverged"
             self.epoch += 1
@@ -482,8 +483,10 @@ class VAETrainer:
         """Turn the accumulated window into a metrics row (one device->host copy)."""
         cfg = self.config
         count, _ = active_units(mu, cfg.active_threshold)
-        vals = torch.cat([self._acc, gn.reshape(1).float(), count.reshape(1).float()]).tolist()
-        self._acc.zero_()
+        vals = torch.cat([self._acc_recon.reshape(1), self._acc_kl, gn.reshape(1).float(),
+                          count.reshape(1).float()]).tolist()
+        self._acc_recon.zero_()
+        self._acc_kl.zero_()
         w = self._win
         self._win = 0
         d = cfg.latent_dim
@@ -562,7 +565,8 @@ class VAETrainer:
                         d.copy_(s)
                 self._opt.state.clear()
             restored = self._good[0]
-        self._acc.zero_()
+        self._acc_recon.zero_()
+        self._acc_kl.zero_()
         self._win = 0
         self._alert(DivergenceMonitor.make_alert(reason, step, restored))
 

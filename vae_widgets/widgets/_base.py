@@ -1,8 +1,10 @@
 """What both widgets share: the worker thread, commands from the front end, frame delivery."""
 from __future__ import annotations
 
+import atexit
 import threading
 import uuid
+import weakref
 from typing import Any, Callable
 
 import anywidget
@@ -11,6 +13,21 @@ import traitlets
 
 from .. import _schema as S
 from .._stream import FrameGate, Worker
+
+
+_LIVE_WIDGETS: "weakref.WeakSet[StreamWidget]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all_workers():
+    """A worker still inside a C extension when Python exits can abort the process."""
+    for w in list(_LIVE_WIDGETS):
+        if w.running:
+            w.stop()
+            try:
+                w.wait(2.0)
+            except BaseException:
+                pass
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -48,6 +65,7 @@ class StreamWidget(anywidget.AnyWidget):
         self.error = ""
         self.notice = ""
         self._worker = Worker(target, name=name).start()
+        _LIVE_WIDGETS.add(self)
 
     def wait(self, timeout: float | None = None):
         """Block until the background work ends; re-raise its error, if any."""

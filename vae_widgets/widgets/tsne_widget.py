@@ -128,6 +128,7 @@ class TSNEWidget(StreamWidget):
         params = {k: _coerce(k, v) for k, v in params.items()}
         result = self._runner.set_params(**params)
         self._sync_params()
+        self._set_traits(**result["live"])      # shown at once; applied at the next iteration
         if not self.running:
             self.n_iter_total = self._runner.params.total_iterations
         return result
