@@ -989,7 +989,7 @@ class VAETrainer:
         ckpt = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "config": cfg.to_dict(),
             "model_spec": _plain(self._model.spec),
             "model": self._model.state_dict(),
@@ -1100,7 +1100,9 @@ class VAETrainer:
         return self
 
     def __repr__(self) -> str:
-        c = self.config
+        c = getattr(self, "config", None)
+        if c is None or not hasattr(self, "step"):
+            return "VAETrainer(<not set up>)"
         shape = f"image_shape={self.image_shape}" if self.image_shape else f"features={self.n_features}"
         return (f"VAETrainer({shape}, latent_dim={c.latent_dim}, {c.architecture}, "
                 f"{c.likelihood}, beta={c.beta:g}, kl_schedule={c.kl_schedule!r}, "
