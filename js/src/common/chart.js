@@ -45,6 +45,7 @@ export function createLineChart(container, opts) {
     ctx.save();
     ctx.font = font(Math.round(10 * pr));
     ctx.textBaseline = "top";
+    ctx.textAlign = "left"; // uPlot leaves other alignments behind
     const pos = visible.map((m) => Math.round(u.valToPos(m.x, "x", true)) + 0.5);
     const widths = visible.map((m) => ctx.measureText(m.label).width + 6 * pr);
     const rows = stackLabels(pos, widths, 3, 2 * pr);

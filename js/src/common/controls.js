@@ -95,7 +95,7 @@ export function paramField(spec, onCommit) {
     revert() {
       if (!input.classList.contains("vw-pending")) return;
       clearPending();
-      if (document.activeElement !== input) input.value = current;
+      input.value = current;
     },
     destroy() {
       clearTimeout(pendingTimer);

@@ -68,11 +68,16 @@ export class Canvas2DScatter {
       v.k *= f;
       this._userMoved();
     };
+    // Window capture-phase listeners: JupyterLab's notebook takes over
+    // shift+drags (cell-range selection) and swallows the mousemoves, so we
+    // see the events first and keep shift+mousedown on the canvas to ourselves.
     this.onDown = (e) => {
-      if (e.button !== 0) return;
+      if (e.target !== c || e.button !== 0) return;
       const p = rel(e);
-      if (e.shiftKey || this.lassoMode) this.lasso = [p[0], p[1]];
-      else this.drag = { p, t: [this.view.tx, this.view.ty], moved: false };
+      if (e.shiftKey || this.lassoMode) {
+        this.lasso = [p[0], p[1]];
+        e.stopPropagation();
+      } else this.drag = { p, t: [this.view.tx, this.view.ty], moved: false };
       e.preventDefault();
     };
     this.onMove = (e) => {
@@ -123,10 +128,10 @@ export class Canvas2DScatter {
       }
     };
     c.addEventListener("wheel", this.onWheel, { passive: false });
-    c.addEventListener("mousedown", this.onDown);
     c.addEventListener("mouseleave", this.onLeave);
-    window.addEventListener("mousemove", this.onMove);
-    window.addEventListener("mouseup", this.onUp);
+    window.addEventListener("mousedown", this.onDown, true);
+    window.addEventListener("mousemove", this.onMove, true);
+    window.addEventListener("mouseup", this.onUp, true);
   }
 
   _userMoved() {
@@ -243,7 +248,8 @@ export class Canvas2DScatter {
     });
     const codes = this.codes && this.codes.length === n ? this.codes : null;
     const dpr = this.dpr;
-    const size = Math.max(1, Math.round(this.pointSize * dpr * Math.min(3, Math.max(1, Math.sqrt(v.k)))));
+    // squares look larger than regl's round points: shrink a little
+    const size = Math.max(1, Math.round(0.85 * this.pointSize * dpr * Math.min(3, Math.max(1, Math.sqrt(v.k)))));
     const half = size >> 1;
     const plot = (i, col) => {
       const px = Math.round(this.sx[i] * dpr) - half, py = Math.round(this.sy[i] * dpr) - half;
@@ -284,10 +290,10 @@ export class Canvas2DScatter {
   destroy() {
     const c = this.canvas;
     c.removeEventListener("wheel", this.onWheel);
-    c.removeEventListener("mousedown", this.onDown);
     c.removeEventListener("mouseleave", this.onLeave);
-    window.removeEventListener("mousemove", this.onMove);
-    window.removeEventListener("mouseup", this.onUp);
+    window.removeEventListener("mousedown", this.onDown, true);
+    window.removeEventListener("mousemove", this.onMove, true);
+    window.removeEventListener("mouseup", this.onUp, true);
     c.remove();
   }
 }

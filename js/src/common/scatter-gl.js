@@ -20,27 +20,59 @@ import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { applyFit, computeFit } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
 
-let sharedRenderer = null;
-let rendererRefs = 0;
-let releaseTimer = null;
+const SETTLE_MS = 400;
+const REUSE_INDEX_MIN_POINTS = 20000;
 
-function acquireRenderer() {
+let sharedRenderer = null;
+let releaseTimer = null;
+const rendererUsers = new Map(); // GLScatter -> [width, height] in CSS px
+
+// The shared renderer draws into its own (offscreen) canvas, then copies the
+// pixels to each view's canvas. regl-scatterplot sizes that canvas to the
+// window by default; we size it to the largest view instead, which is far
+// cheaper per frame (notably with software WebGL).
+function fitRenderer() {
+  if (!sharedRenderer) return;
+  let w = 1, h = 1;
+  for (const [ww, hh] of rendererUsers.values()) {
+    w = Math.max(w, ww);
+    h = Math.max(h, hh);
+  }
+  const dpr = window.devicePixelRatio || 1;
+  const c = sharedRenderer.canvas;
+  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+    sharedRenderer.resize(w, h);
+    sharedRenderer.refresh();
+  }
+}
+
+function acquireRenderer(user, width, height) {
   if (releaseTimer) {
     clearTimeout(releaseTimer);
     releaseTimer = null;
   }
-  if (!sharedRenderer) sharedRenderer = createRenderer();
-  rendererRefs++;
+  if (!sharedRenderer) {
+    sharedRenderer = createRenderer({ canvas: document.createElement("canvas") });
+    window.addEventListener("resize", fitRenderer); // browser zoom changes devicePixelRatio
+  }
+  rendererUsers.set(user, [width, height]);
+  fitRenderer();
   return sharedRenderer;
 }
 
-function releaseRenderer() {
-  rendererRefs = Math.max(0, rendererRefs - 1);
-  if (rendererRefs === 0 && sharedRenderer && !releaseTimer) {
+function resizeRendererUser(user, width, height) {
+  rendererUsers.set(user, [width, height]);
+  fitRenderer();
+}
+
+function releaseRenderer(user) {
+  rendererUsers.delete(user);
+  if (rendererUsers.size === 0 && sharedRenderer && !releaseTimer) {
     // Delay: a re-rendered cell releases and acquires right away.
     releaseTimer = setTimeout(() => {
       releaseTimer = null;
-      if (rendererRefs === 0 && sharedRenderer) {
+      if (rendererUsers.size === 0 && sharedRenderer) {
+        window.removeEventListener("resize", fitRenderer);
         try {
           sharedRenderer.destroy();
         } catch (_) {
@@ -49,6 +81,8 @@ function releaseRenderer() {
         sharedRenderer = null;
       }
     }, 3000);
+  } else {
+    fitRenderer();
   }
 }
 
@@ -95,7 +129,7 @@ export class GLScatter {
     this.canvas.className = "vw-scatter-canvas";
     container.append(this.canvas);
     const theme = o.theme;
-    this.renderer = acquireRenderer();
+    this.renderer = acquireRenderer(this, this.width, this.height);
     try {
       this.sp = createScatterplot({
         canvas: this.canvas,
@@ -121,7 +155,7 @@ export class GLScatter {
         lassoLongPressIndicatorParentElement: container,
       });
     } catch (err) {
-      releaseRenderer();
+      releaseRenderer(this);
       this.canvas.remove();
       throw err;
     }
@@ -147,7 +181,33 @@ export class GLScatter {
       this.lastInteraction = performance.now();
     };
     this.onDown = (e) => {
-      this.down = !(e.shiftKey || this.lassoMode) ? [e.clientX, e.clientY] : null;
+      this.down = !(e.shiftKey || this.lassoMode || this.tempLasso) ? [e.clientX, e.clientY] : null;
+    };
+    // Shift+drag lasso. JupyterLab's notebook treats shift+mousedown as the
+    // start of a cell-range selection and then swallows mousemove events, so
+    // regl-scatterplot's own shift lasso never sees the drag. We intercept the
+    // shift+mousedown on the canvas before Lab (window, capture phase), switch
+    // regl-scatterplot to lasso mode for this one drag and replay the
+    // mousedown without the modifier.
+    this.onCaptureDown = (e) => {
+      if (e.target !== this.canvas || !e.isTrusted || e.button !== 0 || !e.shiftKey || this.lassoMode) return;
+      e.stopPropagation();
+      e.preventDefault();
+      this.tempLasso = true;
+      this.sp.set({ mouseMode: "lasso" });
+      const init = {
+        bubbles: true, cancelable: true, view: window, button: 0, buttons: 1,
+        clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY,
+      };
+      this.canvas.dispatchEvent(new MouseEvent("mousedown", init));
+    };
+    this.onCaptureUp = () => {
+      if (!this.tempLasso) return;
+      this.tempLasso = false;
+      // after regl-scatterplot's own mouseup handler has ended the lasso
+      setTimeout(() => {
+        if (!this.destroyed && !this.lassoMode) this.sp.set({ mouseMode: "panZoom" });
+      }, 0);
     };
     this.onMove = (e) => {
       if (this.down && e.buttons & 1) {
@@ -162,10 +222,25 @@ export class GLScatter {
     this.canvas.addEventListener("mousedown", this.onDown);
     window.addEventListener("mousemove", this.onMove);
     window.addEventListener("mouseup", this.onUp);
+    window.addEventListener("mousedown", this.onCaptureDown, true);
+    window.addEventListener("mouseup", this.onCaptureUp, true);
   }
 
   /** New positions (x,y pairs). Refits unless the user moved the camera. */
   setPositions(pos) {
+    // While frames stream in quickly, large point sets reuse the previous
+    // spatial index (hover / lasso hit-testing) instead of rebuilding it for
+    // every frame; a fresh index is built once the stream pauses.
+    const now = performance.now();
+    this.streaming = now - (this.lastPositionsAt ?? -Infinity) < SETTLE_MS;
+    this.lastPositionsAt = now;
+    clearTimeout(this.settleTimer);
+    if ((pos.length >> 1) >= REUSE_INDEX_MIN_POINTS) {
+      this.settleTimer = setTimeout(() => {
+        this.streaming = false;
+        this.redraw();
+      }, SETTLE_MS);
+    }
     this.positions = pos;
     if (!this.userCamera) this.fit = computeFit(pos, this.width / this.height);
     return this.redraw();
@@ -217,6 +292,7 @@ export class GLScatter {
     if (width < 50 || height < 50 || (width === this.width && height === this.height)) return;
     this.width = width;
     this.height = height;
+    resizeRendererUser(this, width, height);
     this.sp.set({ width, height });
     if (!this.userCamera) {
       this.fit = computeFit(this.positions, width / height);
@@ -260,10 +336,13 @@ export class GLScatter {
     const rows = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
     const sel = this.selection.filter((i) => i < n);
+    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN;
+    this.drawnN = n;
     return this.sp.draw(rows, {
       zDataType: "categorical",
       wDataType: "continuous",
       select: sel.length ? sel : undefined,
+      spatialIndex: reuse ? this.sp.get("spatialIndex") : undefined,
     }).then(() => {
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
     });
@@ -272,17 +351,20 @@ export class GLScatter {
   destroy() {
     if (this.destroyed) return;
     this.destroyed = true;
+    clearTimeout(this.settleTimer);
     this.canvas.removeEventListener("wheel", this.onWheel);
     this.canvas.removeEventListener("mousedown", this.onDown);
     window.removeEventListener("mousemove", this.onMove);
     window.removeEventListener("mouseup", this.onUp);
+    window.removeEventListener("mousedown", this.onCaptureDown, true);
+    window.removeEventListener("mouseup", this.onCaptureUp, true);
     for (const [, sub] of this.subs) this.sp.unsubscribe(sub);
     try {
       this.sp.destroy();
     } catch (_) {
       /* ignore */
     }
-    releaseRenderer();
+    releaseRenderer(this);
     this.canvas.remove();
   }
 }

@@ -69,7 +69,7 @@ export class TSNEView {
     this.stopBtn = iconButton("vw-stop", "stop", "Stop", "Stop: keep the current embedding and end the run");
     this.lassoBtn = iconButton("vw-lasso", "lasso", "Lasso", "Lasso mode: drag to select points (shift+drag lassos in any mode)");
     this.lassoBtn.setAttribute("aria-pressed", "false");
-    this.resetBtn = iconButton("vw-reset-view", "fit", "Fit", "Reset the view: fit all points (and follow the data again)");
+    this.resetBtn = iconButton("vw-reset-view", "fit", "Reset view", "Reset the view: fit all points (and follow the data again)");
     this.iterEl = h("span.vw-iteration", { title: "iteration / total (early exaggeration + main)" });
     this.phaseEl = h("span.vw-phase", { hidden: true });
     this.countEl = h("span.vw-selected-count");
@@ -136,6 +136,7 @@ export class TSNEView {
       this.statsEl,
     );
     el.append(this.root);
+    this.root.__vwDebug = this; // TEMP
   }
 
   _createScatter() {
@@ -271,7 +272,7 @@ export class TSNEView {
     this.statusEl.className = `vw-status vw-status-${st}`;
     this.runBtn.setLabel(st === "paused" ? "Resume" : "Run");
     this.runBtn.disabled = BUSY.has(st);
-    this.pauseBtn.disabled = st !== "running";
+    this.pauseBtn.disabled = st !== "running" && st !== "affinities";
     this.stopBtn.disabled = !ACTIVE_STATUSES.has(st);
     this.progress.el.hidden = !PROGRESS_STATUSES.has(st);
     // A new run starts: follow the data again.
@@ -396,7 +397,7 @@ export class TSNEView {
     }
     const p = this.scatter.screenPosition(i);
     if (!p) return;
-    setText(this.tipTitle, `#${fmtInt(i)}`);
+    setText(this.tipTitle, `#${i}`);
     setText(this.tipLabel, this._labelOf(i));
     this.tipLabel.hidden = !this.tipLabel.textContent;
     this.thumbCanvas.hidden = !this._drawThumb(i);
@@ -478,6 +479,9 @@ export class TSNEView {
 
   _resized() {
     if (this.destroyed) return;
+    // The first layout is also the first moment the host's CSS variables can
+    // be read (render() builds the DOM before it is attached).
+    this._themeChanged();
     const w = this.scatterEl.clientWidth, hgt = this.scatterEl.clientHeight;
     if (w > 0 && hgt > 0) this.scatter.resize(w, hgt);
     const cw = this.chartEl.clientWidth;
