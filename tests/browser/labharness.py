@@ -1,0 +1,154 @@
+"""Headless JupyterLab + Debian Chromium (Python playwright), for end-to-end widget tests.
+
+Adapted from ../shared/reference/browser-harness: isolated Jupyter dirs, loopback
+only, a random token, `window.jupyterapp` exposed so the test can run cells and
+talk to the kernel through the page.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import nbformat
+
+ARTIFACTS = pathlib.Path(__file__).parent / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--enable-unsafe-swiftshader"]   # WebGL through SwiftShader (CPU)
+BIN = pathlib.Path(sys.executable).parent
+
+
+def write_notebook(path, cells):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, str(path))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def lab_server(root_dir, extra_args=()):
+    """Start `jupyter lab` on 127.0.0.1 with its own config/runtime dirs; yield (base, token)."""
+    token, port = secrets.token_hex(16), free_port()
+    run = pathlib.Path(tempfile.mkdtemp(prefix="labrun-"))
+    settings = run / "settings/@jupyterlab/apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(run / "config"), JUPYTER_DATA_DIR=str(run / "data"),
+               JUPYTER_RUNTIME_DIR=str(run / "runtime"), IPYTHONDIR=str(run / "ipython"),
+               JUPYTERLAB_SETTINGS_DIR=str(run / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(run / "workspaces"),
+               PATH=f"{BIN}:{os.environ['PATH']}")
+    # the kernel must be this interpreter (with vae_widgets), not whatever python3 is on PATH
+    spec = pathlib.Path(env["JUPYTER_DATA_DIR"]) / "kernels/python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}))
+    log = open(run / "server.log", "w")
+    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+           f"--ServerApp.token={token}", f"--ServerApp.root_dir={root_dir}",
+           "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True", *extra_args]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited rc={proc.returncode}:\n"
+                                   + (run / "server.log").read_text()[-3000:])
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise TimeoutError("jupyter lab did not come up in 60 s")
+        yield base, token
+    finally:
+        proc.send_signal(signal.SIGINT)        # twice: a clean shutdown that also ends kernels
+        time.sleep(0.2)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def launch(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def open_notebook(page, base, token, nb_name, timeout=90_000):
+    page.goto(f"{base}/lab/tree/{nb_name}?token={token}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout)
+    page.wait_for_function("""async () => { const w = window.jupyterapp.shell.currentWidget;
+        await w.sessionContext.ready; const k = w.sessionContext.session?.kernel;
+        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""",
+                           timeout=timeout, polling=200)
+
+
+def run_all(page):
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def kernel_exec(page, code, timeout=30_000):
+    """Run code in the notebook's kernel through the page; return its stdout (errors raise)."""
+    out = page.evaluate("""async (code) => {
+        const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        let out = ''; const f = k.requestExecute({ code, store_history: false });
+        f.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text;
+                             if (m.header.msg_type === 'error') out += 'KERNEL-ERROR ' + m.content.ename + ': ' + m.content.evalue; };
+        await f.done; return out; }""", code)
+    if "KERNEL-ERROR" in out:
+        raise AssertionError(out)
+    return out
+
+
+def ink(png_bytes: bytes, background=None, tolerance=40) -> int:
+    """Pixels that differ from the image's dominant (background) colour."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB")).astype(int)
+    flat = img.reshape(-1, 3)
+    if background is None:
+        colours, counts = np.unique(flat, axis=0, return_counts=True)
+        background = colours[counts.argmax()]
+    return int((np.abs(flat - np.asarray(background)).sum(axis=1) > tolerance).sum())
+
+
+def data_attr(page, selector, name):
+    return page.eval_on_selector(selector, f"el => el.dataset.{name}")
+
+
+def wait_attr(page, selector, js_condition, timeout=30_000):
+    """Wait until `js_condition` (an expression over `d`, the element's dataset) holds."""
+    page.wait_for_function(
+        f"() => {{ const el = document.querySelector({json.dumps(selector)}); if (!el) return false;"
+        f" const d = el.dataset; return {js_condition}; }}", timeout=timeout, polling=50)
