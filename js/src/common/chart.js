@@ -109,7 +109,8 @@ export function createLineChart(container, opts) {
         label: s.label,
         stroke: () => s.color(theme),
         width: s.width ?? 1.5,
-        points: { show: false },
+        // a lone first value has no line yet: show it as a dot
+        points: { show: (u) => u.data[0].length > 0 && u.data[0].length < 3, size: 5 },
         spanGaps: false,
       })),
     ],

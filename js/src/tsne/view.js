@@ -35,9 +35,9 @@ const STATUS_TEXT = {
   error: "error",
 };
 const BUSY = new Set(["preparing", "affinities", "running"]);
+const HINT = "scroll: zoom · drag: pan · shift+drag: lasso · double-click: clear selection";
+const HINT_LASSO = "lasso mode: drag to select · scroll: zoom · double-click: clear selection";
 
-const SCATTER_W = 520;
-const SCATTER_H = 420;
 const CHART_H = 210;
 
 export class TSNEView {
@@ -50,6 +50,7 @@ export class TSNEView {
     this.phase = model.get("phase");
     this.enc = null;
     this.thumbCache = new Map();
+    this.hovered = null;
     this.destroyed = false;
     this._build(el);
     this.theme = readTheme(this.root);
@@ -91,7 +92,7 @@ export class TSNEView {
     this.tipLabel = h("div.vw-tooltip-label");
     this.tooltip = h("div.vw-tooltip", { hidden: true }, this.thumbCanvas, h("div.vw-tooltip-text", {}, this.tipTitle, this.tipLabel));
     this.scatterEl = h("div.vw-scatter", {}, this.emptyEl, this.tooltip);
-    this.hintEl = h("div.vw-hint", {}, "scroll: zoom · drag: pan · shift+drag: lasso · double-click: clear");
+    this.hintEl = h("div.vw-hint", {}, HINT);
 
     this.chartEl = h("div.vw-chart");
     this.chartEmpty = h("div.vw-chart-empty", {}, "KL divergence appears here while t-SNE optimises");
@@ -136,7 +137,6 @@ export class TSNEView {
       this.statsEl,
     );
     el.append(this.root);
-    this.root.__vwDebug = this; // TEMP
   }
 
   _createScatter() {
@@ -208,6 +208,7 @@ export class TSNEView {
       this.lassoBtn.classList.toggle("vw-active", on);
       this.scatterEl.classList.toggle("vw-lasso-mode", on);
       this.scatter.setLassoMode(on);
+      setText(this.hintEl, on ? HINT_LASSO : HINT);
     });
     this.resetBtn.addEventListener("click", () => this.scatter.resetView());
     this.clearBtn.addEventListener("click", () => this._setSelected([]));
@@ -253,7 +254,10 @@ export class TSNEView {
       this._colors();
       this._selection();
     }
-    return this.scatter.setPositions(pos);
+    const drawn = this.scatter.setPositions(pos);
+    // keep an open tooltip on its (moving) point
+    if (this.hovered !== null && this.hovered !== undefined) drawn.then(() => this._hover(this.hovered));
+    return drawn;
   }
 
   onFrameReceived(count) {
@@ -391,10 +395,12 @@ export class TSNEView {
 
   // ---------- hover tooltip ----------
   _hover(i) {
-    if (i === null || i === undefined || i < 0) {
+    if (i === null || i === undefined || i < 0 || i >= this.positions.length >> 1) {
+      this.hovered = null;
       this.tooltip.hidden = true;
       return;
     }
+    this.hovered = i;
     const p = this.scatter.screenPosition(i);
     if (!p) return;
     setText(this.tipTitle, `#${i}`);
@@ -501,4 +507,3 @@ export class TSNEView {
   }
 }
 
-export const SIZES = { SCATTER_W, SCATTER_H, CHART_H };
