@@ -14,7 +14,8 @@ export const PARAMS = [
   {
     name: "early_exaggeration",
     label: "early exag.",
-    help: `Early exaggeration: how strongly neighbours attract during the early-exaggeration phase (typically 12), so clusters form and separate first. ${NEXT}`,
+    live: true,
+    help: "Early exaggeration: how strongly neighbours attract during the early-exaggeration phase (typically 12), so clusters form and separate first. Live while a run is still in that phase; otherwise used by the next run.",
   },
   {
     name: "exaggeration",
