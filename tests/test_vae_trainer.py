@@ -36,7 +36,7 @@ def record(t):
 # --- events and history -----------------------------------------------------------------------
 def test_fit_publishes_status_metrics_epoch_and_images(digits):
     X, y = digits
-    t = small(X, labels=y, image_shape=(8, 8), architecture="mlp", visuals_every=0.05)
+    t = small(X, labels=y, image_shape=(8, 8), architecture="mlp", visuals_every=0.002)
     ev = record(t)
     t.fit(3)
     kinds = [e.kind for e in ev]
@@ -267,6 +267,27 @@ def test_set_params_reaches_next_steps_and_is_logged(digits):
     assert (after.beta < 0.25).all() and (after.beta > 0).all()
     assert (h[h.step <= row.step].beta == 1.0).all()
     assert t._opt.param_groups[0]["lr"] == 5e-4 and t.config.beta == 0.25
+
+
+def test_set_params_while_paused_applies_now_and_rerenders(digits):
+    X, _ = digits
+    t = small(X, visuals_every=60.0)
+    ev = record(t)
+    w = Worker(lambda: t.fit(100000)).start()
+    while t.step < 5:
+        time.sleep(0.005)
+    t.control.pause()
+    deadline = time.time() + 5
+    while not t._parked and time.time() < deadline:
+        time.sleep(0.005)
+    n_images = sum(e.kind == "images" for e in ev)         # the pause rendered all grids
+    assert n_images == 4
+    t.set_params(sample_temperature=0.0, beta=2.0)
+    assert t.config.beta == 2.0                              # applied while parked
+    samples = [e.data for e in ev if e.kind == "images"][-4:]
+    assert any(s["grid"] == "samples" and s["labels"]["temperature"] == 0.0 for s in samples)
+    t.control.stop()
+    w.wait(5)
 
 
 def test_set_params_validates_in_the_caller(digits):
