@@ -256,7 +256,9 @@ class VAETrainer:
         self.device = device
         self.image_shape = image_shape
         self.feature_names = names
-        self.data = raw                       # raw data, flat (n, F), float64
+        f32 = raw.astype(np.float32)
+        # raw data, flat (n, F): float32 when that loses nothing (halves memory), else float64
+        self.data = f32 if np.array_equal(f32, raw) else raw
         self.labels = lab                     # raw labels or None
         self.classes = classes
         self.conditional = cfg.conditional
@@ -1009,9 +1011,7 @@ class VAETrainer:
         if not self._idle:
             raise RuntimeError("save() while fit() runs: pause or stop training first.")
         cfg = self.config
-        raw = self.data
-        f32 = raw.astype(np.float32)
-        stored = torch.from_numpy(f32 if np.array_equal(f32, raw) else raw.copy())
+        stored = torch.from_numpy(self.data.copy())
         ckpt = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
