@@ -32,6 +32,9 @@ def test_frames_are_binary_float32_and_state_follows(fake_comm, small_data):
     assert w.embedding.dtype == np.float32 and w.embedding.shape == (400, 2)
     assert w.kl_history["iteration"][0] == 0 and len(w.kl_history["kl"]) == 7
     assert w.marks[0]["iteration"] == 50 and "Barnes-Hut" in w.info
+    # the phase change and its mark travel in one update, so the chart marks it at once
+    main = [s for s in comm.states() if s.get("phase") == "main"]
+    assert main and main[0]["marks"][0]["iteration"] == 50
     # no front end acked anything, yet the run finished: nothing waits for acks
     assert max(c["id"] for c, _ in frames) >= 2
     # the embedding trait travels as raw bytes, not a JSON list

@@ -273,10 +273,10 @@ class TSNERunner:
                 continue
             t0 = time.perf_counter()
             self.phase = phase
-            self.events.publish("phase", phase=phase, iteration=self.iteration)
             if phase == "main" and p.early_exaggeration_iter:
                 self.marks.append({"iteration": self.iteration, "label": "exaggeration off"
                                    if self.params.exaggeration == 1 else "main phase"})
+            self.events.publish("phase", phase=phase, iteration=self.iteration)
             done = 0
             while done < n_iter:
                 done += self._segment(embedding, phase, n_iter - done)

@@ -111,17 +111,19 @@ class TSNEWidget(StreamWidget):
     def runner(self) -> TSNERunner:
         return self._runner
 
-    def run(self) -> "TSNEWidget":
-        """Start (or restart) t-SNE on a background thread; returns at once."""
+    def run(self) -> None:
+        """Start (or restart) t-SNE on a background thread; returns at once.
+
+        Returns None, so a cell ending in ``w.run()`` does not display a second view.
+        """
         if self.running and self._runner.control.paused:
             self.resume()
-            return self
+            return
         if not self.running:
             self._runner.control.resume()   # a pause clicked while idle is forgotten
         self.n_iter_total = self._runner.params.total_iterations
         self._set_traits(kl_history={}, marks=[], timings={}, iteration=0, phase="")
         self._start_worker(self._runner.run, name="tsne-runner")
-        return self
 
     def set_params(self, **params) -> dict:
         """Change parameters; exaggeration and learning rate act live during a run."""
