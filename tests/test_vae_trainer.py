@@ -263,8 +263,9 @@ def test_set_params_reaches_next_steps_and_is_logged(digits):
     h = t.history
     after = h[h.step > row.step]
     assert len(after) and (after.lr == 5e-4).all()
-    # linear warm-up over 10 epochs, already past epoch ~1: beta = 0.25 * epoch / 10
-    assert (after.beta < 0.25).all() and (after.beta > 0).all()
+    # linear warm-up over 10 epochs, switched on past epoch ~1: beta = 0.25 * min(1, epoch / 10)
+    assert (after.beta <= 0.25).all() and (after.beta > 0).all()
+    assert after.beta.iloc[0] < 0.25 and after.beta.is_monotonic_increasing
     assert (h[h.step <= row.step].beta == 1.0).all()
     assert t._opt.param_groups[0]["lr"] == 5e-4 and t.config.beta == 0.25
 
