@@ -402,6 +402,11 @@ class VAETrainer:
         except Stopped:
             self._finish()
             self._status("stopped", "stop requested")
+        except KeyboardInterrupt:                 # Ctrl-C in a script: a stop, then re-raise
+            self._train_time = self._now()
+            self._flush_rows()
+            self._status("stopped", "interrupted")
+            raise
         except BaseException as exc:
             self._train_time = self._now()
             self._model.train()
