@@ -74,14 +74,14 @@ class StreamWidget(anywidget.AnyWidget):
         return self._worker.wait(timeout)
 
     def pause(self):
-        self._engine.pause()
+        self._engine.control.pause()
 
     def resume(self):
-        self._engine.resume()
+        self._engine.control.resume()
 
     def stop(self):
         """Ask the work to stop; it ends within one iteration (see ``wait()``)."""
-        self._engine.stop()
+        self._engine.control.stop()
 
     def _set_traits(self, **values):
         with self._sync_lock, self.hold_sync():
