@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const ENTRIES = {
   tsne: "src/tsne/index.js",
-  // vae: "src/vae/index.js",
+  vae: "src/vae/index.js",
 };
 
 const watch = process.argv.includes("--watch");

@@ -149,3 +149,147 @@ export function banner(cls, { dismissable = false, autoHideMs = 0 } = {}) {
     },
   };
 }
+
+function fieldLabel(spec, control, ...extra) {
+  return h(
+    "label.vw-param-field",
+    { title: spec.help },
+    h("span.vw-param-label", {}, spec.label, spec.live ? h("span.vw-live", { title: "acts live, during a run" }, "live") : null),
+    control,
+    ...extra,
+  );
+}
+
+/** Kernel-validated edit: pending until the kernel answers, reverted after 4 s of silence. */
+function pendingState(el, onTimeout) {
+  let timer = null;
+  return {
+    start() {
+      el.classList.add("vw-pending");
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, 4000);
+    },
+    clear() {
+      el.classList.remove("vw-pending");
+      clearTimeout(timer);
+      timer = null;
+    },
+    get on() {
+      return el.classList.contains("vw-pending");
+    },
+  };
+}
+
+/**
+ * A labelled <select> for a kernel-validated choice parameter.
+ * spec: {name, label, help, live, options: [value | {value, label}]}
+ * Same interface as paramField: {el, input, set(v), revert(), destroy()}.
+ */
+export function selectField(spec, onCommit) {
+  const input = h(
+    "select.vw-param.vw-param-select",
+    { title: spec.help, dataset: { param: spec.name }, attrs: { "aria-label": spec.label } },
+    (spec.options || []).map((o) => {
+      const value = typeof o === "object" ? o.value : o;
+      return h("option", { value: String(value) }, typeof o === "object" ? (o.label ?? String(value)) : String(value));
+    }),
+  );
+  let current = "";
+  const pending = pendingState(input, () => field.revert());
+  input.addEventListener("change", () => {
+    if (input.value === current) return;
+    pending.start();
+    onCommit(spec.name, input.value);
+  });
+  input.addEventListener("keydown", (e) => e.stopPropagation());
+  const field = {
+    el: fieldLabel(spec, input),
+    input,
+    set(v) {
+      current = formatParamValue(v);
+      pending.clear();
+      if (current && ![...input.options].some((o) => o.value === current)) input.append(h("option", { value: current }, current));
+      input.value = current;
+    },
+    revert() {
+      if (!pending.on) return;
+      pending.clear();
+      input.value = current;
+    },
+    destroy() {
+      pending.clear();
+    },
+  };
+  return field;
+}
+
+/**
+ * A labelled range slider with a value read-out, for a kernel-validated number.
+ * spec: {name, label, help, live, min, max, step, digits}
+ * While dragging it sends at most every `throttleMs` (live preview), and once on release.
+ * Same interface as paramField: {el, input, set(v), revert(), destroy()}.
+ */
+export function sliderField(spec, onCommit, { throttleMs = 250 } = {}) {
+  const input = h("input.vw-param.vw-param-slider", {
+    type: "range",
+    title: spec.help,
+    dataset: { param: spec.name },
+    attrs: { min: String(spec.min ?? 0), max: String(spec.max ?? 1), step: String(spec.step ?? 0.05), "aria-label": spec.label },
+  });
+  const out = h("span.vw-param-value");
+  const fmt = (v) => (Number.isFinite(v) ? v.toFixed(spec.digits ?? 2) : "–");
+  let current = NaN;
+  let lastSent = NaN;
+  let lastSendAt = 0;
+  let trailing = null;
+  let dragging = false;
+  const pending = pendingState(input, () => field.revert());
+  const send = () => {
+    clearTimeout(trailing);
+    trailing = null;
+    const v = Number(input.value);
+    if (!Number.isFinite(v) || v === lastSent) return;
+    lastSent = v;
+    lastSendAt = Date.now();
+    pending.start();
+    onCommit(spec.name, v);
+  };
+  input.addEventListener("input", () => {
+    dragging = true;
+    setText(out, fmt(Number(input.value)));
+    const wait = throttleMs - (Date.now() - lastSendAt);
+    if (wait <= 0) send();
+    else if (!trailing) trailing = setTimeout(send, wait);
+  });
+  input.addEventListener("change", () => {
+    dragging = false;
+    send();
+  });
+  input.addEventListener("keydown", (e) => e.stopPropagation());
+  const field = {
+    el: fieldLabel(spec, input, out),
+    input,
+    set(v) {
+      current = Number(v);
+      lastSent = current;
+      pending.clear();
+      if (!dragging && Number.isFinite(current)) {
+        input.value = String(current);
+        setText(out, fmt(current));
+      }
+    },
+    revert() {
+      if (!pending.on) return;
+      pending.clear();
+      dragging = false;
+      lastSent = current;
+      if (Number.isFinite(current)) input.value = String(current);
+      setText(out, fmt(current));
+    },
+    destroy() {
+      pending.clear();
+      clearTimeout(trailing);
+    },
+  };
+  return field;
+}
