@@ -98,6 +98,17 @@ def make_optimizer(params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
+_foreach_norm = getattr(torch, "_foreach_norm", None)
+
+
+def _grad_norms(params) -> list:
+    """Per-tensor gradient norms as 0-d device tensors (one fused op where torch has it)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if _foreach_norm is not None:
+        return list(_foreach_norm(grads))
+    return [g.norm() for g in grads]
+
+
 def _read_data(X: Any, image_shape):
     """(n, F) float64 matrix, image shape (from the argument or X's own shape), feature names."""
     names = None
@@ -477,10 +488,9 @@ class VAETrainer:
                 sync = self._pos >= n or self._win >= cfg.metrics_every
                 gn = None
                 if cfg.clip_grad is not None:
-                    gn = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
-                elif sync:
-                    gn = torch.nn.utils.get_total_norm([p.grad for p in params
-                                                        if p.grad is not None])
+                    gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
+                elif sync:   # per-tensor norms in one op; combined on the host
+                    gn = _grad_norms(params)
                 opt.step()
                 acc_r.add_(recon.detach())
                 acc_k.add_(klpd.detach())
@@ -502,23 +512,25 @@ class VAETrainer:
         n = self._Xtr.shape[0]
         return self.epoch + min(self._pos, n) / n
 
-    def _sync(self, mu: torch.Tensor, gn: torch.Tensor, beta: float) -> bool:
-        """Turn the accumulated window into a metrics row (one device->host copy)."""
+    def _sync(self, mu: torch.Tensor, gn: list, beta: float) -> bool:
+        """Turn the accumulated window into a metrics row: few small ops, one device->host
+        copy (the window sums, the batch's posterior-mean variances, per-tensor grad norms)."""
         cfg = self.config
-        count, _ = active_units(mu, cfg.active_threshold)
-        vals = torch.cat([self._acc_recon.reshape(1), self._acc_kl, gn.reshape(1).float(),
-                          count.reshape(1).float()]).tolist()
+        d = cfg.latent_dim
+        vals = torch.cat([self._acc_recon.reshape(1), self._acc_kl, mu.var(0, unbiased=False),
+                          torch.stack(gn).float()]).tolist()
         self._acc_recon.zero_()
         self._acc_kl.zero_()
         w = self._win
         self._win = 0
-        d = cfg.latent_dim
         recon = vals[0] / w
         klpd = [v / w for v in vals[1:1 + d]]
+        active = sum(v > cfg.active_threshold for v in vals[1 + d:1 + 2 * d])
+        grad_norm = math.sqrt(sum(v * v for v in vals[1 + 2 * d:]))
         kl = float(sum(klpd))
         kl_obj = (sum(max(cfg.free_bits, k) for k in klpd) if cfg.free_bits > 0 else kl)
         loss = recon + beta * kl_obj
-        reason = self._diverge.check(vals, loss)
+        reason = self._diverge.check(vals + [grad_norm], loss)
         if reason is not None:
             self._on_divergence(reason)
             return False
@@ -528,7 +540,7 @@ class VAETrainer:
         self._last_kl = klpd
         row = {"step": self.step, "epoch": self._progress(), "time": self._now(),
                "elbo": -(recon + kl), "loss": loss, "recon": recon, "kl": kl,
-               "kl_per_dim": klpd, "active_units": int(vals[-1]), "grad_norm": vals[-2],
+               "kl_per_dim": klpd, "active_units": int(active), "grad_norm": grad_norm,
                "lr": self._opt.param_groups[0]["lr"], "beta": beta}
         self._add_row(row)
         now = time.perf_counter()
@@ -658,21 +670,25 @@ class VAETrainer:
             mu, logvar = model.encode(xb, yb)
             eps = torch.randn(mu.shape, generator=g, device=self.device)
             out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
-            m = xb.shape[0]
-            parts.append(torch.cat([(lik.nll(out, xb, model.out_log_var) * m).reshape(1),
-                                    kl_per_dim(mu, logvar) * m]))
+            # batch means (sum over features, mean over rows); weighted by rows below
+            parts.append((xb.shape[0], lik.nll(out, xb, model.out_log_var).reshape(1),
+                          kl_per_dim(mu, logvar)))
             mus.append(mu)
-        sums = parts[0] if len(parts) == 1 else torch.stack(parts).sum(0)
-        count, _ = active_units(mus[0] if len(mus) == 1 else torch.cat(mus),
-                                self.config.active_threshold)
-        vals = torch.cat([sums, count.reshape(1).float()]).tolist()
+        mu_all = mus[0] if len(mus) == 1 else torch.cat(mus)
+        flat = [t for _, r, k in parts for t in (r, k)]
+        vals = torch.cat(flat + [mu_all.var(0, unbiased=False)]).tolist()
         if toggle:
             model.train()
-        r = vals[0] / n
-        klpd = [v / n for v in vals[1:-1]]
+        d = self.latent_dim
+        r, klpd = 0.0, [0.0] * d
+        for i, (m, _, _) in enumerate(parts):
+            chunk = vals[i * (d + 1):(i + 1) * (d + 1)]
+            r += chunk[0] * m / n
+            klpd = [a + b * m / n for a, b in zip(klpd, chunk[1:])]
+        var = vals[len(parts) * (d + 1):]
         kl = float(sum(klpd))
         return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
-                "active_units": int(vals[-1])}
+                "active_units": int(sum(v > self.config.active_threshold for v in var))}
 
     def evaluate(self, X=None, labels=None) -> dict:
         """ELBO terms (``elbo``, ``recon``, ``kl``, ``kl_per_dim``) and ``active_units`` on
