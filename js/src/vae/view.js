@@ -28,7 +28,7 @@ const STATUS_TEXT = {
 const ACTIVE = new Set(["running", "paused"]);
 const KL_CMAP = "viridis";
 const CURVES_H = 230;
-const RD_H = 230;
+const RD_H = 210;
 const GAP = 2;
 
 const SERIES = [
@@ -193,14 +193,13 @@ export class VAEView {
     const gridPanels = GRID_KINDS.map((kind) => {
       const canvas = h("canvas.vw-grid-canvas");
       const empty = h("div.vw-panel-empty", {}, "Appears once training starts");
-      const stepEl = h("span.vw-grid-step");
       const readout = h("div.vw-grid-readout");
       const legend = h("div.vw-grid-legend", { hidden: true });
       const box = h("div.vw-grid", { dataset: { kind } }, canvas, empty);
-      this.gridEls[kind] = { canvas, empty, stepEl, readout, legend, box };
-      const extra = kind === "samples" ? [this.tempField.el, stepEl] : [stepEl];
+      this.gridEls[kind] = { canvas, empty, readout, legend, box, readoutDefault: "" };
+      const extra = kind === "samples" ? [this.tempField.el] : [];
       canvas.addEventListener("mousemove", (e) => this._gridHover(kind, e));
-      canvas.addEventListener("mouseleave", () => setText(readout, ""));
+      canvas.addEventListener("mouseleave", () => setText(readout, this.gridEls[kind].readoutDefault));
       return this._panel(`vw-panel-${kind}`, GRID_TEXT[kind].title, GRID_TEXT[kind].caption, extra, box, legend, readout);
     });
 
@@ -218,7 +217,16 @@ export class VAEView {
       this.error.el,
       this.notice.el,
       this.alertsEl,
-      h("div.vw-panels", {}, curvesPanel, klPanel, rdPanel, ...gridPanels),
+      h(
+        "div.vw-panels",
+        {},
+        curvesPanel,
+        klPanel,
+        rdPanel,
+        // two stacks, so a tall traversal does not leave a hole beside the short reconstructions
+        h("div.vw-panel-stack", {}, gridPanels[0], gridPanels[1]),
+        h("div.vw-panel-stack", {}, gridPanels[2], gridPanels[3]),
+      ),
     );
     el.append(this.root);
   }
@@ -481,7 +489,7 @@ export class VAEView {
     if (!m.cols || !(width > 0)) return;
     const t = this.theme;
     const L = 40, R = 58, T = 4, B = 20;
-    const rowH = Math.max(4, Math.min(18, Math.floor(168 / m.dims)));
+    const rowH = Math.max(4, Math.min(22, Math.floor(176 / m.dims)));
     const hh = rowH * m.dims;
     const W = width, H = T + hh + B;
     const pw = Math.max(10, W - L - R);
@@ -727,7 +735,9 @@ export class VAEView {
     setText(els.empty, st === "running" ? "Waiting for the first images…" : "Press Train to start");
     els.empty.hidden = !!g;
     els.canvas.hidden = !g;
-    setText(els.stepEl, g && Number.isFinite(Number(meta.step)) ? `step ${fmtInt(Number(meta.step))}` : "");
+    const temp = kind === "samples" && Number.isFinite(Number(labels.temperature)) ? ` · T = ${fmtNum(Number(labels.temperature), 3)}` : "";
+    els.readoutDefault = g && Number.isFinite(Number(meta.step)) ? `drawn at step ${fmtInt(Number(meta.step))}${temp} · hover for values` : "";
+    setText(els.readout, els.readoutDefault);
     if (!g) {
       els.legend.hidden = true;
       this.grids[kind] = null;
@@ -811,7 +821,7 @@ export class VAEView {
     const c = Math.floor(x / (sc.cellW + GAP)), r = Math.floor(y / (sc.cellH + rowGap));
     const cx = x - c * (sc.cellW + GAP), cy = y - r * (sc.cellH + rowGap);
     if (x < 0 || y < 0 || c >= g.cols || r >= g.rows || cx >= sc.cellW || cy >= sc.cellH) {
-      setText(els.readout, "");
+      setText(els.readout, els.readoutDefault);
       return;
     }
     const px = Math.min(g.cellW - 1, Math.floor(cx / sc.sx)), py = Math.min(g.cellH - 1, Math.floor(cy / sc.sy));
