@@ -1,0 +1,107 @@
+"""End to end: VAEWidget in a real JupyterLab, driven in headless Chromium.
+
+Trains on digits: curves, the per-dimension KL heatmap and a non-blank traversal grid
+are drawn; pause stops the step counter; a beta typed in the page reaches the trainer;
+resume; stop within a second; screenshots in light and dark themes.
+"""
+import json
+import pathlib
+import shutil
+import tempfile
+import time
+
+import pytest
+
+pytest.importorskip("playwright")
+if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+                        open_notebook, run_all, wait_attr, write_notebook)
+
+pytestmark = pytest.mark.browser
+ROOT = ".vw-vae"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = pathlib.Path(tempfile.mkdtemp(prefix="nb-vae-"))
+    write_notebook(root / "vae.ipynb", [
+        "from vae_widgets import VAEWidget, datasets\n"
+        "X, y = datasets.digits()\n"
+        "v = VAEWidget(X, labels=y, image_shape=(8, 8), latent_dim=8, epochs=500)\n"
+        "v",
+    ])
+    with lab_server(root) as (base, token):
+        yield base, token
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def kernel_json(page, expr):
+    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
+
+
+def test_vae_widget_end_to_end(lab):
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "vae.ipynb")
+        run_all(page)
+        page.locator(ROOT).wait_for(timeout=60_000)
+
+        page.click(f"{ROOT} .vw-run")
+        wait_attr(page, ROOT, "d.status === 'running' && +d.metrics >= 5 && +d.grids >= 2",
+                  timeout=60_000)
+        page.wait_for_timeout(2500)                   # a few epochs of curves and grids
+        curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
+        heat = ink(page.locator(f"{ROOT} .vw-kl-heatmap").screenshot())
+        trav = ink(page.locator(f"{ROOT} .vw-grid[data-kind=traversal] canvas").first.screenshot())
+        assert curves > 300, f"loss curves look blank ({curves})"
+        assert heat > 300, f"KL heatmap looks blank ({heat})"
+        assert trav > 100, f"traversal grid looks blank ({trav})"
+
+        # pause: the step counter holds, in the page and in the kernel
+        page.click(f"{ROOT} .vw-pause")
+        wait_attr(page, ROOT, "d.status === 'paused'", timeout=5_000)
+        held = int(data_attr(page, ROOT, "step"))
+        page.wait_for_timeout(1000)
+        assert int(data_attr(page, ROOT, "step")) == held
+        assert kernel_json(page, "[v.status, v.trainer.step]") == ["paused", held]
+
+        # beta typed in the page reaches the trainer
+        beta = page.locator(f"{ROOT} .vw-param[data-param=beta]")
+        beta.fill("4")
+        beta.press("Enter")
+        t0 = time.time()
+        while kernel_json(page, "v.trainer.config.beta") != 4.0:
+            assert time.time() - t0 < 10, "beta never reached the trainer"
+            page.wait_for_timeout(100)
+
+        page.click(f"{ROOT} .vw-run")                 # resume
+        wait_attr(page, ROOT, f"d.status === 'running' && +d.step > {held + 20}", timeout=20_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "vae_light.png"), full_page=True)
+
+        t0 = time.perf_counter()
+        page.click(f"{ROOT} .vw-stop")
+        wait_attr(page, ROOT, "d.status === 'stopped'", timeout=5_000)
+        stop_s = time.perf_counter() - t0
+        assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
+        assert kernel_json(page, "[v.status, v.running]") == ["stopped", False]
+        hist = kernel_json(page, "v.history.beta.tolist()[-3:]")
+        assert hist and all(b == 4.0 for b in hist)
+
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
+                      " {theme: 'JupyterLab Dark'})")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "vae_dark.png"), full_page=True)
+        browser.close()
+    print(f"\nstop {stop_s:.2f} s; ink curves {curves}, heatmap {heat}, traversal {trav}")
+    assert not errors, errors

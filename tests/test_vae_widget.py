@@ -1,0 +1,116 @@
+"""VAEWidget traits and messages, through a fake comm (no browser)."""
+import time
+
+import numpy as np
+import pytest
+
+from conftest import front_end_says
+from vae_widgets import VAEWidget, datasets
+from vae_widgets.widgets import vae_widget
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.digits()
+
+
+def wait_for(pred, timeout=30):
+    t0 = time.time()
+    while not pred():
+        assert time.time() - t0 < timeout, "timed out"
+        time.sleep(0.01)
+
+
+def test_training_streams_rows_and_state(fake_comm, digits):
+    X, y = digits
+    v = VAEWidget(X[:600], labels=y[:600], image_shape=(8, 8), latent_dim=4, epochs=3,
+                  metrics_every=2, visuals_every=0.05)
+    v.train()
+    v.wait(60)
+    assert v.status == "done" and v.epoch == 3.0 and v.target_epoch == 3.0
+    msgs = v.comm.custom("metrics")
+    assert msgs, "no metrics message"
+    row = msgs[0][0]["rows"][0]
+    assert len(row["kl_per_dim"]) == 4
+    # the curves carry the negative ELBO (a loss): recon + KL, positive for Bernoulli data
+    assert row["elbo"] == pytest.approx(row["recon"] + row["kl"], rel=1e-5) and row["elbo"] > 0
+    steps = [r["step"] for m, _ in msgs for r in m["rows"]]
+    assert steps == sorted(steps) and steps[-1] == v.step
+    # synced history matches the trainer's, kl_per_dim travels as float32 rows x dims
+    hist = v.history
+    assert v.metrics["step"] == [float(s) for s in hist.step]
+    assert v.kl_per_dim.shape == (len(hist), 4) and v.kl_per_dim.dtype == np.float32
+    assert set(v.epoch_metrics) >= {"epoch", "train_elbo", "val_elbo"}
+    assert len(v.epoch_metrics["epoch"]) == 3 and all(e > 0 for e in v.epoch_metrics["val_elbo"])
+    assert set(v.grids) == {"reconstructions", "samples", "traversal", "interpolation"}
+    rows, cols, c, h, w = v.grids["reconstructions"]["shape"]
+    assert (rows, c, h, w) == (2, 1, 8, 8)
+    assert v.grid_reconstructions.shape == (rows, cols, c, h, w)
+    assert v.grid_traversal.dtype == np.uint8 and "8×8" in v.info and "Bernoulli" in v.info
+
+
+def test_long_histories_are_decimated_in_the_trait(fake_comm, digits, monkeypatch):
+    X, _ = digits
+    monkeypatch.setattr(vae_widget, "TRAIT_ROWS", 10)
+    v = VAEWidget(X[:600], latent_dim=2, epochs=4, metrics_every=1, visuals_every=None)
+    v.train()
+    v.wait(60)
+    assert len(v.history) > 10
+    assert len(v.metrics["step"]) <= 10 and v.metrics["step"][-1] == float(v.history.step.iloc[-1])
+    assert v.kl_per_dim.shape == (len(v.metrics["step"]), 2)
+
+
+def test_commands_pause_beta_change_and_stop(fake_comm, digits):
+    X, y = digits
+    v = VAEWidget(X, latent_dim=4, epochs=500, visuals_every=0.2)
+    front_end_says(v, {"type": "command", "action": "run"})
+    wait_for(lambda: v.step >= 20)
+    front_end_says(v, {"type": "command", "action": "set", "params": {"beta": "4"}})
+    assert v.notice == "" and v.beta == 4.0
+    wait_for(lambda: v.trainer.config.beta == 4.0 and any("beta" in m["label"] for m in v.marks))
+    front_end_says(v, {"type": "command", "action": "set", "params": {"kl_schedule": "sideways"}})
+    assert "kl_schedule" in v.notice and v.kl_schedule == "constant"
+    front_end_says(v, {"type": "command", "action": "set", "params": {"lr": -1}})
+    assert "lr" in v.notice and v.lr == 1e-3
+    front_end_says(v, {"type": "command", "action": "pause"})
+    wait_for(lambda: v.status == "paused", 5)
+    held = v.trainer.step
+    time.sleep(0.3)
+    assert v.trainer.step == held
+    front_end_says(v, {"type": "command", "action": "resume"})
+    wait_for(lambda: v.trainer.step > held, 5)
+    t0 = time.perf_counter()
+    front_end_says(v, {"type": "command", "action": "stop"})
+    v.wait(5)
+    assert time.perf_counter() - t0 < 1.0 and v.status == "stopped"
+    late = v.history[v.history.step > v.marks[-1]["step"]]
+    assert (late.beta == 4.0).all()
+
+
+def test_python_access_and_a_second_train_continues(fake_comm, digits):
+    X, y = digits
+    v = VAEWidget(X[:400], image_shape=(8, 8), latent_dim=3, epochs=1, visuals_every=None)
+    v.train()
+    v.wait(60)
+    mu, logvar = v.encode(X[:5])
+    assert mu.shape == (5, 3) and logvar.shape == (5, 3)
+    assert v.decode(mu).shape[0] == 5 and v.reconstruct(X[:5]).shape[0] == 5
+    assert v.sample(4, temperature=0.5).shape[0] == 4
+    assert v.traverse(0, np.linspace(-2, 2, 5)).shape[0] == 5
+    assert v.interpolate(0, 1, steps=6).shape[0] == 6
+    v.train(2)
+    v.wait(60)
+    assert v.epoch == 3.0 and v.epochs == 2
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(epochs=0), ValueError, "epochs must be >= 1"),
+    (dict(latent_dim=0), ValueError, "latent_dim"),
+    (dict(image_shape=(7, 7)), ValueError, r"image_shape=\(7, 7\) holds 49 pixels but the data has 64"),
+    (dict(kl_schedule="sometimes"), ValueError, "kl_schedule"),
+    (dict(batch_size=10_000), ValueError, "batch_size"),
+])
+def test_bad_input_names_the_argument(fake_comm, digits, kwargs, error, match):
+    X, _ = digits
+    with pytest.raises(error, match=match):
+        VAEWidget(X, **kwargs)

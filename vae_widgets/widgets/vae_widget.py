@@ -1,0 +1,249 @@
+"""``VAEWidget``: traits and glue between a ``VAETrainer`` and the front end in js/src/vae."""
+from __future__ import annotations
+
+import pathlib
+import time
+
+import numpy as np
+import traitlets
+
+from .. import _schema as S
+from .._validation import number
+from ..vae.trainer import VAETrainer
+from ._base import StreamWidget
+from ._serialization import array_trait
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+#: columns of the metric history sent to the front end (kl_per_dim travels as bytes).
+#: The front end plots losses, so every ``*elbo`` column is sent as the negative ELBO
+#: (reconstruction + KL per sample, lower is better).
+CURVE_COLUMNS = ("step", "epoch", "elbo", "recon", "kl", "active_units", "beta", "lr",
+                 "grad_norm")
+EPOCH_CURVE_COLUMNS = ("epoch", "train_elbo", "val_elbo", "train_recon", "val_recon",
+                       "train_kl", "val_kl", "active_units")
+#: rows of history kept in the synced trait (the trainer keeps more)
+TRAIT_ROWS = 2000
+#: seconds between re-syncs of the whole (decimated) history; rows stream in between
+TRAIT_SYNC_EVERY = 2.0
+_SHOWN_PARAMS = ("beta", "lr", "kl_schedule", "sample_temperature")
+
+
+class VAEWidget(StreamWidget):
+    """Train a variational autoencoder (PyTorch) on a background thread and watch it learn.
+
+    ``VAEWidget(X, labels=None, image_shape=None, epochs=30, **params)``: ``X`` and
+    every parameter as for :class:`~vae_widgets.vae.trainer.VAETrainer`
+    (``latent_dim``, ``hidden``, ``likelihood``, ``beta``, ``kl_schedule``,
+    ``free_bits``, ``conditional``, ``lr``, ``batch_size``, ``seed``, ...).
+    ``epochs`` is how many epochs the Train button (or ``train()``) runs.
+
+    ``train()`` returns at once; ``wait()`` blocks and re-raises an error.
+    """
+
+    _esm = STATIC / "vae.js"
+    _css = STATIC / "vae.css"
+
+    info = traitlets.Unicode("").tag(sync=True)
+    step = traitlets.Int(0).tag(sync=True)
+    epoch = traitlets.Float(0.0).tag(sync=True)
+    target_epoch = traitlets.Float(0.0).tag(sync=True)
+    latent_dim = traitlets.Int(0).tag(sync=True)
+    active_units = traitlets.Int(0).tag(sync=True)
+    metrics = traitlets.Dict().tag(sync=True)
+    kl_per_dim = array_trait("float32")
+    epoch_metrics = traitlets.Dict().tag(sync=True)
+    grids = traitlets.Dict().tag(sync=True)
+    grid_reconstructions = array_trait("uint8")
+    grid_samples = array_trait("uint8")
+    grid_traversal = array_trait("uint8")
+    grid_interpolation = array_trait("uint8")
+    alerts = traitlets.List(traitlets.Dict()).tag(sync=True)
+    marks = traitlets.List(traitlets.Dict()).tag(sync=True)
+    beta = traitlets.Float().tag(sync=True)
+    lr = traitlets.Float().tag(sync=True)
+    kl_schedule = traitlets.Unicode().tag(sync=True)
+    sample_temperature = traitlets.Float().tag(sync=True)
+    epochs = traitlets.Int(30).tag(sync=True)
+
+    def __init__(self, X, labels=None, *, epochs: int = 30, **params):
+        epochs = number(epochs, "epochs", low=1, integer=True)
+        trainer = VAETrainer(X, labels=labels, **params)   # validates data and parameters
+        super().__init__(latent_dim=trainer.latent_dim, epochs=epochs)
+        self._trainer = trainer
+        self._last_trait_sync = -np.inf
+        self._sync_params()
+        self.info = self._describe()
+        trainer.events.subscribe(self._on_event)
+
+    # ------------------------------------------------------------ public API
+    @property
+    def _engine(self):
+        return self._trainer
+
+    @property
+    def trainer(self) -> VAETrainer:
+        return self._trainer
+
+    def train(self, epochs: int | None = None) -> None:
+        """Train ``epochs`` more epochs (default: the widget's ``epochs``) on a background
+        thread; returns at once. Resumes instead when paused."""
+        if self.running and self._trainer.control.paused:
+            self.resume()
+            return
+        if epochs is not None:
+            self.epochs = number(epochs, "epochs", low=1, integer=True)
+        if not self.running:
+            self._trainer.control.resume()
+            self.target_epoch = float(self._trainer.epoch + self.epochs)
+        self._start_worker(lambda: self._trainer.fit(self.epochs), name="vae-trainer")
+
+    run = train   # the front end's ▶ sends "run"
+
+    def set_params(self, **params) -> dict:
+        """Change ``epochs`` or live training parameters (beta, lr, kl_schedule, ...)."""
+        if "epochs" in params:
+            self.epochs = number(_as_number(params.pop("epochs")), "epochs", low=1, integer=True)
+        params = {k: (_as_number(v) if k != "kl_schedule" else v) for k, v in params.items()}
+        new = self._trainer.set_params(**params) if params else {}
+        self._sync_params()
+        # shown at once; a running fit applies them before its next step
+        self._set_traits(**{k: v for k, v in new.items() if k in _SHOWN_PARAMS})
+        return new
+
+    @property
+    def model(self):
+        return self._trainer.model
+
+    @property
+    def history(self):
+        """Per-step metrics (decimated): ELBO, reconstruction, KL (total and per dimension), ..."""
+        return self._trainer.history
+
+    @property
+    def epoch_history(self):
+        return self._trainer.epoch_history
+
+    def encode(self, X, labels=None):
+        return self._trainer.encode(X, labels=labels)
+
+    def decode(self, z, labels=None):
+        return self._trainer.decode(z, labels=labels)
+
+    def reconstruct(self, X, labels=None):
+        return self._trainer.reconstruct(X, labels=labels)
+
+    def sample(self, n: int, temperature: float = 1.0, **kw):
+        return self._trainer.sample(n, temperature=temperature, **kw)
+
+    def traverse(self, dim: int, values, base=None, **kw):
+        return self._trainer.traverse(dim, values, base=base, **kw)
+
+    def interpolate(self, a, b, steps: int = 10, **kw):
+        return self._trainer.interpolate(a, b, steps=steps, **kw)
+
+    def save(self, path, **kw):
+        self._trainer.save(path, **kw)
+
+    def __repr__(self):
+        return (f"VAEWidget(latent_dim={self.latent_dim}, status={self.status!r}, "
+                f"epoch={self.epoch:.2f}, step={self.step})")
+
+    # ------------------------------------------------------------ engine events
+    def _on_event(self, e):
+        handler = getattr(self, f"_on_{e.kind}", None)
+        if handler is not None:
+            handler(**e.data)
+
+    def _on_status(self, state, epoch, step, target_epoch, reason=None):
+        updates = dict(status=state, epoch=float(epoch), step=int(step),
+                       target_epoch=float(target_epoch))
+        if state in ("done", "stopped", "paused", "error"):
+            updates.update(self._history_traits())        # the synced state catches up
+        self._set_traits(**updates)
+
+    def _on_metrics(self, rows):
+        clean = [{k: _curve_value(k, r.get(k)) for k in CURVE_COLUMNS} | {
+            "kl_per_dim": [float(v) for v in r.get("kl_per_dim", [])]} for r in rows]
+        self.send({"type": S.METRICS, "rows": clean})
+        last = rows[-1]
+        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]),
+                       active_units=int(last.get("active_units") or 0))
+        now = time.monotonic()
+        if now - self._last_trait_sync >= TRAIT_SYNC_EVERY:
+            self._last_trait_sync = now
+            updates.update(self._history_traits())
+        self._set_traits(**updates)
+
+    def _on_epoch(self, **row):
+        hist = self._trainer.epoch_history
+        cols = {c: [_curve_value(c, v) for v in hist[c]] if c in hist else []
+                for c in EPOCH_CURVE_COLUMNS}
+        self._set_traits(epoch_metrics=cols)
+
+    def _on_images(self, grid, array, labels, step, epoch):
+        grids = dict(self.grids)
+        grids[grid] = {"shape": list(array.shape), "labels": labels, "step": int(step)}
+        self._set_traits(**{f"grid_{grid}": array, "grids": grids})
+
+    def _on_alert(self, alert, message, fix, step, epoch):
+        self._set_traits(alerts=self.alerts + [dict(kind=alert, message=message, fix=fix,
+                                                    step=int(step), epoch=float(epoch))])
+
+    def _on_params(self, step, epoch, changes, previous):
+        label = ", ".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k} {v}"
+                          for k, v in changes.items())
+        self._sync_params()
+        self._set_traits(marks=self.marks + [{"step": int(step), "label": label}])
+
+    def _on_error(self, message, traceback):
+        self._set_traits(error=message, status=S.ERROR)
+
+    # ------------------------------------------------------------ helpers
+    def _history_traits(self) -> dict:
+        hist = self._trainer.history
+        if len(hist) > TRAIT_ROWS:   # keep the shape of the whole run, and its last row
+            idx = np.unique(np.r_[np.linspace(0, len(hist) - 1, TRAIT_ROWS).astype(int)])
+            hist = hist.iloc[idx]
+        metrics = {c: [_curve_value(c, v) for v in hist[c]] if c in hist else []
+                   for c in CURVE_COLUMNS}
+        kl = (np.asarray(list(hist["kl_per_dim"]), dtype=np.float32).reshape(len(hist), -1)
+              if len(hist) else None)
+        return dict(metrics=metrics, kl_per_dim=kl)
+
+    def _sync_params(self):
+        cfg = self._trainer.config
+        self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS})
+
+    def _describe(self) -> str:
+        t, c = self._trainer, self._trainer.config
+        n = len(t.data)
+        what = f"images {'×'.join(map(str, t.image_shape))}" if t.image_shape else f"{t.n_features:,} features"
+        lik = {"bernoulli": "Bernoulli", "gaussian": "Gaussian (fixed variance)",
+               "gaussian_learned": "Gaussian (learned variance)"}.get(t._likelihood.kind, c.likelihood)
+        cond = " · conditional" if c.conditional else ""
+        return (f"{n:,} samples · {what} · {c.architecture.upper()} VAE, {c.latent_dim} latent "
+                f"dims · {lik} likelihood{cond} · {t.device}")
+
+
+def _as_number(v):
+    if isinstance(v, str):
+        try:
+            return int(v) if v.strip().lstrip("-").isdigit() else float(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a number.") from None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**31:
+        return v
+    return v
+
+
+def _curve_value(column, v):
+    v = _json_number(v)
+    return -v if v is not None and column.endswith("elbo") else v
+
+
+def _json_number(v):
+    """NaN/inf are not JSON: send None (a gap in the curve)."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if np.isfinite(v) else None
