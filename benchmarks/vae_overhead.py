@@ -173,6 +173,31 @@ def main():
     print(f"last listener: {len(store['rows'])} metric rows, {len(store['epochs'])} epoch rows, "
           f"grids {sorted(store['images'])}; listener errors: {len(t.events.listener_errors)}")
 
+    # where the trainer's extra time goes (one more run with its parts timed)
+    tb = make_trainer(X, args.batch_size, 0)
+    tb.events.subscribe(widget_like_listener({"rows": [], "images": {}, "epochs": [],
+                                              "other": []}))
+    spent = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            c = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - c
+        return wrapper
+
+    tb._evaluate = timed("per-epoch validation", tb._evaluate)
+    tb._sync = timed(f"metric rows (every {tb.config.metrics_every} steps + epoch ends)",
+                     tb._sync)
+    tb._render = timed("image grids", tb._render)
+    c = time.perf_counter()
+    tb.fit(args.epochs)
+    total = time.perf_counter() - c
+    print("inside one trainer run: " + ", ".join(
+        f"{k} {100 * v / total:.1f} %" for k, v in spent.items()) + " of its time")
+
     # validation ELBO after a fixed number of epochs (same validation rows, fixed noise)
     e = args.elbo_epochs
     tr = make_trainer(X, args.batch_size, 0, visuals_every=None)

@@ -489,8 +489,6 @@ class VAETrainer:
                 gn = None
                 if cfg.clip_grad is not None:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
-                elif sync:   # per-tensor norms in one op; combined on the host
-                    gn = _grad_norms(params)
                 opt.step()
                 acc_r.add_(recon.detach())
                 acc_k.add_(klpd.detach())
@@ -512,11 +510,14 @@ class VAETrainer:
         n = self._Xtr.shape[0]
         return self.epoch + min(self._pos, n) / n
 
-    def _sync(self, mu: torch.Tensor, gn: list, beta: float) -> bool:
+    def _sync(self, mu: torch.Tensor, gn: Optional[list], beta: float) -> bool:
         """Turn the accumulated window into a metrics row: few small ops, one device->host
-        copy (the window sums, the batch's posterior-mean variances, per-tensor grad norms)."""
+        copy (the window sums, the batch's posterior-mean variances, per-tensor grad norms:
+        the step's gradients are still in place after ``opt.step()``)."""
         cfg = self.config
         d = cfg.latent_dim
+        if gn is None:
+            gn = _grad_norms(self._model.parameters())
         vals = torch.cat([self._acc_recon.reshape(1), self._acc_kl, mu.var(0, unbiased=False),
                           torch.stack(gn).float()]).tolist()
         self._acc_recon.zero_()
