@@ -8,7 +8,7 @@ import { stackLabels } from "./chartdata.js";
 
 /**
  * createLineChart(container, {
- *   width, height, xLabel, yLabel, logY,
+ *   width, height, xLabel, yLabel, logY, integerX (ticks on whole numbers only),
  *   series: [{label, color: (theme) => css, width, points?, pointSize?, spanGaps?, dash?}],
  *   theme: readTheme() result,
  *   onCursor: (idx | null) => void,
@@ -100,7 +100,12 @@ export function createLineChart(container, opts) {
       y: opts.logY ? { distr: 3 } : { range: (u, min, max) => padRange(min, max) },
     },
     axes: [
-      axis(opts.xLabel, { size: 36, values: (u, splits) => splits.map((v) => fmtInt(v)) }),
+      axis(opts.xLabel, {
+        size: 36,
+        values: (u, splits) => splits.map((v) => fmtInt(v)),
+        // integer x (steps): no 10, 10, 11, 11 ticks on a short range
+        ...(opts.integerX ? { incrs: INTEGER_INCRS } : {}),
+      }),
       axis(opts.yLabel, { size: 44, values: (u, splits) => splits.map((v) => fmtNum(v, 3)) }),
     ],
     series: [
@@ -148,6 +153,8 @@ export function createLineChart(container, opts) {
     },
   };
 }
+
+const INTEGER_INCRS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map((p) => m * p)).sort((a, b) => a - b);
 
 /** y range with 5% padding; a flat line gets a small symmetric range. */
 export function padRange(min, max) {

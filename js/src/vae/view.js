@@ -105,6 +105,9 @@ export class VAEView {
     this.hidden = new Set();
     this.frame = null;
     this.dirty = new Set();
+    this.skipped = new Set();
+    this.retryTimer = null;
+    this.retries = 0;
     this._build(el);
     this.theme = readTheme(this.root);
     this.themeKey = JSON.stringify(this.theme);
@@ -249,6 +252,7 @@ export class VAEView {
       height: CURVES_H,
       xLabel: "step",
       yLabel: "",
+      integerX: true,
       logY: this.logY,
       theme: this.theme,
       series: SERIES,
@@ -304,6 +308,12 @@ export class VAEView {
       const ro = new ResizeObserver(() => {
         const w = this.root.clientWidth;
         this._themeChanged();
+        if (w > 0 && this.skipped.size) {
+          const parts = [...this.skipped];
+          this.skipped.clear();
+          this.retries = 0;
+          this._schedule(...parts);
+        }
         if (w === lastW) return;
         lastW = w;
         this._schedule("size", "curves", "kl", "rd", ...GRID_KINDS);
@@ -324,6 +334,24 @@ export class VAEView {
     this._activeUnits();
     this.onMetrics();
     for (const kind of GRID_KINDS) this._grid(kind);
+  }
+
+  /**
+   * A canvas could not be drawn because its box has no width (not attached
+   * yet, or the host hides the page while it swaps the theme stylesheet):
+   * try again shortly (a bounded number of times; the ResizeObserver also
+   * reschedules skipped parts when the box gets a size).
+   */
+  _retry(part) {
+    this.skipped.add(part);
+    if (this.retryTimer || this.retries >= 25 || this.destroyed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.retries++;
+      const parts = [...this.skipped];
+      this.skipped.clear();
+      this._schedule(...parts);
+    }, 200);
   }
 
   /** Redraw the named parts on the next animation frame (coalesced). */
@@ -349,6 +377,7 @@ export class VAEView {
           console.error(`vae_widgets: drawing ${p} failed`, err);
         }
       }
+      if (!this.skipped.size) this.retries = 0;
     };
     this.frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(run) : setTimeout(run, 16);
   }
@@ -486,7 +515,8 @@ export class VAEView {
     this._activeUnits();
     this.klEmpty.hidden = m.cols > 0;
     this.klCanvas.hidden = m.cols === 0;
-    if (!m.cols || !(width > 0)) return;
+    if (!m.cols) return;
+    if (!(width > 0)) return this._retry("kl");
     const t = this.theme;
     const L = 40, R = 58, T = 4, B = 20;
     const rowH = Math.max(4, Math.min(22, Math.floor(176 / m.dims)));
@@ -585,7 +615,8 @@ export class VAEView {
     const width = this.rdEl.clientWidth;
     this.rdEmpty.hidden = d.x.length > 0;
     this.rdCanvas.hidden = d.x.length === 0;
-    if (!d.x.length || !(width > 0)) return;
+    if (!d.x.length) return;
+    if (!(width > 0)) return this._retry("rd");
     const t = this.theme;
     const W = width, H = RD_H;
     const L = 50, R = 12, T = 8, B = 36;
@@ -744,7 +775,7 @@ export class VAEView {
       return;
     }
     const width = els.box.clientWidth;
-    if (!(width > 0)) return;
+    if (!(width > 0)) return this._retry(kind);
     const t = this.theme;
     const ctx0 = els.canvas.getContext("2d");
     if (!ctx0) return;
@@ -858,6 +889,7 @@ export class VAEView {
       if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.frame);
       clearTimeout(this.frame);
     }
+    clearTimeout(this.retryTimer);
     for (const off of this.offs) off();
     this.offs = [];
     for (const f of this.fields) f.destroy();
