@@ -196,6 +196,13 @@ def test_refuses_foreign_file(tmp_path):
     torch.save({"weights": torch.zeros(3)}, path)
     with pytest.raises(ValueError, match="not a vae_widgets VAE checkpoint"):
         VAETrainer.load(path)
+    junk = tmp_path / "junk.pt"
+    junk.write_text("hello world")
+    with pytest.raises(ValueError, match="could not be read as a checkpoint") as e:
+        VAETrainer.load(junk)
+    assert not isinstance(e.value, UnsafeCheckpointError)
+    with pytest.raises(FileNotFoundError):
+        VAETrainer.load(tmp_path / "missing.pt")
 
 
 # --- threads: pause, stop, live parameters --------------------------------------------------------

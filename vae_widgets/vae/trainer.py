@@ -1086,14 +1086,23 @@ class VAETrainer:
         """
         try:
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except OSError:
+            raise
         except pickle.UnpicklingError as exc:
-            first = str(exc).strip().splitlines()
-            detail = next((ln for ln in first if "GLOBAL" in ln or "Unsupported" in ln), "")
+            lines = str(exc).strip().splitlines()
+            detail = next((ln for ln in lines if "GLOBAL" in ln), None)
+            if detail is None:
+                raise ValueError(f"{path!s} could not be read as a checkpoint ({lines[-1]}); "
+                                 f"write one with VAETrainer.save(path).") from None
             raise UnsafeCheckpointError(
                 f"refused to load {path!s}: it holds pickled Python objects that could run "
                 f"code when unpickled, so it is not a vae_widgets checkpoint (or was tampered "
                 f"with). {detail.strip()} Only load files you trust; re-create the checkpoint "
                 f"with VAETrainer.save().") from None
+        except Exception as exc:   # not a torch file at all (torch raises KeyError, EOFError...)
+            raise ValueError(f"{path!s} could not be read as a checkpoint "
+                             f"({type(exc).__name__}: {exc}); write one with "
+                             f"VAETrainer.save(path).") from None
         if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path!s} is not a vae_widgets VAE checkpoint (write one with "
                              f"VAETrainer.save(path)).")
