@@ -64,3 +64,14 @@ describe("rate-distortion", () => {
     expect(niceTicks(3, 3)).toEqual([3]);
   });
 });
+
+describe("rate-distortion smoothing", () => {
+  it("trailing mean", async () => {
+    const { smooth } = await import("../src/vae/rd.js");
+    expect(smooth([1, 2, 3, 4], 1)).toEqual([1, 2, 3, 4]);
+    expect(smooth([1, 3, 5, 7], 2)).toEqual([1, 2, 4, 6]);
+    const d = rdData(s, null);
+    expect(d.sx.length).toBe(d.x.length);
+    expect(niceTicks(10, 3300, 3)).toEqual([1000, 2000, 3000]);
+  });
+});

@@ -9,7 +9,7 @@ import { stackLabels } from "./chartdata.js";
 /**
  * createLineChart(container, {
  *   width, height, xLabel, yLabel, logY, integerX (ticks on whole numbers only),
- *   series: [{label, color: (theme) => css, width, points?, pointSize?, spanGaps?, dash?}],
+ *   series: [{label, color: (theme) => css, width, points? (true | (u, i) => bool), pointSize?, spanGaps?, dash?}],
  *   theme: readTheme() result,
  *   onCursor: (idx | null) => void,
  * })
@@ -116,7 +116,7 @@ export function createLineChart(container, opts) {
         width: s.width ?? 1.5,
         // a lone first value has no line yet: show it as a dot (s.points: always)
         points: s.points
-          ? { show: true, size: s.pointSize ?? 5, fill: () => s.color(theme) }
+          ? { show: typeof s.points === "function" ? s.points : true, size: s.pointSize ?? 5, fill: () => s.color(theme) }
           : { show: (u) => u.data[0].length > 0 && u.data[0].length < 3, size: 5 },
         spanGaps: s.spanGaps ?? false,
         ...(s.dash ? { dash: s.dash } : {}),

@@ -30,12 +30,14 @@ const KL_CMAP = "viridis";
 const CURVES_H = 230;
 const RD_H = 210;
 const GAP = 2;
+const FEATURE_GAP = 6;
 
 const SERIES = [
   { key: "elbo", label: "−ELBO (loss)", color: (t) => (t.dark ? "#7fb2e5" : "#1f5fa8"), width: 2 },
   { key: "recon", label: "reconstruction", color: () => "#f28e2b", width: 1.5 },
   { key: "kl", label: "KL", color: (t) => (t.dark ? "#6fcf68" : "#3b8f34"), width: 1.5 },
-  { key: "val", label: "validation −ELBO", color: (t) => (t.dark ? "#d9a2cf" : "#9a4f8f"), width: 1.5, points: true, pointSize: 6, spanGaps: true, dash: [5, 3] },
+  // dots per epoch while they are few enough to read, then just the dashed line
+  { key: "val", label: "validation −ELBO", color: (t) => (t.dark ? "#d9a2cf" : "#9a4f8f"), width: 1.5, points: (u, i) => countValues(u.data[i]) <= 60, pointSize: 6, spanGaps: true, dash: [5, 3] },
 ];
 
 const GRID_TEXT = {
@@ -56,6 +58,12 @@ const GRID_TEXT = {
     caption: "Straight lines in latent space between the codes of two data points. Smooth morphs = a well-organised latent space.",
   },
 };
+
+function countValues(arr) {
+  let n = 0;
+  for (const v of arr || []) if (v !== null && v !== undefined) n++;
+  return n;
+}
 
 const fmtEpoch = (e) => (Number.isFinite(e) ? (Math.abs(e - Math.round(e)) < 0.05 ? String(Math.round(e)) : e.toFixed(1)) : "0");
 
@@ -186,7 +194,7 @@ export class VAEView {
     const rdPanel = this._panel(
       "vw-panel-rd",
       "Rate–distortion",
-      "x: rate (KL) · y: distortion (reconstruction). Diagonals: equal −ELBO. Higher β trades distortion for a lower rate.",
+      "x: rate (KL) · y: distortion (reconstruction), path smoothed. Diagonals: equal −ELBO. Higher β trades distortion for a lower rate.",
       [this.rdReadout],
       this.rdEl,
     );
@@ -682,19 +690,27 @@ export class VAEView {
     }
     ctx.globalAlpha = 1;
     ctx.setLineDash([]);
-    // trajectory: older segments fainter
+    // raw rows, faint; the smoothed path on top, older segments fainter
     const n = d.x.length;
     const color = t.dark ? "#7fb2e5" : "#1f5fa8";
     ctx.strokeStyle = color;
-    ctx.lineWidth = 1.5;
     ctx.lineJoin = "round";
+    if (d.window > 1) {
+      ctx.globalAlpha = 0.18;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(X(d.x[0]), Y(d.y[0]));
+      for (let i = 1; i < n; i++) ctx.lineTo(X(d.x[i]), Y(d.y[i]));
+      ctx.stroke();
+    }
+    ctx.lineWidth = 1.75;
     const chunks = Math.min(24, Math.max(1, n - 1));
     for (let k = 0; k < chunks; k++) {
       const a = Math.floor((k * (n - 1)) / chunks), b = Math.floor(((k + 1) * (n - 1)) / chunks);
-      ctx.globalAlpha = 0.2 + 0.8 * ((k + 1) / chunks);
+      ctx.globalAlpha = 0.25 + 0.75 * ((k + 1) / chunks);
       ctx.beginPath();
-      ctx.moveTo(X(d.x[a]), Y(d.y[a]));
-      for (let i = a + 1; i <= b; i++) ctx.lineTo(X(d.x[i]), Y(d.y[i]));
+      ctx.moveTo(X(d.sx[a]), Y(d.sy[a]));
+      for (let i = a + 1; i <= b; i++) ctx.lineTo(X(d.sx[i]), Y(d.sy[i]));
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
@@ -711,7 +727,7 @@ export class VAEView {
     ctx.beginPath();
     ctx.arc(X(d.x[0]), Y(d.y[0]), 3, 0, 2 * Math.PI);
     ctx.fill();
-    const lx = X(d.last.x), ly = Y(d.last.y);
+    const lx = X(d.sx[n - 1]), ly = Y(d.sy[n - 1]);
     ctx.fillStyle = "#e15759";
     ctx.strokeStyle = t.css.bg1 || "#fff";
     ctx.lineWidth = 2;
@@ -784,17 +800,29 @@ export class VAEView {
     const colCaps = (labels.cols || []).map(String);
     const capW = rowCaps.length ? Math.min(Math.ceil(Math.max(...rowCaps.map((s) => ctx0.measureText(s).width))) + 8, Math.floor(width * 0.35)) : 0;
     const top = colCaps.length ? 16 : 0;
-    const sc = cellScale(g, width - capW, { gap: GAP });
-    const rowGap = kind === "reconstructions" && g.layout === "image" ? GAP * 2 : GAP;
+    const gap = g.layout === "features" ? FEATURE_GAP : GAP;
+    const sc = cellScale(g, width - capW, { gap });
+    const rowGap = kind === "reconstructions" && g.layout === "image" ? GAP * 2 : gap;
     const H = top + g.rows * sc.cellH + (g.rows - 1) * rowGap;
-    const ctx = sizeCanvas(els.canvas, capW + g.cols * sc.cellW + (g.cols - 1) * GAP, H);
+    const CW = capW + g.cols * sc.cellW + (g.cols - 1) * gap;
+    const ctx = sizeCanvas(els.canvas, CW, H);
     if (!ctx) return;
     const img = imageCanvas(g.data, g.width, g.height);
     ctx.imageSmoothingEnabled = false;
     for (let r = 0; r < g.rows; r++) {
       for (let c = 0; c < g.cols; c++) {
-        ctx.drawImage(img, c * g.cellW, r * g.cellH, g.cellW, g.cellH, capW + c * (sc.cellW + GAP), top + r * (sc.cellH + rowGap), sc.cellW, sc.cellH);
+        ctx.drawImage(img, c * g.cellW, r * g.cellH, g.cellW, g.cellH, capW + c * (sc.cellW + gap), top + r * (sc.cellH + rowGap), sc.cellW, sc.cellH);
       }
+    }
+    if (g.layout === "features") {
+      // the diverging map is near white at the mean: outline each strip
+      ctx.strokeStyle = t.axis;
+      ctx.globalAlpha = 0.5;
+      ctx.lineWidth = 1;
+      for (let r = 0; r < g.rows; r++) {
+        for (let c = 0; c < g.cols; c++) ctx.strokeRect(capW + c * (sc.cellW + gap) - 0.5, top + r * (sc.cellH + rowGap) - 0.5, sc.cellW + 1, sc.cellH + 1);
+      }
+      ctx.globalAlpha = 1;
     }
     ctx.font = `11px ${t.font}`;
     ctx.fillStyle = t.axis;
@@ -810,16 +838,20 @@ export class VAEView {
     ctx.textBaseline = "bottom";
     if (colCaps.length) {
       const widest = Math.max(...colCaps.map((s) => ctx.measureText(s).width));
-      const every = Math.max(1, Math.ceil((widest + 4) / (sc.cellW + GAP)));
+      const every = Math.max(1, Math.ceil((widest + 4) / (sc.cellW + gap)));
       colCaps.forEach((s, c) => {
         const lastShown = Math.floor((g.cols - 1) / every) * every;
-        const show = c % every === 0 || (c === g.cols - 1 && (c - lastShown) * (sc.cellW + GAP) >= widest + 4);
+        const show = c % every === 0 || (c === g.cols - 1 && (c - lastShown) * (sc.cellW + gap) >= widest + 4);
         if (c < g.cols && show) {
-          ctx.fillText(s, capW + c * (sc.cellW + GAP) + sc.cellW / 2, top - 3);
+          const cx = capW + c * (sc.cellW + gap) + sc.cellW / 2;
+          const half = ctx.measureText(s).width / 2;
+          // keep the last caption inside the canvas
+          ctx.textAlign = cx + half > CW ? "right" : "center";
+          ctx.fillText(s, ctx.textAlign === "right" ? CW : cx, top - 3);
         }
       });
     }
-    this.grids[kind] = { g, sc, capW, top, rowGap, labels, pixels, meta };
+    this.grids[kind] = { g, sc, capW, top, gap, rowGap, labels, pixels, meta };
     this._gridLegend(kind, g, labels);
     this.gridDraws++;
     this.root.dataset.grids = String(this.gridDraws);
@@ -835,7 +867,7 @@ export class VAEView {
     const z = labels.scale === "zscore";
     els.legend.hidden = false;
     els.legend.replaceChildren(
-      h("span.vw-grid-legend-end", {}, z ? `${fmtNum(lo, 2)}σ` : fmtNum(lo, 3)),
+      h("span.vw-grid-legend-end", {}, z ? `${fmtNum(lo, 2).replace("-", "−")}σ` : fmtNum(lo, 3)),
       h("span.vw-grid-legend-ramp", { style: { background: colormapGradient(g.colormap) } }),
       h("span.vw-grid-legend-end", {}, z ? `+${fmtNum(hi, 2)}σ` : fmtNum(hi, 3)),
       h("span.vw-grid-legend-note", {}, z ? "per-feature z-score (white = the feature's mean) · one stripe per feature" : "one stripe per feature"),
@@ -846,11 +878,11 @@ export class VAEView {
     const s = this.grids[kind];
     const els = this.gridEls[kind];
     if (!s) return;
-    const { g, sc, capW, top, rowGap, labels, pixels } = s;
+    const { g, sc, capW, top, gap, rowGap, labels, pixels } = s;
     const r0 = els.canvas.getBoundingClientRect();
     const x = e.clientX - r0.left - capW, y = e.clientY - r0.top - top;
-    const c = Math.floor(x / (sc.cellW + GAP)), r = Math.floor(y / (sc.cellH + rowGap));
-    const cx = x - c * (sc.cellW + GAP), cy = y - r * (sc.cellH + rowGap);
+    const c = Math.floor(x / (sc.cellW + gap)), r = Math.floor(y / (sc.cellH + rowGap));
+    const cx = x - c * (sc.cellW + gap), cy = y - r * (sc.cellH + rowGap);
     if (x < 0 || y < 0 || c >= g.cols || r >= g.rows || cx >= sc.cellW || cy >= sc.cellH) {
       setText(els.readout, els.readoutDefault);
       return;
