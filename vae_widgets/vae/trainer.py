@@ -452,6 +452,7 @@ class VAETrainer:
         on_pause, on_resume = self._on_pause, self._on_resume
         params = [p for p in model.parameters()]
         acc_r, acc_k = self._acc_recon, self._acc_kl
+        learned_var = model.out_log_var_raw is not None
         spe = self._steps_per_epoch
         clock = time.perf_counter
         while self.epoch < target:
@@ -471,12 +472,13 @@ class VAETrainer:
                 self._pos = start + bs
                 xb = X[idx]
                 yb = Y[idx] if Y is not None else None
-                beta = cfg.beta * self._factor(self.step / spe)
+                beta = (cfg.beta if cfg.kl_schedule == "constant"
+                        else cfg.beta * self._factor(self.step / spe))
 
                 mu, logvar = model.encode(xb, yb)
                 eps = torch.randn(mu.shape, generator=g, device=dev)
                 out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
-                recon = lik.nll(out, xb, model.out_log_var)
+                recon = lik.nll(out, xb, model.out_log_var if learned_var else None)
                 klpd = kl_per_dim(mu, logvar)
                 kl = kl_term(klpd, cfg.free_bits)
                 loss = recon + (kl if beta == 1.0 else beta * kl)
