@@ -75,6 +75,18 @@ def test_metrics_every_and_history_decimation(digits):
     assert h.step.is_monotonic_increasing and h.step.iloc[-1] >= 30
 
 
+def test_metric_windows_close_at_epoch_ends(digits):
+    X, _ = digits                                  # 1617 training rows: 13 steps per epoch
+    t = small(X, metrics_every=4)
+    t.fit(2)
+    # rows every 4 steps; the one at step 12 would leave a 1-step window: merged into 13
+    assert t.history.step.tolist() == [4, 8, 13, 17, 21, 26]
+    assert t.epoch_history.step.tolist() == [13, 26]
+    d = small(X)                                   # default 10: one row per 13-step epoch
+    d.fit(2)
+    assert d.history.step.tolist() == [13, 26]
+
+
 def test_fit_continues_and_resumes_a_stopped_epoch(digits):
     X, _ = digits
     t = small(X)

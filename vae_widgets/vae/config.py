@@ -69,7 +69,9 @@ class VAEConfig:
     #: clip the gradient norm to this value each step; None = no clipping
     clip_grad: Optional[float] = None
     # --- what is reported, and how often ----------------------------------------------
-    #: steps between metric rows (each row averages the steps since the previous one)
+    #: steps between metric rows (each row averages the steps since the previous one); a row
+    #: also closes each epoch, and one that would leave fewer than metrics_every/2 steps
+    #: before the epoch end is merged into it (windows of metrics_every..1.5*metrics_every)
     metrics_every: int = 10
     #: seconds between image grids during training; None = no grids while training
     visuals_every: Optional[float] = 1.0

@@ -487,7 +487,10 @@ class VAETrainer:
 
                 self.step += 1
                 self._win += 1
-                sync = self._pos >= n or self._win >= cfg.metrics_every
+                # a row every metrics_every steps and at each epoch end; a row that would
+                # leave fewer than metrics_every/2 steps before the epoch end waits for it
+                sync = self._pos >= n or (self._win >= cfg.metrics_every and
+                                          self._pos + (cfg.metrics_every // 2) * bs < n)
                 gn = None
                 if cfg.clip_grad is not None:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
