@@ -87,6 +87,17 @@ def test_metric_windows_close_at_epoch_ends(digits):
     assert d.history.step.tolist() == [13, 26]
 
 
+def test_no_validation_set(digits):
+    X, _ = digits
+    t = small(X, val_fraction=0.0)
+    t.fit(2)
+    eh = t.epoch_history
+    assert eh.val_elbo.isna().all() and np.isfinite(eh.train_elbo).all()
+    assert (eh.active_units >= 0).all()
+    assert set(t.render_visuals(publish=False)) == {"reconstructions", "samples", "traversal",
+                                                    "interpolation"}
+
+
 def test_fit_continues_and_resumes_a_stopped_epoch(digits):
     X, _ = digits
     t = small(X)

@@ -63,6 +63,9 @@ class VAEConfig:
     # --- optimisation --------------------------------------------------------------------
     lr: float = 1e-3
     batch_size: int = 128
+    #: rows held out for the per-epoch validation ELBO and active units; 0: no validation
+    #: (epoch rows get NaN validation terms, active units come from 512 training rows, no
+    #: overfitting alert)
     val_fraction: float = 0.1
     seed: int = 0
     device: str = "auto"

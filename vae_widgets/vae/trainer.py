@@ -4,12 +4,12 @@ Plain Python, no Jupyter: a widget subscribes to ``trainer.events`` and calls
 ``fit`` on a worker thread; a script just calls ``fit``.
 
 Hot path (per step): index the permuted in-memory tensor, forward, loss,
-backward, Adam step, and one in-place add that accumulates the reconstruction
-and per-dimension KL on the device. Every ``metrics_every`` steps (and at the
-last step of each epoch) the accumulated window, the gradient norm and the
-batch's active-unit count are copied to the CPU in one transfer: that is the
-only sync. Pause/stop checks, live parameter changes and the visuals timer are
-plain Python attribute reads.
+backward, Adam step, and two in-place adds that accumulate the reconstruction
+and the per-dimension KL on the device. Every ``metrics_every`` steps (and at
+the last step of each epoch) the accumulated window, the per-tensor gradient
+norms and the batch's posterior-mean variances are copied to the CPU in one
+transfer: that is the only sync. Pause/stop checks, live parameter changes and
+the visuals timer are plain Python attribute reads.
 
 Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
 
@@ -629,7 +629,7 @@ class VAETrainer:
         if self._Xval is not None:
             ev = self._evaluate(self._Xval, self._Yval)
         else:
-            k = min(len(self._Xtr), 2000)
+            k = min(len(self._Xtr), 512)   # no validation set: active units on a sample
             ev = self._evaluate(self._Xtr[:k], self._Ytr[:k] if self._Ytr is not None else None)
         beta = cfg.beta * self._factor(self.step / self._steps_per_epoch)
         row = {"epoch": self.epoch, "step": self.step, "time": self._now(),
