@@ -16,10 +16,21 @@ Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
 * ``"status"``: ``state`` (running | paused | done | stopped | error),
   ``epoch`` (float: epochs completed, fractional mid-epoch), ``step``,
   ``target_epoch`` (where the current ``fit`` stops), ``reason`` (str or None:
-  "stop requested", "diverged", the error message).
-* ``"metrics"``: ``rows``: a list of row dicts (see ``METRIC_COLUMNS``), sent at
-  most every ``publish_every`` seconds and at epoch ends, pauses and the end.
-* ``"epoch"``: one row dict (see ``EPOCH_COLUMNS``) as keyword fields.
+  "stop requested", "diverged", "interrupted", the error message).
+* ``"metrics"``: ``rows``: a list of row dicts, sent at most every
+  ``publish_every`` seconds and at epoch ends, pauses and the end. Row keys
+  (``METRIC_COLUMNS``): ``step`` (steps done), ``epoch`` (float), ``time``
+  (training seconds), ``elbo`` (= -(recon + kl), nats per data point),
+  ``loss`` (recon + beta * KL with free bits: what is minimised), ``recon``,
+  ``kl``, ``kl_per_dim`` (list of latent_dim floats) — all averaged over the
+  steps since the previous row — ``active_units`` (on the row's last batch),
+  ``grad_norm`` (last step, before clipping), ``lr``, ``beta`` (effective:
+  beta times the schedule factor).
+* ``"epoch"``: one row as keyword fields (``EPOCH_COLUMNS``): ``epoch`` (int),
+  ``step``, ``time``, ``train_elbo``/``train_recon``/``train_kl`` (means over
+  the epoch's steps), ``val_elbo``/``val_recon``/``val_kl``/``val_kl_per_dim``
+  (validation rows, fixed noise; NaN without a validation set),
+  ``active_units`` (validation rows), ``beta``, ``lr``.
 * ``"images"``: ``grid`` (reconstructions | samples | traversal | interpolation),
   ``array`` (uint8, ``(rows, cols, C, H, W)``), ``labels`` (dict, see
   ``visuals``), ``step``, ``epoch``.
