@@ -1,6 +1,5 @@
 """VAETrainer: events, determinism, checkpoints, threads, live parameters, models, API."""
 import os
-import threading
 import time
 
 import numpy as np
