@@ -78,6 +78,8 @@ class TSNEWidget(StreamWidget):
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
     thumbnails = array_trait("uint8")
     selected = _Indices().tag(sync=True)
+    #: the point last clicked in the view (-1: none); linked views follow it
+    focused = traitlets.Int(-1).tag(sync=True)
     kl_history = traitlets.Dict().tag(sync=True)
     marks = traitlets.List(traitlets.Dict()).tag(sync=True)
     timings = traitlets.Dict().tag(sync=True)
