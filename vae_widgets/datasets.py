@@ -34,3 +34,151 @@ def blobs(n: int = 2000, dims: int = 50, clusters: int = 10, spread: float = 1.0
     rng.shuffle(y)
     X = centres[y] + rng.normal(size=(n, dims))
     return X.astype(np.float32), y.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# shapes: a procedurally drawn dSprites-like set with known generative factors
+# ---------------------------------------------------------------------------------------
+SHAPE_NAMES = ("square", "ellipse", "heart")
+SHAPE_FACTORS = ("shape", "scale", "rotation", "pos_x", "pos_y")
+#: shape sizes in shape units (below): the three shapes cover similar areas
+_HALF_EXTENT = 0.16          # half the width of the largest square, as a fraction of the image
+_CHUNK = 2048                # images rasterised at once (bounds the temporary arrays)
+
+
+def shapes(n: int = 10000, size: int = 32, seed: int = 0, *, scales: int = 6,
+           rotations: int = 10, positions: int | None = None, antialias: bool = True):
+    """A dSprites-like image set with known, discrete generative factors.
+
+    Each image is one white shape on black, drawn from five independent factors
+    chosen uniformly at random: ``shape`` (square, ellipse, heart), ``scale``
+    (``scales`` values in [0.5, 1]), ``rotation`` (``rotations`` angles in
+    [0, 360) degrees), ``pos_x`` and ``pos_y`` (``positions`` values in [0, 1],
+    left/top to right/bottom). Shapes are rasterised from signed distance
+    functions on the pixel grid (vectorised numpy, anti-aliased edges), so the
+    set is generated offline, deterministically from ``seed``, in well under a
+    second per 10,000 images at 32x32.
+
+    Because every factor is known, how well a VAE separates them can be measured
+    (see :mod:`vae_widgets.vae.disentangle`). As in dSprites, rotation is not
+    fully identifiable: a square repeats every 90 degrees and an ellipse every 180.
+
+    Parameters
+    ----------
+    n : int
+        Number of images.
+    size : int
+        Image side in pixels: 32 or 64.
+    seed : int
+        Seed of the factor draws (same seed, same images).
+    scales, rotations : int
+        Number of distinct scales and rotation angles.
+    positions : int, optional
+        Number of distinct x (and y) positions; default ``size // 2``.
+    antialias : bool
+        Grey edge pixels from the pixel's coverage (True) or hard 0/1 pixels.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        float32, shape (n, size, size), values in [0, 1].
+    factors : pandas.DataFrame
+        One row per image, columns ``shape`` (str: square | ellipse | heart),
+        ``scale``, ``rotation`` (degrees), ``pos_x``, ``pos_y`` (floats, each
+        taking a few discrete values).
+
+    Examples
+    --------
+    >>> X, factors = shapes(2000, seed=1)
+    >>> VAEWidget(X, factors=factors, latent_dim=6, beta=4.0)   # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from ._validation import number
+
+    n = number(n, "n", low=1, integer=True)
+    size = number(size, "size", integer=True)
+    if size not in (32, 64):
+        raise ValueError(f"size={size} is not supported; use size=32 or size=64.")
+    seed = number(seed, "seed", low=0, integer=True)
+    scales = number(scales, "scales", low=1, integer=True)
+    rotations = number(rotations, "rotations", low=1, integer=True)
+    positions = size // 2 if positions is None else number(positions, "positions", low=1,
+                                                            integer=True)
+
+    scale_values = np.linspace(0.5, 1.0, scales) if scales > 1 else np.array([1.0])
+    rot_values = np.arange(rotations) * (360.0 / rotations)
+    pos_values = np.linspace(0.0, 1.0, positions) if positions > 1 else np.array([0.5])
+
+    rng = np.random.default_rng(seed)
+    codes = np.stack([rng.integers(0, k, size=n) for k in
+                      (len(SHAPE_NAMES), scales, rotations, positions, positions)], axis=1)
+    images = np.empty((n, size, size), dtype=np.float32)
+    for s in range(0, n, _CHUNK):
+        c = codes[s:s + _CHUNK]
+        images[s:s + _CHUNK] = _draw(c[:, 0], scale_values[c[:, 1]], rot_values[c[:, 2]],
+                                     pos_values[c[:, 3]], pos_values[c[:, 4]], size, antialias)
+    factors = pd.DataFrame({
+        "shape": np.asarray(SHAPE_NAMES, dtype=object)[codes[:, 0]],
+        "scale": scale_values[codes[:, 1]],
+        "rotation": rot_values[codes[:, 2]],
+        "pos_x": pos_values[codes[:, 3]],
+        "pos_y": pos_values[codes[:, 4]],
+    })
+    return images, factors
+
+
+def _draw(kind, scale, rot_deg, px, py, size, antialias):
+    """Rasterise a batch: (m,) factor arrays -> float32 (m, size, size)."""
+    f = np.float32
+    m = len(kind)
+    # centres keep the largest (rotated) shape inside the frame: [0.25, 0.75] of the side
+    cx = ((0.25 + 0.5 * px) * size).astype(f)[:, None, None]
+    cy = ((0.25 + 0.5 * py) * size).astype(f)[:, None, None]
+    unit = (_HALF_EXTENT * size * scale).astype(f)[:, None, None]   # pixels per shape unit
+    t = np.deg2rad(rot_deg).astype(f)[:, None, None]
+    cos, sin = np.cos(t), np.sin(t)
+    grid = np.arange(size, dtype=f) + f(0.5)                       # pixel centres
+    dx = grid[None, None, :] - cx                                  # (m, 1, size)
+    dy = grid[None, :, None] - cy                                  # (m, size, 1)
+    # into shape coordinates: rotate by -t, y up (so a heart at 0 degrees stands upright)
+    u = (cos * dx + sin * dy) / unit
+    v = (sin * dx - cos * dy) / unit
+    d = np.empty((m, size, size), dtype=f)
+    for k, sdf in enumerate((_sd_square, _sd_ellipse, _sd_heart)):
+        sel = kind == k
+        if sel.any():
+            d[sel] = sdf(u[sel], v[sel])
+    d *= unit                                                      # back to pixels
+    if antialias:
+        return np.clip(f(0.5) - d, 0.0, 1.0)
+    return (d <= 0).astype(f)
+
+
+def _sd_square(u, v):
+    a = np.float32(0.8)
+    qx, qy = np.abs(u) - a, np.abs(v) - a
+    outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0))
+    return outside + np.minimum(np.maximum(qx, qy), 0)
+
+
+def _sd_ellipse(u, v):
+    # first-order distance to the implicit curve (x/a)^2 + (y/b)^2 = 1: exact enough
+    # within a pixel of the edge, which is all the anti-aliasing looks at
+    a, b = np.float32(1.05), np.float32(0.6)
+    g = (u / a) ** 2 + (v / b) ** 2 - 1
+    grad = 2 * np.hypot(u / (a * a), v / (b * b))
+    return g / np.maximum(grad, np.float32(1e-6))
+
+
+def _sd_heart(u, v):
+    # Inigo Quilez's exact heart SDF (tip at (0, 0), lobes up to y ~ 1.1), centred and
+    # enlarged to the size of the other shapes
+    k = np.float32(1.55)
+    x = np.abs(u) / k
+    y = v / k + np.float32(0.53)
+    upper = np.hypot(x - 0.25, y - 0.75) - np.float32(np.sqrt(2.0) / 4.0)
+    w = np.maximum(x + y, 0) * np.float32(0.5)
+    lower = np.sqrt(np.minimum(x * x + (y - 1) ** 2, (x - w) ** 2 + (y - w) ** 2)) \
+        * np.sign(x - y)
+    return np.where(x + y > 1, upper, lower) * k
