@@ -15,6 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const ENTRIES = {
   tsne: "src/tsne/index.js",
+  sweep: "src/sweep/index.js",
   vae: "src/vae/index.js",
 };
 

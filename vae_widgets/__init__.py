@@ -2,7 +2,7 @@
 from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["TSNEWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "__version__"]
+__all__ = ["TSNEWidget", "TSNESweepWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "__version__"]
 
 from . import datasets  # noqa: E402  (light: numpy + sklearn only)
 
@@ -10,6 +10,7 @@ from . import datasets  # noqa: E402  (light: numpy + sklearn only)
 # `import vae_widgets` stays quick and a missing optional piece fails where it is used.
 _LAZY = {
     "TSNEWidget": "vae_widgets.widgets.tsne_widget",
+    "TSNESweepWidget": "vae_widgets.widgets.sweep_widget",
     "VAEWidget": "vae_widgets.widgets.vae_widget",
     "TSNERunner": "vae_widgets.tsne.runner",
     "VAETrainer": "vae_widgets.vae.trainer",

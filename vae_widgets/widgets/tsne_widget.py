@@ -109,6 +109,19 @@ class TSNEWidget(StreamWidget):
     def _engine(self):
         return self._runner
 
+    @staticmethod
+    def sweep(X, perplexities=None, labels=None, image_shape=None, *, param="perplexity",
+              values=None, **params):
+        """Small multiples: one t-SNE per perplexity (or per value of ``param``), aligned.
+
+        Returns a :class:`~vae_widgets.widgets.sweep_widget.TSNESweepWidget`, e.g.
+        ``TSNEWidget.sweep(X, [5, 30, 100], labels=y)`` or
+        ``TSNEWidget.sweep(X, param="exaggeration", values=[1, 4], labels=y)``.
+        """
+        from .sweep_widget import sweep
+
+        return sweep(X, perplexities, labels, image_shape, param=param, values=values, **params)
+
     @property
     def runner(self) -> TSNERunner:
         return self._runner
