@@ -83,6 +83,26 @@ class StreamWidget(anywidget.AnyWidget):
         """Ask the work to stop; it ends within one iteration (see ``wait()``)."""
         self._engine.control.stop()
 
+    # ------------------------------------------------------------ export
+    def to_bokeh(self, **kwargs):
+        """The current state as a Bokeh layout (for Bokeh or Panel apps).
+
+        See :func:`vae_widgets.export.to_bokeh` for the keyword arguments. What does
+        not exist yet (no run) is shown as a note in the layout.
+        """
+        from ..export import to_bokeh
+
+        return to_bokeh(self, **kwargs)
+
+    def save_html(self, path, **kwargs):
+        """Write the current state to ONE self-contained HTML file that opens offline.
+
+        See :func:`vae_widgets.export.save_html`; returns the path written.
+        """
+        from ..export import save_html
+
+        return save_html(self, path, **kwargs)
+
     def _set_traits(self, **values):
         with self._sync_lock, self.hold_sync():
             for k, v in values.items():
