@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import nbformat
@@ -99,8 +100,82 @@ def lab_server(root_dir, extra_args=()):
         shutil.rmtree(run, ignore_errors=True)
 
 
-def launch(pw):
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+class OfflineGuard:
+    """Blocks, and records, every request a page makes to another host.
+
+    Installed on a browser context: HTTP(S) requests of any kind (documents, scripts,
+    styles, fonts, images, source maps, fetch/XHR) and websockets whose URL is not
+    allowed are aborted before they leave the machine, and their URLs are kept in
+    ``blocked``. Allowed: the origins in ``allow`` (e.g. the Jupyter server's base URL;
+    ws:// and http:// of the same host and port are one origin here) or, without
+    ``allow``, any loopback host; and data:, blob:, about: URLs. Allowed URLs are not
+    routed at all, so the kernel's websocket runs exactly as without the guard.
+    """
+
+    def __init__(self, allow=None):
+        self.allow = {_origin(a) for a in allow} if allow else None
+        self.blocked: list[str] = []
+
+    def allowed(self, url: str) -> bool:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("data", "blob", "about", "javascript"):
+            return True
+        if self.allow is not None:
+            return _origin(url) in self.allow
+        return (parts.hostname or "") in LOOPBACK
+
+    def install(self, context):
+        context.route(lambda url: not self.allowed(url), self._abort)
+        context.route_web_socket(lambda url: not self.allowed(url), self._close_ws)
+        return context
+
+    def _abort(self, route):
+        self.blocked.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    def _close_ws(self, ws):
+        self.blocked.append(ws.url)
+        ws.close(code=1008, reason="offline test: other hosts are blocked")
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _origin(url: str) -> tuple:
+    parts = urllib.parse.urlsplit(url)
+    secure = parts.scheme in ("https", "wss")
+    return (secure, (parts.hostname or "").lower(), parts.port or (443 if secure else 80))
+
+
+def launch(pw, offline: bool = True, allow=None):
+    """Debian Chromium, headless. With ``offline`` (the default) every context and page
+    made from it (``browser.new_context()``, ``browser.new_page()``) blocks requests to
+    other hosts and records them in ``browser.offline.blocked`` (see ``OfflineGuard``,
+    ``assert_offline``)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    if offline:
+        guard = browser.offline = OfflineGuard(allow)
+        make_context = browser.new_context
+
+        def new_context(**kwargs):
+            return guard.install(make_context(**kwargs))
+
+        def new_page(**kwargs):      # like Browser.new_page: a page in a context of its own
+            return new_context(**kwargs).new_page()
+
+        browser.new_context, browser.new_page = new_context, new_page
+    return browser
+
+
+def blocked_requests(browser) -> list[str]:
+    """URLs to other hosts that pages of ``browser`` tried to load (and were refused)."""
+    guard = getattr(browser, "offline", None)
+    return list(guard.blocked) if guard else []
+
+
+def assert_offline(browser):
+    blocked = blocked_requests(browser)
+    assert not blocked, f"pages tried to reach other hosts: {sorted(set(blocked))[:20]}"
 
 
 def open_notebook(page, base, token, nb_name, timeout=90_000):

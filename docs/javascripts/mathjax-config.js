@@ -1,0 +1,19 @@
+// MathJax 2 configuration, read by the local copy in assets/mathjax (no CDN).
+// Only formulas from arithmatex (Markdown pages) and notebook Markdown cells are typeset,
+// so a "$" in code or prose elsewhere is left alone.
+window.MathJax = {
+  config: ["TeX-AMS-MML_HTMLorMML-full.js"],
+  extensions: ["Safe.js"],
+  tex2jax: {
+    inlineMath: [["$", "$"], ["\\(", "\\)"]],
+    displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+    processEscapes: true,
+    processEnvironments: true,
+    ignoreClass: "md-container",
+    processClass: "arithmatex|jp-MarkdownOutput",
+  },
+  "HTML-CSS": { availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
+                imageFont: null },
+  messageStyle: "none",
+  menuSettings: { zoom: "None" },
+};
