@@ -24,6 +24,10 @@ IMAGES = "images"
 COMMAND = "command"
 ACK = "ack"
 HELLO = "hello"
+# t-SNE analysis, both ways: the view asks {"type", "view", "index"} / {"type", "view",
+# "indices"}; the kernel answers with the same type and view, buffers=[float32]
+REPLAY = "replay"    # one kept frame (scrubber); answer adds iteration, count
+TRAILS = "trails"    # kept positions of chosen points; answer adds frames, iterations
 
 ACTIONS = ("run", "pause", "resume", "stop", "set")
 

@@ -35,6 +35,8 @@ from openTSNE.tsne import kl_divergence_bh, kl_divergence_fft
 from .._stream import Control, EventBus, Stopped
 from .._validation import as_data_matrix
 from . import knn as knn_mod
+from . import metrics
+from .history import FrameHistory
 from .params import LIVE, TSNEParams, check_for_data, check_param, make_params
 
 #: parameters whose change invalidates the cached preprocessing/affinities
@@ -67,7 +69,11 @@ class TSNERunner:
     ``kl``: row (iteration, phase, kl, exaggeration, learning_rate);
     ``phase``: phase, iteration; ``params``: iteration, changes, live;
     ``notice``: message; ``done``: embedding, kl, stopped, timings;
-    ``error``: message, traceback.
+    ``quality``: quality (see :meth:`evaluate`), after ``done`` when
+    ``quality_after_run`` is true; ``error``: message, traceback.
+
+    ``frame_history`` keeps the run's frames (bounded, thinned; see
+    :class:`~vae_widgets.tsne.history.FrameHistory`) for replay and trails.
 
     ``run()`` blocks; call it on a thread to steer it with ``pause()``,
     ``resume()``, ``stop()`` and ``set_params()`` from another.
@@ -95,6 +101,11 @@ class TSNERunner:
         self._cache: dict = {}
         self._seg: _Segment | None = None
         self._last_frame = -np.inf
+        self.frame_history = FrameHistory()
+        #: score the embedding (trustworthiness, kNN preservation) when a run ends
+        self.quality_after_run = True
+        self.quality: dict | None = None
+        self.result = None
 
     # ------------------------------------------------------------ steering
     @property
@@ -143,6 +154,8 @@ class TSNERunner:
         p = self.params
         self.history, self.marks, self.timings = [], [], {}
         self.iteration, self.kl = 0, None
+        self.frame_history.clear()
+        self.quality, self.result = None, None
         t_start = time.perf_counter()
         try:
             self._status("preparing")
@@ -169,7 +182,18 @@ class TSNERunner:
         self._status("stopped" if stopped else "done")
         self.events.publish("done", embedding=self.embedding, kl=self.kl, stopped=stopped,
                             timings=dict(self.timings))
+        if self.quality_after_run:
+            self._publish_quality()
         return self.embedding
+
+    def _publish_quality(self):
+        """Score the finished embedding; a failure here is a notice, not a failed run."""
+        try:
+            self.quality = self.evaluate()
+        except Exception as exc:  # noqa: BLE001 - the run itself succeeded
+            self.events.publish("notice", message=f"quality scores failed: {exc}")
+            return
+        self.events.publish("quality", quality=dict(self.quality))
 
     def _status(self, state):
         self.state = state
@@ -182,9 +206,11 @@ class TSNERunner:
         t0 = time.perf_counter()
         X, steps = self.X, []
         n, d = X.shape
+        prep = {}   # the fitted steps, so new points get exactly the same treatment
         if p.standardize:
             sd = X.std(axis=0)
-            X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+            prep["mean"], prep["sd"] = X.mean(axis=0), np.where(sd > 0, sd, 1.0)
+            X = (X - prep["mean"]) / prep["sd"]
             steps.append("standardised")
         target = PCA_TARGET if p.pca_components == "auto" else p.pca_components
         if target is not None and d > target and (p.pca_components != "auto" or d > PCA_TARGET):
@@ -192,11 +218,12 @@ class TSNERunner:
 
             pca = PCA(n_components=min(target, n), random_state=p.random_state)
             X = pca.fit_transform(X)
+            prep["pca"] = pca
             steps.append(f"PCA {d}→{X.shape[1]} ({pca.explained_variance_ratio_.sum():.1%} variance)")
         X = np.ascontiguousarray(X, dtype=np.float64)
         self.description = ", ".join(steps)
         self.events.publish("preprocessed", description=self.description, shape=X.shape)
-        self._cache_key, self._cache = key, {"X": X}
+        self._cache_key, self._cache = key, {"X": X, "prep": prep}
         self.timings["preprocess"] = time.perf_counter() - t0
         return X
 
@@ -361,8 +388,12 @@ class TSNERunner:
 
     def _frame(self, key: bool = False):
         self._last_frame = time.perf_counter()
+        frame = np.asarray(self.embedding, dtype=np.float32)
+        if frame is self.embedding:   # never keep a view of an array that keeps changing
+            frame = frame.copy()
+        self.frame_history.add(self.iteration, frame)
         self.events.publish("frame", iteration=self.iteration, phase=self.phase,
-                            embedding=np.asarray(self.embedding, dtype=np.float32), key=key)
+                            embedding=frame, key=key)
 
     # ------------------------------------------------------------ results
     @property
@@ -376,3 +407,97 @@ class TSNERunner:
     @property
     def neighbors_method(self) -> str | None:
         return self._cache.get("knn_method")
+
+    # ------------------------------------------------------------ after a run
+    def _finished_result(self, what: str):
+        if self._running:
+            raise RuntimeError(f"{what}: t-SNE is still running; wait() for it to finish "
+                               f"(or stop() it) first.")
+        if not isinstance(self.result, openTSNE.TSNEEmbedding):
+            raise RuntimeError(f"{what} needs a finished t-SNE run; call run() (and wait() for "
+                               f"it) first.")
+        return self.result
+
+    @property
+    def preprocessed(self) -> np.ndarray:
+        """The data as t-SNE saw it (after standardisation / PCA), float64 (n, d')."""
+        if "X" not in self._cache:
+            raise RuntimeError("the data has not been preprocessed yet; call run() first.")
+        return self._cache["X"]
+
+    def preprocess_new(self, X_new) -> np.ndarray:
+        """Apply the fitted preprocessing of the last run (standardise, PCA) to new rows.
+
+        Raises ``ValueError`` when ``X_new`` has a different number of columns than ``X``.
+        """
+        if "prep" not in self._cache:
+            raise RuntimeError("no preprocessing fitted yet; call run() first.")
+        X_new = as_data_matrix(X_new, "X_new", min_rows=1)
+        d = self.X.shape[1]
+        if X_new.shape[1] != d:
+            raise ValueError(f"X_new has {X_new.shape[1]} columns but the embedded data has "
+                             f"{d}; pass rows with the same {d} features, in the same order.")
+        prep = self._cache["prep"]
+        if "mean" in prep:
+            X_new = (X_new - prep["mean"]) / prep["sd"]
+        if "pca" in prep:
+            X_new = prep["pca"].transform(X_new)
+        return np.ascontiguousarray(X_new, dtype=np.float64)
+
+    def evaluate(self, k: int = metrics.K, sample: int = metrics.SAMPLE) -> dict:
+        """Trustworthiness and kNN preservation of the last embedding.
+
+        Computed in the preprocessed space t-SNE was given, on a random sample of
+        at most ``sample`` points seeded with ``random_state`` (see
+        :func:`vae_widgets.tsne.metrics.embedding_quality`).
+        """
+        if self.embedding is None or "X" not in self._cache:
+            raise RuntimeError("no embedding to evaluate; call run() first.")
+        metric = self.params.metric if self.params.metric != "hamming" else "euclidean"
+        return metrics.embedding_quality(self._cache["X"], self.embedding, k=k, sample=sample,
+                                         random_state=self.params.random_state, metric=metric)
+
+    def transform(self, X_new, n_iter: int = 250) -> np.ndarray:
+        """Place new rows onto the finished embedding (openTSNE ``TSNEEmbedding.transform``).
+
+        The reference embedding is not modified: openTSNE re-centres the
+        embedding it transforms against in place, so this works on a copy and
+        shifts the new positions back into the reference's coordinates.
+
+        Parameters
+        ----------
+        X_new : array (m, d)
+            Rows with the same columns as ``X``; preprocessed like ``X``.
+        n_iter : int
+            Optimisation steps for the new points (openTSNE's default, 250).
+
+        Returns
+        -------
+        ndarray (m, 2)
+            Positions of the new points in the reference embedding's coordinates.
+        """
+        ref = self._finished_result("transform")
+        Xp = self.preprocess_new(X_new)
+        p = self.params
+        gd = dict(ref.gradient_descent_params)
+        gd["negative_gradient_method"] = self.gradient_method    # not our hooked callable
+        copy = openTSNE.TSNEEmbedding(np.array(ref, dtype=np.float64), ref.affinities,
+                                      random_state=p.random_state, **gd)
+        centre = (copy.max(axis=0) + copy.min(axis=0)) / 2       # what transform() removes
+        aff = ref.affinities
+        P_before = aff.P.data.copy()
+        try:
+            new = copy.transform(Xp, n_iter=n_iter)
+        finally:
+            aff.P.data[:] = P_before
+        return np.asarray(new, dtype=np.float64) + centre
+
+    def drift(self, X_new, k: int = metrics.K, sample: int = metrics.SAMPLE) -> dict:
+        """Distance of new rows to the reference data, relative to its own spacing.
+
+        See :func:`vae_widgets.tsne.metrics.drift`; computed in the preprocessed space.
+        """
+        Xp = self.preprocess_new(X_new)
+        metric = self.params.metric if self.params.metric != "hamming" else "euclidean"
+        return metrics.drift(self._cache["X"], Xp, k=min(k, len(self._cache["X"]) - 1),
+                             sample=sample, random_state=self.params.random_state, metric=metric)

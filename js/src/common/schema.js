@@ -11,6 +11,10 @@ export const COMMAND = "command"; // {type, action, params?}
 export const ACK = "ack"; // {type, id}: every frame with id <= this one is acknowledged
 export const HELLO = "hello"; // {type}: a new view asks for the latest state
 
+// t-SNE analysis, both ways: the view asks, the kernel answers with the same type and view
+export const REPLAY = "replay"; // ask {type, view, index}; answer + {iteration, count}, buffers[0] = float32 x,y pairs
+export const TRAILS = "trails"; // ask {type, view, indices}; answer + {frames, iterations}, buffers[0] = float32 (frames, m, 2)
+
 export const ACTIONS = Object.freeze(["run", "pause", "resume", "stop", "set"]);
 
 // widget.status values
