@@ -17,6 +17,7 @@ const ENTRIES = {
   tsne: "src/tsne/index.js",
   sweep: "src/sweep/index.js",
   vae: "src/vae/index.js",
+  anomaly: "src/anomaly/index.js",
 };
 
 const watch = process.argv.includes("--watch");

@@ -2,7 +2,7 @@
 from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["TSNEWidget", "TSNESweepWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "__version__"]
+__all__ = ["AnomalyWidget", "TSNEWidget", "TSNESweepWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "__version__"]
 
 from . import datasets  # noqa: E402  (light: numpy + sklearn only)
 
@@ -12,6 +12,7 @@ _LAZY = {
     "TSNEWidget": "vae_widgets.widgets.tsne_widget",
     "TSNESweepWidget": "vae_widgets.widgets.sweep_widget",
     "VAEWidget": "vae_widgets.widgets.vae_widget",
+    "AnomalyWidget": "vae_widgets.widgets.anomaly_widget",
     "TSNERunner": "vae_widgets.tsne.runner",
     "VAETrainer": "vae_widgets.vae.trainer",
 }

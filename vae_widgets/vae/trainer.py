@@ -717,6 +717,13 @@ class VAETrainer:
         y = self._prep_labels(labels, x.shape[0])
         return self._evaluate(x, y)
 
+    def anomaly_scores(self, X, labels=None, **kw) -> pd.DataFrame:
+        """Per-sample ``neg_elbo``, ``reconstruction``, ``kl`` (nats) of ``X``: higher = less
+        like the training data. See :func:`vae_widgets.vae.anomaly.anomaly_scores`
+        (``n_samples``, ``z``, ``seed``)."""
+        from .anomaly import anomaly_scores
+        return anomaly_scores(self, X, labels, **kw)
+
     # --- status, pause ----------------------------------------------------------------------
     def _status(self, state: str, reason: Optional[str] = None):
         self.events.publish("status", state=state, epoch=self._progress(), step=self.step,

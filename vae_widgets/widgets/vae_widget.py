@@ -141,6 +141,19 @@ class VAEWidget(StreamWidget):
     def interpolate(self, a, b, steps: int = 10, **kw):
         return self._trainer.interpolate(a, b, steps=steps, **kw)
 
+    def anomaly_scores(self, X, labels=None, **kw):
+        """Per-sample ``neg_elbo``, ``reconstruction``, ``kl`` (nats) as a DataFrame; see
+        :func:`vae_widgets.vae.anomaly.anomaly_scores`."""
+        return self._trainer.anomaly_scores(X, labels=labels, **kw)
+
+    def anomalies(self, X, y_true=None, score: str = "neg_elbo", **kw):
+        """An :class:`~vae_widgets.widgets.anomaly_widget.AnomalyWidget` of ``X``'s scores:
+        histogram with a draggable threshold, the highest-scoring samples, and precision,
+        recall, F1 and AUROC against ``y_true``; see
+        :func:`vae_widgets.widgets.anomaly_widget.anomalies`."""
+        from .anomaly_widget import anomalies
+        return anomalies(self._trainer, X, y_true=y_true, score=score, **kw)
+
     def save(self, path, **kw):
         self._trainer.save(path, **kw)
 
