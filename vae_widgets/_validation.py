@@ -5,7 +5,9 @@ argument, says what was wrong and what to do instead.
 """
 from __future__ import annotations
 
+import difflib
 import numbers
+import sys
 from typing import Any, Iterable
 
 import numpy as np
@@ -14,6 +16,8 @@ import numpy as np
 def _to_numpy(value: Any, name: str) -> np.ndarray:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch.Tensor, without importing torch
         return value.detach().cpu().numpy()
+    if is_torch_dataset(value):   # items x or (x, y): the x part (labels via split_labels)
+        return dataset_arrays(value, name)[0]
     if hasattr(value, "select_dtypes") and hasattr(value, "columns"):  # pandas.DataFrame
         numeric = value.select_dtypes(include=[np.number, "bool"])
         dropped = [str(c) for c in value.columns if c not in numeric.columns]
@@ -21,11 +25,118 @@ def _to_numpy(value: Any, name: str) -> np.ndarray:
             raise TypeError(
                 f"{name}: the DataFrame has non-numeric columns {dropped[:5]}"
                 f"{' …' if len(dropped) > 5 else ''}; drop them or encode them as numbers "
-                f"(e.g. df.drop(columns=[...]) or pd.get_dummies), and pass labels separately.")
-        return numeric.to_numpy()
+                f"(e.g. df.drop(columns=[...]) or pd.get_dummies), or pick a label column "
+                f"with labels='column name'.")
+        # nullable integer columns hold pd.NA: read them as NaN so the finiteness check names them
+        return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
     if hasattr(value, "to_numpy"):  # pandas.Series and friends
         return value.to_numpy()
     return np.asarray(value)
+
+
+def is_torch_dataset(value: Any) -> bool:
+    """True for a ``torch.utils.data.Dataset`` (without importing torch when it is not loaded)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return False
+    data = getattr(getattr(torch, "utils", None), "data", None)
+    return data is not None and isinstance(value, data.Dataset)
+
+
+def dataset_arrays(ds: Any, name: str = "X") -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a map-style ``torch.utils.data.Dataset`` into memory.
+
+    Items may be ``x`` or ``(x, y)`` (a 1-tuple ``(x,)`` too, as ``TensorDataset(X)``
+    gives). Returns ``(X, y)``: the stacked ``x`` (n, *item shape) and the labels
+    (n,) or None.
+    """
+    try:
+        n = len(ds)
+    except TypeError:
+        raise TypeError(f"{name} is a torch Dataset without a length (an IterableDataset?); "
+                        f"pass a map-style Dataset, or the tensors themselves "
+                        f"(torch.cat of the batches).") from None
+    if n == 0:
+        raise ValueError(f"{name} is an empty Dataset; pass at least a few samples.")
+    torch = sys.modules["torch"]
+    if type(ds) is torch.utils.data.TensorDataset and len(ds.tensors) in (1, 2):
+        # the tensors themselves: no per-item loop
+        xs = _to_numpy(ds.tensors[0], name)
+        if len(ds.tensors) == 1:
+            return xs, None
+        ys = _to_numpy(ds.tensors[1], "labels")
+        if ys.ndim == 2 and ys.shape[1] == 1:
+            ys = ys[:, 0]
+        if ys.ndim != 1:
+            raise ValueError(f"{name} yields (x, y) with y of shape {ys.shape[1:]}; labels "
+                             f"must be one value per item (a class or a number).")
+        return xs, ys
+    xs, ys, kind = [], [], None
+    for i in range(n):
+        item = ds[i]
+        if isinstance(item, (tuple, list)):
+            if len(item) not in (1, 2):
+                raise ValueError(f"{name}[{i}] is a tuple of {len(item)} items; a Dataset item "
+                                 f"must be x or (x, y).")
+            k = len(item)
+        elif isinstance(item, dict):
+            raise TypeError(f"{name}[{i}] is a dict; a Dataset item must be x or (x, y) "
+                            f"(tensors or arrays).")
+        else:
+            k, item = 0, (item,)
+        if kind is None:
+            kind = k
+        elif k != kind:
+            raise ValueError(f"{name}[{i}] has a different structure from {name}[0]; every "
+                             f"item must be x, or every item (x, y).")
+        x = np.asarray(_to_numpy(item[0], name))
+        if xs and x.shape != xs[0].shape:
+            raise ValueError(f"{name}[{i}] has shape {x.shape} but {name}[0] has "
+                             f"{xs[0].shape}; every item needs the same shape.")
+        xs.append(x)
+        if k == 2:
+            y = item[1]
+            ys.append(y.item() if hasattr(y, "item") and np.ndim(y) == 0 else y)
+    y_arr = None
+    if kind == 2:
+        y_arr = np.asarray(ys)
+        if y_arr.ndim != 1:
+            raise ValueError(f"{name} yields (x, y) with y of shape {y_arr.shape[1:]}; labels "
+                             f"must be one value per item (a class or a number).")
+    return np.stack(xs), y_arr
+
+
+def split_labels(X: Any, labels: Any, name: str = "X",
+                 labels_name: str = "labels") -> tuple[Any, Any]:
+    """Take labels out of the data where the user put them there.
+
+    * ``labels="col"`` with a pandas DataFrame ``X``: the column becomes the labels
+      and is dropped from ``X``.
+    * a ``torch.utils.data.Dataset`` of ``(x, y)`` items: ``y`` becomes the labels,
+      ``X`` the stacked ``x`` (a numpy array).
+
+    Anything else is returned unchanged, for ``as_data_matrix`` / ``as_labels``.
+    """
+    if is_torch_dataset(X):
+        arr, y = dataset_arrays(X, name)
+        if y is not None and labels is not None:
+            raise ValueError(f"{name} yields (x, y) pairs and {labels_name}= was given too; "
+                             f"pass one of them.")
+        return arr, (y if labels is None else labels)
+    is_frame = hasattr(X, "columns") and hasattr(X, "select_dtypes")
+    if isinstance(labels, str) or (is_frame and np.ndim(labels) == 0 and labels is not None):
+        if not is_frame:
+            raise TypeError(f"{labels_name}={labels!r} names a column, which needs {name} to be "
+                            f"a pandas DataFrame; otherwise pass one label per row.")
+        cols = list(X.columns)
+        if labels not in cols:
+            close = difflib.get_close_matches(str(labels), [str(c) for c in cols], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(repr(c) for c in cols[:12]) + (" …" if len(cols) > 12 else "")
+            raise ValueError(f"{labels_name}={labels!r} is not a column of {name}.{hint} "
+                             f"Columns: {shown}.")
+        return X.drop(columns=[labels]), X[labels].to_numpy()
+    return X, labels
 
 
 def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5) -> np.ndarray:

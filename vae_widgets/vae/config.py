@@ -106,6 +106,11 @@ class VAEConfig:
     overfit_patience: int = 3
     #: divergence when the loss exceeds its first value by this factor (NaN/inf always is)
     diverge_factor: float = 1e4
+    # --- disentanglement (only with ``factors=``) -----------------------------------------
+    #: rows (a fixed seeded subsample) on which MI and MIG are measured after each epoch
+    factor_sample: int = 2000
+    #: equal-width bins per latent dimension for the mutual information estimate
+    factor_bins: int = 20
 
     # ------------------------------------------------------------------------------------
     def validate(self) -> "VAEConfig":
@@ -170,6 +175,8 @@ class VAEConfig:
         self.overfit_patience = number(self.overfit_patience, "overfit_patience", low=1,
                                        integer=True)
         self.diverge_factor = number(self.diverge_factor, "diverge_factor", low=1, low_open=True)
+        self.factor_sample = number(self.factor_sample, "factor_sample", low=10, integer=True)
+        self.factor_bins = number(self.factor_bins, "factor_bins", low=2, integer=True)
         return self
 
     # ------------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
   ``kind``, ``message``, ``fix``, ``step``, ``epoch``.)
 * ``"params"``: ``step``, ``epoch``, ``changes`` ({name: new value}),
   ``previous`` ({name: old value}).
+* ``"disentanglement"`` (only with ``factors=``, after each epoch): ``epoch``,
+  ``step``, ``mig``, ``gaps`` (per factor), ``mi`` and ``mi_normalized`` (lists,
+  latent dim x factor), ``entropy`` (per factor), ``factors`` (names), ``seconds``
+  (cost of the measurement).
 * ``"error"``: ``message``, ``traceback``.
 """
 from __future__ import annotations
@@ -57,7 +61,9 @@ import pandas as pd
 import torch
 
 from .._stream import Control, EventBus, Stopped
-from .._validation import _to_numpy, as_data_matrix, as_image_shape, as_labels, number
+from .._validation import (_to_numpy, as_data_matrix, as_image_shape, as_labels, number,
+                           split_labels)
+from . import disentangle as _dis
 from . import visuals as _vis
 from .config import LIVE_PARAMS, VAEConfig, check_names
 from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, active_units
@@ -174,12 +180,24 @@ class VAETrainer:
     ``device``, ``standardize``, ``visuals_every``, ``metrics_every``.
 
     ``X``: numpy array, pandas DataFrame or torch tensor of shape (n, features),
-    or images (n, H, W) / (n, C, H, W) (flattened; ``image_shape`` inferred).
+    or images (n, H, W) / (n, C, H, W) (flattened; ``image_shape`` inferred), or a
+    ``torch.utils.data.Dataset`` of ``x`` or ``(x, y)`` items (``y`` become the
+    labels). ``labels``: one per row, or the name of a column of a DataFrame ``X``
+    (taken out of ``X``).
+
+    ``factors``: optional table of known generative factors, one row per data row
+    (a DataFrame such as ``datasets.shapes()[1]``, a dict of columns or an array):
+    after every epoch the mutual information between each latent dimension and each
+    factor, and the MIG score, are measured on a fixed subsample
+    (``factor_sample`` rows, ``factor_bins`` bins; see ``disentangle``), published as
+    a ``"disentanglement"`` event and kept in ``mig_history``.
+
     Every check runs here, before any thread: bad input raises ``ValueError`` or
     ``TypeError`` naming the argument and what to do.
     """
 
-    def __init__(self, X, labels=None, config: Optional[VAEConfig] = None, **params):
+    def __init__(self, X, labels=None, config: Optional[VAEConfig] = None, *, factors=None,
+                 **params):
         if config is not None:
             if not isinstance(config, VAEConfig):
                 raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}.")
@@ -187,9 +205,12 @@ class VAETrainer:
             cfg = dataclasses.replace(config, **params).validate()
         else:
             cfg = VAEConfig.from_kwargs(**params)
+        X, labels = split_labels(X, labels)
         raw, image_shape, names = _read_data(X, cfg.image_shape)
         lab = as_labels(labels, raw.shape[0], "labels")
         self._setup(raw, lab, cfg, image_shape, names)
+        if factors is not None:
+            self.set_factors(factors)
 
     # ==================================================================================
     # set-up
@@ -358,6 +379,9 @@ class VAETrainer:
         self._overfit = OverfitMonitor(cfg.overfit_patience)
         self._diverge = DivergenceMonitor(cfg.diverge_factor)
         self._pick_visual_rows()
+        self._probe: Optional[_dis.FactorProbe] = None   # set_factors()
+        self._probe_x = self._probe_y = None
+        self._mig_rows: list[dict] = []
 
     def _pick_visual_rows(self):
         pool = self._val_idx if len(self._val_idx) else self._train_idx
@@ -655,6 +679,8 @@ class VAETrainer:
         self._last_kl = ev["kl_per_dim"]
         self._flush_rows()
         self.events.publish("epoch", **row)
+        if self._probe is not None:
+            self._measure_factors()
         w_end = warmup_end(cfg.kl_schedule, warmup=cfg.warmup_epochs,
                            total=self._schedule_total or 0.0, n_cycles=cfg.n_cycles,
                            ratio=cfg.ramp_ratio)
@@ -1054,6 +1080,67 @@ class VAETrainer:
         return self.decode(z, lab)
 
     # ==================================================================================
+    # disentanglement (known factors)
+    # ==================================================================================
+    def set_factors(self, factors) -> None:
+        """Measure MI and MIG against ``factors`` (one row per data row) after each epoch,
+        on a fixed subsample of ``factor_sample`` rows; ``None`` stops measuring."""
+        if factors is None:
+            self._probe, self._probe_x, self._probe_y = None, None, None
+            return
+        cfg = self.config
+        probe = _dis.FactorProbe(factors, len(self.data), sample_size=cfg.factor_sample,
+                                 bins=cfg.factor_bins, seed=cfg.seed)
+        rows = probe.rows
+        self._probe_x = self._prep(self.data[rows])
+        self._probe_y = (self._prep_labels(np.asarray(self.labels, dtype=object)[rows],
+                                           len(rows)) if self.conditional else None)
+        self._probe = probe
+
+    @property
+    def factor_names(self) -> Optional[list]:
+        """Names of the factors given with ``factors=``, or None."""
+        return None if self._probe is None else list(self._probe.names)
+
+    @torch.no_grad()
+    def measure_disentanglement(self) -> dict:
+        """MI (latent dimension x factor, nats), normalised MI, entropies, per-factor gaps
+        and MIG of the current model on the probe rows (needs ``factors``)."""
+        if self._probe is None:
+            raise ValueError("no factors to measure against: pass factors= (one row of "
+                             "generative factors per data row) or call set_factors().")
+        model = self._model
+        toggle = self._mode_sensitive and model.training
+        if toggle:
+            model.eval()
+        x, y = self._probe_x, self._probe_y
+        mus = [model.encode(x[s:s + _EVAL_CHUNK], None if y is None else y[s:s + _EVAL_CHUNK])[0]
+               for s in range(0, x.shape[0], _EVAL_CHUNK)]
+        if toggle:
+            model.train()
+        return self._probe.measure(torch.cat(mus).cpu().numpy())
+
+    def _measure_factors(self):
+        # at the epoch end, off the per-step path: one encoder pass over the probe rows
+        t0 = time.perf_counter()
+        res = self.measure_disentanglement()
+        row = {"epoch": self.epoch, "step": self.step, "mig": res["mig"],
+               "gaps": res["gaps"].tolist(), "mi": res["mi"].tolist(),
+               "mi_normalized": res["mi_normalized"].tolist(),
+               "entropy": res["entropy"].tolist(), "factors": res["factors"],
+               "seconds": time.perf_counter() - t0}
+        self._mig_rows.append(row)
+        self.events.publish("disentanglement", **row)
+
+    @property
+    def mig_history(self) -> pd.DataFrame:
+        """One row per epoch measured against ``factors``: epoch, step, mig, gaps (per
+        factor), mi and mi_normalized (latent dim x factor), entropy, factors, seconds."""
+        return pd.DataFrame(list(self._mig_rows),
+                            columns=["epoch", "step", "mig", "gaps", "mi", "mi_normalized",
+                                     "entropy", "factors", "seconds"])
+
+    # ==================================================================================
     # checkpoints
     # ==================================================================================
     def save(self, path, include_data: bool = True) -> None:
@@ -1151,6 +1238,7 @@ class VAETrainer:
             image_shape = cfg.image_shape
             names = ckpt.get("feature_names")
         else:
+            X, labels = split_labels(X, labels)
             raw, image_shape, names = _read_data(X, cfg.image_shape)
             lab = as_labels(labels, raw.shape[0], "labels")
             if raw.shape[1] != ckpt["model_spec"]["n_features"]:
@@ -1200,7 +1288,8 @@ def _trainer_signature() -> inspect.Signature:
     P = inspect.Parameter
     ps = [P("self", P.POSITIONAL_OR_KEYWORD), P("X", P.POSITIONAL_OR_KEYWORD),
           P("labels", P.POSITIONAL_OR_KEYWORD, default=None),
-          P("config", P.POSITIONAL_OR_KEYWORD, default=None)]
+          P("config", P.POSITIONAL_OR_KEYWORD, default=None),
+          P("factors", P.KEYWORD_ONLY, default=None)]
     for f in dataclasses.fields(VAEConfig):
         ps.append(P(f.name, P.KEYWORD_ONLY, default=f.default))
     return inspect.Signature(ps)

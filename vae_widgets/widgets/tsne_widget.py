@@ -7,7 +7,7 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
-from .._validation import as_image_shape, as_labels
+from .._validation import as_image_shape, as_labels, is_torch_dataset, split_labels
 from ..tsne.runner import TSNERunner
 from ._base import StreamWidget
 from ._serialization import array_trait, as_uint8_images
@@ -44,8 +44,11 @@ class TSNEWidget(StreamWidget):
     Parameters
     ----------
     X : array-like (n_samples, n_features)
-        numpy array, pandas DataFrame (numeric columns) or torch tensor.
-    labels : array-like (n_samples,), optional
+        numpy array, pandas DataFrame (numeric columns), torch tensor, or a
+        ``torch.utils.data.Dataset`` of ``x`` or ``(x, y)`` items (``y`` become the
+        labels; image items are flattened and shown as thumbnails).
+    labels : array-like (n_samples,) or str, optional
+        One label per row, or the name of a DataFrame column (taken out of ``X``).
         Categories (legend) or, for numbers with many distinct values, a
         continuous colour (colour bar).
     image_shape : (H, W) or (C, H, W), optional
@@ -92,6 +95,12 @@ class TSNEWidget(StreamWidget):
 
     def __init__(self, X, labels=None, *, image_shape=None, label_name: str = "label",
                  **params):
+        from_dataset = is_torch_dataset(X)
+        X, labels = split_labels(X, labels)       # labels="column", Dataset of (x, y)
+        if from_dataset and getattr(X, "ndim", 2) > 2:   # a Dataset of images: flatten them
+            if image_shape is None and X.ndim in (3, 4):
+                image_shape = X.shape[1:]
+            X = X.reshape(len(X), -1)
         runner = TSNERunner(X, **params)          # validates X and every parameter
         n, d = runner.X.shape
         labels = as_labels(labels, n)

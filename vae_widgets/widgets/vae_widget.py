@@ -36,6 +36,10 @@ class VAEWidget(StreamWidget):
     (``latent_dim``, ``hidden``, ``likelihood``, ``beta``, ``kl_schedule``,
     ``free_bits``, ``conditional``, ``lr``, ``batch_size``, ``seed``, ...).
     ``epochs`` is how many epochs the Train button (or ``train()``) runs.
+    ``factors=`` (a table of known generative factors, one row per data row, e.g.
+    ``datasets.shapes()[1]``) adds a panel with the mutual information between each
+    latent dimension and each factor and the MIG score, measured after every epoch
+    (``mig_history``).
 
     ``train()`` returns at once; ``wait()`` blocks and re-raises an error.
     """
@@ -64,6 +68,9 @@ class VAEWidget(StreamWidget):
     kl_schedule = traitlets.Unicode().tag(sync=True)
     sample_temperature = traitlets.Float().tag(sync=True)
     epochs = traitlets.Int(30).tag(sync=True)
+    #: with ``factors=``: {factors, latent_dim, mi, mi_normalized, gaps, entropy, mig, epoch,
+    #: step, history: [[epoch, mig], ...]}; empty without factors (the panel stays hidden)
+    disentanglement = traitlets.Dict().tag(sync=True)
 
     def __init__(self, X, labels=None, *, epochs: int = 30, **params):
         epochs = number(epochs, "epochs", low=1, integer=True)
@@ -73,6 +80,9 @@ class VAEWidget(StreamWidget):
         self._last_trait_sync = -np.inf
         self._sync_params()
         self.info = self._describe()
+        if trainer.factor_names:
+            self.disentanglement = {"factors": trainer.factor_names,
+                                    "latent_dim": trainer.latent_dim, "history": []}
         trainer.events.subscribe(self._on_event)
 
     # ------------------------------------------------------------ public API
@@ -122,6 +132,11 @@ class VAEWidget(StreamWidget):
     @property
     def epoch_history(self):
         return self._trainer.epoch_history
+
+    @property
+    def mig_history(self):
+        """With ``factors=``: MI matrix and MIG per epoch (see ``VAETrainer.mig_history``)."""
+        return self._trainer.mig_history
 
     def encode(self, X, labels=None):
         return self._trainer.encode(X, labels=labels)
@@ -207,6 +222,17 @@ class VAEWidget(StreamWidget):
                           for k, v in changes.items())
         self._sync_params()
         self._set_traits(marks=self.marks + [{"step": int(step), "label": label}])
+
+    def _on_disentanglement(self, epoch, step, mig, gaps, mi, mi_normalized, entropy, factors,
+                            seconds):
+        history = [[int(r["epoch"]), _json_number(r["mig"])]
+                   for r in self._trainer._mig_rows[-TRAIT_ROWS:]]
+        plain = lambda m: [[_json_number(v) for v in row] for row in m]  # noqa: E731
+        self._set_traits(disentanglement={
+            "factors": list(factors), "latent_dim": self._trainer.latent_dim,
+            "mi": plain(mi), "mi_normalized": plain(mi_normalized),
+            "gaps": [_json_number(g) for g in gaps], "entropy": [_json_number(h) for h in entropy],
+            "mig": _json_number(mig), "epoch": int(epoch), "step": int(step), "history": history})
 
     def _on_error(self, message, traceback):
         self._set_traits(error=message, status=S.ERROR)

@@ -14,6 +14,7 @@ import { readTheme, watchTheme } from "../common/theme.js";
 import { buildCurves } from "./curves.js";
 import { GRID_KINDS, cellScale, decodeGrid, pixelValue } from "./grids.js";
 import { dimOrder, klImage, klMatrix, robustMax } from "./klmap.js";
+import { MigPanel } from "./mig.js";
 import { PARAMS, TEMPERATURE } from "./params.js";
 import { niceTicks, rdData } from "./rd.js";
 
@@ -214,6 +215,9 @@ export class VAEView {
       return this._panel(`vw-panel-${kind}`, GRID_TEXT[kind].title, GRID_TEXT[kind].caption, extra, box, legend, readout);
     });
 
+    // disentanglement against known factors (hidden without factors=)
+    this.mig = new MigPanel((...args) => this._panel(...args));
+
     this.root = h(
       "div.vw-root.vw-vae",
       { dataset: { status: "", step: "0", epoch: "0", metrics: "0", grids: "0", alerts: "0" } },
@@ -234,6 +238,7 @@ export class VAEView {
         curvesPanel,
         klPanel,
         rdPanel,
+        this.mig.el,
         // two stacks, so a tall traversal does not leave a hole beside the short reconstructions
         h("div.vw-panel-stack", {}, gridPanels[0], gridPanels[1]),
         h("div.vw-panel-stack", {}, gridPanels[2], gridPanels[3]),
@@ -290,6 +295,7 @@ export class VAEView {
     this._on("epoch_metrics", () => this._schedule("curves", "rd"));
     this._on("marks", () => this._schedule("curves", "kl"));
     this._on("grids", () => this._schedule(...GRID_KINDS));
+    this._on("disentanglement", () => this._schedule("mig"));
     for (const kind of GRID_KINDS) this._on(`grid_${kind}`, () => this._schedule(kind));
     for (const f of this.fields) this._on(f.input.dataset.param, () => f.set(m.get(f.input.dataset.param)));
 
@@ -324,7 +330,7 @@ export class VAEView {
         }
         if (w === lastW) return;
         lastW = w;
-        this._schedule("size", "curves", "kl", "rd", ...GRID_KINDS);
+        this._schedule("size", "curves", "kl", "rd", "mig", ...GRID_KINDS);
       });
       ro.observe(this.root);
       this.offs.push(() => ro.disconnect());
@@ -342,6 +348,7 @@ export class VAEView {
     this._activeUnits();
     this.onMetrics();
     for (const kind of GRID_KINDS) this._grid(kind);
+    this._migPanel();
   }
 
   /**
@@ -380,6 +387,7 @@ export class VAEView {
           if (p === "curves") this._curves();
           else if (p === "kl") this._klHeatmap();
           else if (p === "rd") this._rd();
+          else if (p === "mig") this._migPanel();
           else if (GRID_KINDS.includes(p)) this._grid(p);
         } catch (err) {
           console.error(`vae_widgets: drawing ${p} failed`, err);
@@ -771,6 +779,12 @@ export class VAEView {
     setText(this.rdReadout, `step ${fmtInt(d.steps[best])} · KL ${fmtNum(d.x[best], 3)} · recon ${fmtNum(d.y[best], 3)}`);
   }
 
+  // ---------------------------------------------------------------- disentanglement
+  _migPanel() {
+    if (!this.mig.update(this.model.get("disentanglement"), this.theme)) this._retry("mig");
+    this.root.dataset.mig = this.mig.score.dataset.mig;
+  }
+
   // ---------------------------------------------------------------- image grids
   _grid(kind) {
     const els = this.gridEls[kind];
@@ -912,7 +926,7 @@ export class VAEView {
     this.themeKey = key;
     this.chart.setTheme(t);
     this._applySeriesVisibility();
-    this._schedule("kl", "rd", ...GRID_KINDS);
+    this._schedule("kl", "rd", "mig", ...GRID_KINDS);
   }
 
   destroy() {
