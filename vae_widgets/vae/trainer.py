@@ -47,6 +47,7 @@ Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
@@ -364,6 +365,8 @@ class VAETrainer:
         self._row_buf: list[dict] = []
         self._pending: dict = {}
         self._lock = threading.Lock()
+        self._copy_waiters: list = []         # snapshot() requests served between two steps
+        self._fit_thread: Optional[int] = None
         self._running = False
         self._parked = False
         self._visuals_requested = False
@@ -428,6 +431,7 @@ class VAETrainer:
             raise RuntimeError("fit() is already running on another thread; call "
                                "control.stop() and wait for it first.")
         self._running = True
+        self._fit_thread = threading.get_ident()
         clear = getattr(self.control, "clear_stop", None)  # keeps a pause in force
         (clear or self.control.reset)()
         target = self.epoch + epochs
@@ -500,6 +504,8 @@ class VAETrainer:
                 wait(on_pause, on_resume)
                 if self._pending:
                     self._apply_pending()
+                if self._copy_waiters:
+                    self._serve_copies()
                 if self._visuals_requested or clock() >= self._next_visual:
                     self._render(train_thread=True)
                 start = self._pos
@@ -914,6 +920,77 @@ class VAETrainer:
     @property
     def running(self) -> bool:
         return self._running
+
+    # --- a consistent copy for other threads --------------------------------------------
+    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
+        """A frozen twin of this trainer for encoding/decoding from another thread.
+
+        While ``fit`` runs, the weights change under any reader; this copies them
+        between two training steps (the training thread makes the copy before its
+        next step, so no step is disturbed), or at once when training is idle or
+        paused. The twin shares the data, labels and display settings and has its
+        own model in eval mode: use its ``encode``, ``decode``, ``reconstruct``,
+        ``traverse`` and ``interpolate``, never ``fit``.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the training thread to reach a step boundary.
+
+        Returns
+        -------
+        VAETrainer
+            The twin (cheap: only the weights are copied).
+        """
+        timeout = number(timeout, "timeout", low=0, low_open=True)
+        twin = copy.copy(self)
+        twin._model = self._model_copy(timeout)
+        twin._running, twin._parked, twin._copy_waiters = False, False, []
+        twin._lock = threading.Lock()
+        twin._sample_gen = torch.Generator()
+        twin._sample_gen.set_state(self._sample_gen.get_state())
+        return twin
+
+    def _clone_model(self) -> VAEModel:
+        model = copy.deepcopy(self._model)     # Parameter deepcopy clones data, not grads
+        model.eval()
+        model.requires_grad_(False)
+        return model
+
+    def _serve_copies(self):
+        """Training thread, between two steps: hand a copy to each waiting reader."""
+        with self._lock:
+            waiters, self._copy_waiters = self._copy_waiters, []
+        model = self._clone_model()
+        for done, box in waiters:
+            box.append(model)
+            done.set()
+
+    def _model_copy(self, timeout: float) -> VAEModel:
+        # idle, parked, or called by the training thread itself (an event listener):
+        # no step is in flight
+        if self._idle or threading.get_ident() == self._fit_thread:
+            return self._clone_model()
+        done, box = threading.Event(), []
+        with self._lock:
+            self._copy_waiters.append((done, box))
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.02):
+            if self._idle:        # the loop parked (pause) or ended before serving us
+                with self._lock:
+                    mine = (done, box) in self._copy_waiters
+                    if mine:
+                        self._copy_waiters.remove((done, box))
+                if mine:
+                    return self._clone_model()
+            if time.monotonic() > deadline:
+                with self._lock:
+                    if (done, box) in self._copy_waiters:
+                        self._copy_waiters.remove((done, box))
+                if not done.is_set():
+                    raise TimeoutError(f"the training thread did not reach a step boundary "
+                                       f"within {timeout:g} s; pause training and try again.")
+        return box[0]
 
     def _prep(self, X, name: str = "X") -> torch.Tensor:
         """Data-space rows (flat or image-shaped, one row allowed) -> standardised tensor."""

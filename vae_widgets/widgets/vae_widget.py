@@ -12,6 +12,7 @@ from .._validation import number
 from ..vae.trainer import VAETrainer
 from ._base import StreamWidget
 from ._serialization import array_trait
+from .linking import RowIndex, RowIndices, check_rows, make_latent_tsne, selection_grid
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 #: columns of the metric history sent to the front end (kl_per_dim travels as bytes).
@@ -68,6 +69,12 @@ class VAEWidget(StreamWidget):
     kl_schedule = traitlets.Unicode().tag(sync=True)
     sample_temperature = traitlets.Float().tag(sync=True)
     epochs = traitlets.Int(30).tag(sync=True)
+    #: data row the latent traversal starts from (a click in a linked t-SNE view sets it)
+    traversal_base = RowIndex(0).tag(sync=True)
+    #: rows shown in the selection panel (a lasso in a linked t-SNE view sets them)
+    selection_indices = RowIndices().tag(sync=True)
+    selection = traitlets.Dict().tag(sync=True)
+    grid_selection = array_trait("uint8")
     #: with ``factors=``: {factors, latent_dim, mi, mi_normalized, gaps, entropy, mig, epoch,
     #: step, history: [[epoch, mig], ...]}; empty without factors (the panel stays hidden)
     disentanglement = traitlets.Dict().tag(sync=True)
@@ -80,6 +87,12 @@ class VAEWidget(StreamWidget):
         self._last_trait_sync = -np.inf
         self._sync_params()
         self.info = self._describe()
+        self._selection_source = None         # None: training data, else (X, labels)
+        self._latent_links = []
+        base = trainer.config.traverse_base
+        self.traversal_base = base if base is not None else getattr(trainer, "_default_base", 0)
+        self.observe(self._follow_traversal_base, "traversal_base")
+        self.observe(self._follow_selection, "selection_indices")
         if trainer.factor_names:
             self.disentanglement = {"factors": trainer.factor_names,
                                     "latent_dim": trainer.latent_dim, "history": []}
@@ -172,6 +185,75 @@ class VAEWidget(StreamWidget):
     def save(self, path, **kw):
         self._trainer.save(path, **kw)
 
+    # ------------------------------------------------------------ linked views
+    def latent_tsne(self, labels=None, X=None, *, refresh=None, run: bool = True,
+                    **tsne_options):
+        """A :class:`~vae_widgets.TSNEWidget` of the latent means, linked to this widget.
+
+        Encodes ``X`` (default: the training data) with the current encoder (a copy of
+        the weights taken between two training steps, so it is safe while training
+        runs) and embeds the posterior means with t-SNE. Hover shows the data point's
+        image (``image_shape`` of the VAE). The views are linked: a lasso in the map
+        fills this widget's selection panel (originals and reconstructions,
+        ``selection_indices``); a click on a point makes it the traversal base
+        (``traversal_base``; only for maps of the training data). Closing either
+        widget ends the link (or ``latent_link(t).unlink()``).
+
+        Parameters
+        ----------
+        labels : array-like (n,), optional
+            Colours; default: the VAE's labels (for the training data).
+        X : array-like, optional
+            Rows to encode instead of the training data (same features).
+        refresh : TSNEWidget, optional
+            A map made by this method: re-encode its rows with the current encoder and
+            re-run it (same widget, same link); other arguments are ignored.
+        run : bool
+            Start the t-SNE run at once (default). ``False``: press ▶ or call ``run()``.
+        **tsne_options
+            Any TSNEWidget parameter (``perplexity``, ``n_iter``, ``random_state``, ...).
+
+        Returns
+        -------
+        TSNEWidget
+        """
+        if refresh is not None:
+            self.latent_link(refresh).refresh()
+            return refresh
+        return make_latent_tsne(self, labels=labels, X=X, run=run, **tsne_options)
+
+    def latent_link(self, tsne):
+        """The :class:`~vae_widgets.widgets.linking.LatentLink` between this widget and
+        ``tsne`` (a map from :meth:`latent_tsne`); ValueError when they are not linked."""
+        for link in self._latent_links:
+            if link.tsne is tsne:
+                return link
+        raise ValueError("tsne is not linked to this VAEWidget: make it with "
+                         "v.latent_tsne() (a closed widget is unlinked).")
+
+    def select(self, indices, X=None, labels=None) -> None:
+        """Show rows ``indices`` of ``X`` (default: the training data) and their
+        reconstructions in the selection panel (at most 32 drawn); ``[]`` clears it.
+        ``labels``: class per row of ``X`` for a conditional VAE."""
+        if X is None:
+            source = None
+        else:
+            X = np.asarray(X)
+            source = (X.reshape(len(X), -1), labels)
+        idx = type(self).selection_indices.validate(self, indices)
+        check_rows(idx, len(self._trainer.data if source is None else source[0]), "indices")
+        self._selection_source = source
+        if idx == self.selection_indices:
+            self._render_selection()
+        else:
+            self.selection_indices = idx
+
+    @property
+    def selection_source(self):
+        """The rows ``selection_indices`` refer to: None for the training data, else an
+        array given to :meth:`select`."""
+        return None if self._selection_source is None else self._selection_source[0]
+
     def __repr__(self):
         return (f"VAEWidget(latent_dim={self.latent_dim}, status={self.status!r}, "
                 f"epoch={self.epoch:.2f}, step={self.step})")
@@ -212,12 +294,20 @@ class VAEWidget(StreamWidget):
         grids = dict(self.grids)
         grids[grid] = {"shape": list(array.shape), "labels": labels, "step": int(step)}
         self._set_traits(**{f"grid_{grid}": array, "grids": grids})
+        if grid == "reconstructions" and self.selection_indices:
+            self._render_selection()           # the selection follows the model too
 
     def _on_alert(self, alert, message, fix, step, epoch):
         self._set_traits(alerts=self.alerts + [dict(kind=alert, message=message, fix=fix,
                                                     step=int(step), epoch=float(epoch))])
 
     def _on_params(self, step, epoch, changes, previous):
+        if changes.get("traverse_base") is not None:
+            self._set_traits(traversal_base=int(changes["traverse_base"]))
+        # the traversal base is a view choice, not a training change: no mark on the curves
+        changes = {k: v for k, v in changes.items() if k != "traverse_base"}
+        if not changes:
+            return
         label = ", ".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k} {v}"
                           for k, v in changes.items())
         self._sync_params()
@@ -236,6 +326,44 @@ class VAEWidget(StreamWidget):
 
     def _on_error(self, message, traceback):
         self._set_traits(error=message, status=S.ERROR)
+
+    # ------------------------------------------------------------ selection, traversal base
+    @traitlets.validate("traversal_base")
+    def _check_traversal_base(self, proposal):
+        check_rows([proposal["value"]], len(self._trainer.data), "traversal_base")
+        return proposal["value"]
+
+    @traitlets.validate("selection_indices")
+    def _check_selection(self, proposal):
+        src = self._selection_source
+        check_rows(proposal["value"], len(self._trainer.data if src is None else src[0]),
+                   "selection_indices")
+        return proposal["value"]
+
+    def _follow_traversal_base(self, change):
+        if self._trainer.config.traverse_base != change["new"]:
+            # re-drawn at once when idle or paused, before the next step while training
+            self._trainer.set_params(traverse_base=change["new"])
+
+    def _follow_selection(self, change):
+        if not change["new"]:
+            self._selection_source = None
+        self._render_selection()
+
+    def _render_selection(self):
+        idx = list(self.selection_indices)
+        if not idx:
+            self._set_traits(grid_selection=None, selection={})
+            return
+        X, lab = self._selection_source or (self._trainer.data, self._trainer.labels)
+        # a copy of the weights between two steps: safe from any thread, training or not
+        arr, labels = selection_grid(self._trainer.snapshot(), X, idx, lab)
+        meta = {"shape": list(arr.shape), "labels": labels, "count": len(idx),
+                "shown": int(arr.shape[1]), "step": int(self._trainer.step),
+                "source": "training data" if self._selection_source is None else "X"}
+        with self._sync_lock:
+            if list(self.selection_indices) == idx:   # not replaced meanwhile
+                self._set_traits(grid_selection=arr, selection=meta)
 
     # ------------------------------------------------------------ helpers
     def _history_traits(self) -> dict:

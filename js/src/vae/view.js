@@ -17,6 +17,7 @@ import { dimOrder, klImage, klMatrix, robustMax } from "./klmap.js";
 import { MigPanel } from "./mig.js";
 import { PARAMS, TEMPERATURE } from "./params.js";
 import { niceTicks, rdData } from "./rd.js";
+import { SelectionPanel } from "./selection.js";
 
 const STATUS_TEXT = {
   idle: "ready",
@@ -200,7 +201,8 @@ export class VAEView {
       this.rdEl,
     );
 
-    // 4. image grids
+    // 4. image grids (the traversal says which data row it starts from)
+    this.baseEl = h("span.vw-traversal-base", { title: "The data row whose code the traversal starts from: click a point in a linked t-SNE map, or set v.traversal_base" });
     this.gridEls = {};
     const gridPanels = GRID_KINDS.map((kind) => {
       const canvas = h("canvas.vw-grid-canvas");
@@ -209,10 +211,18 @@ export class VAEView {
       const legend = h("div.vw-grid-legend", { hidden: true });
       const box = h("div.vw-grid", { dataset: { kind } }, canvas, empty);
       this.gridEls[kind] = { canvas, empty, readout, legend, box, readoutDefault: "" };
-      const extra = kind === "samples" ? [this.tempField.el] : [];
+      const extra = kind === "samples" ? [this.tempField.el] : kind === "traversal" ? [this.baseEl] : [];
       canvas.addEventListener("mousemove", (e) => this._gridHover(kind, e));
       canvas.addEventListener("mouseleave", () => setText(readout, this.gridEls[kind].readoutDefault));
       return this._panel(`vw-panel-${kind}`, GRID_TEXT[kind].title, GRID_TEXT[kind].caption, extra, box, legend, readout);
+    });
+
+    // 5. points selected in a linked t-SNE map (hidden while there are none)
+    this.selectionPanel = new SelectionPanel({
+      onClear: () => {
+        m.set("selection_indices", []);
+        m.save_changes();
+      },
     });
 
     // disentanglement against known factors (hidden without factors=)
@@ -242,6 +252,7 @@ export class VAEView {
         // two stacks, so a tall traversal does not leave a hole beside the short reconstructions
         h("div.vw-panel-stack", {}, gridPanels[0], gridPanels[1]),
         h("div.vw-panel-stack", {}, gridPanels[2], gridPanels[3]),
+        this.selectionPanel.el,
       ),
     );
     el.append(this.root);
@@ -297,6 +308,8 @@ export class VAEView {
     this._on("grids", () => this._schedule(...GRID_KINDS));
     this._on("disentanglement", () => this._schedule("mig"));
     for (const kind of GRID_KINDS) this._on(`grid_${kind}`, () => this._schedule(kind));
+    this._on("selection", () => this._schedule("selection"));
+    this._on("grid_selection", () => this._schedule("selection"));
     for (const f of this.fields) this._on(f.input.dataset.param, () => f.set(m.get(f.input.dataset.param)));
 
     this.runBtn.addEventListener("click", () => m.send(command(m.get("status") === "paused" ? "resume" : "run")));
@@ -330,7 +343,7 @@ export class VAEView {
         }
         if (w === lastW) return;
         lastW = w;
-        this._schedule("size", "curves", "kl", "rd", "mig", ...GRID_KINDS);
+        this._schedule("size", "curves", "kl", "rd", "mig", ...GRID_KINDS, "selection");
       });
       ro.observe(this.root);
       this.offs.push(() => ro.disconnect());
@@ -349,6 +362,7 @@ export class VAEView {
     this.onMetrics();
     for (const kind of GRID_KINDS) this._grid(kind);
     this._migPanel();
+    this._selection();
   }
 
   /**
@@ -389,6 +403,7 @@ export class VAEView {
           else if (p === "rd") this._rd();
           else if (p === "mig") this._migPanel();
           else if (GRID_KINDS.includes(p)) this._grid(p);
+          else if (p === "selection") this._selection();
         } catch (err) {
           console.error(`vae_widgets: drawing ${p} failed`, err);
         }
@@ -786,6 +801,10 @@ export class VAEView {
   }
 
   // ---------------------------------------------------------------- image grids
+  _selection() {
+    if (!this.selectionPanel.draw(this.model, this.theme)) this._retry("selection");
+  }
+
   _grid(kind) {
     const els = this.gridEls[kind];
     const meta = (this.model.get("grids") || {})[kind];
@@ -799,6 +818,11 @@ export class VAEView {
     const temp = kind === "samples" && Number.isFinite(Number(labels.temperature)) ? ` · T = ${fmtNum(Number(labels.temperature), 3)}` : "";
     els.readoutDefault = g && Number.isFinite(Number(meta.step)) ? `drawn at step ${fmtInt(Number(meta.step))}${temp} · hover for values` : "";
     setText(els.readout, els.readoutDefault);
+    if (kind === "traversal") {
+      const base = g && Number.isInteger(labels.base) ? labels.base : null;
+      setText(this.baseEl, base === null ? "" : `base: row #${base}`);
+      els.box.dataset.base = base === null ? "" : String(base);
+    }
     if (!g) {
       els.legend.hidden = true;
       this.grids[kind] = null;
@@ -926,7 +950,7 @@ export class VAEView {
     this.themeKey = key;
     this.chart.setTheme(t);
     this._applySeriesVisibility();
-    this._schedule("kl", "rd", "mig", ...GRID_KINDS);
+    this._schedule("kl", "rd", "mig", ...GRID_KINDS, "selection");
   }
 
   destroy() {
