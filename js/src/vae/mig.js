@@ -122,7 +122,7 @@ export class MigPanel {
     if (!ctx0) return;
     ctx0.font = `11px ${t.font}`;
     const L = 40, T = 4, R = 8;
-    const spark = width >= 360 && d.history.length >= 1 ? Math.min(150, Math.floor(width * 0.3)) : 0;
+    const spark = width >= 380 && d.history.length >= 1 ? Math.min(140, Math.floor(width * 0.26)) : 0;
     const pw = Math.max(K * 24, width - L - R - (spark ? spark + 16 : 0));
     const cellW = Math.min(90, Math.floor(pw / K));
     const rowH = Math.max(10, Math.min(24, Math.floor(200 / d.dims)));
@@ -161,15 +161,18 @@ export class MigPanel {
     ctx.textAlign = "right";
     const every = Math.ceil(11 / rowH);
     for (let r = 0; r < d.dims; r += every) ctx.fillText(`z${r}`, L - 5, T + r * rowH + rowH / 2);
-    ctx.textAlign = "center";
     ctx.textBaseline = "top";
+    ctx.fillText("gap", L - 5, T + hh + 18);
+    ctx.textAlign = "center";
+    ctx.font = `10px ${t.font}`;
     d.factors.forEach((name, k) => {
       const cx = L + k * cellW + cellW / 2;
       ctx.fillStyle = t.text || t.axis;
       ctx.fillText(ellipsize(ctx, name, cellW - 2), cx, T + hh + 4);
       ctx.fillStyle = t.axis;
-      ctx.fillText(Number.isFinite(d.gaps[k]) ? `gap ${d.gaps[k].toFixed(2)}` : "gap –", cx, T + hh + 18);
+      ctx.fillText(Number.isFinite(d.gaps[k]) ? d.gaps[k].toFixed(2) : "–", cx, T + hh + 18);
     });
+    ctx.font = `11px ${t.font}`;
     this.geom = { L, T, cellW, rowH, hh, K };
     if (spark) this._spark(ctx, d, L + K * cellW + 16, T, Math.min(spark, W - (L + K * cellW + 16) - R), hh, t);
   }
@@ -224,7 +227,8 @@ export class MigPanel {
     const k = Math.floor(x / g.cellW), row = Math.floor(y / g.rowH);
     if (x < 0 || y < 0 || k >= g.K || row >= d.dims) return this._readoutDefault();
     const i = row * g.K + k;
-    setText(this.readout, `z${row} · ${d.factors[k]} · I = ${fmtNum(d.mi[i], 3)} nats (${fmtNum(d.values[i], 2)} of H)`);
+    const mi = Number.isFinite(d.mi[i]) ? d.mi[i].toFixed(3) : "–";
+    setText(this.readout, `z${row} · ${d.factors[k]} · I = ${mi} nats (${fmtNum(d.values[i], 2)} of H)`);
   }
 }
 
