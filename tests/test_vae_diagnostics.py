@@ -141,7 +141,7 @@ def test_overfitting_alert_on_a_run(digits):
     # a big decoder on 60 training rows memorises them quickly
     X, _ = digits
     t = VAETrainer(X[:120], latent_dim=16, hidden=(512,), batch_size=16, val_fraction=0.5,
-                   lr=3e-3, visuals_every=None, overfit_patience=2)
+                   lr=3e-3, visuals_every=None, overfit_patience=2, val_every=1)
     t.fit(60)
     eh = t.epoch_history
     assert any(a["kind"] == "overfitting" for a in t.alerts), eh[["train_elbo", "val_elbo"]]

@@ -67,6 +67,11 @@ class VAEConfig:
     #: (epoch rows get NaN validation terms, active units come from 512 training rows, no
     #: overfitting alert)
     val_fraction: float = 0.1
+    #: epochs between validation passes (the last epoch of each ``fit`` always validates).
+    #: "auto": every epoch once an epoch holds at least 4096 training rows, else every
+    #: min(5, ceil(4096 / training rows)) epochs: on small data an epoch takes milliseconds
+    #: and validating after each one would cost a few per cent of the training speed
+    val_every: Union[int, str] = "auto"
     seed: int = 0
     device: str = "auto"
     #: clip the gradient norm to this value each step; None = no clipping
@@ -100,9 +105,10 @@ class VAEConfig:
     #: ... at least this many epochs and steps after the KL warm-up ended ...
     collapse_grace_epochs: float = 2.0
     collapse_grace_steps: int = 300
-    #: ... and the count has not risen over this many epochs
+    #: ... and the count has not risen over this many validation passes (see val_every)
     collapse_patience: int = 3
-    #: overfitting alert after this many epochs of rising validation and falling training loss
+    #: overfitting alert after this many validation passes of rising validation and falling
+    #: training loss
     overfit_patience: int = 3
     #: divergence when the loss exceeds its first value by this factor (NaN/inf always is)
     diverge_factor: float = 1e4
@@ -138,6 +144,11 @@ class VAEConfig:
         self.lr = number(self.lr, "lr", low=0, low_open=True)
         self.batch_size = number(self.batch_size, "batch_size", low=1, integer=True)
         self.val_fraction = number(self.val_fraction, "val_fraction", low=0, high=0.9)
+        if self.val_every != "auto":
+            if isinstance(self.val_every, str):
+                raise ValueError(f"val_every must be 'auto' or a whole number of epochs >= 1, "
+                                 f"got {self.val_every!r}.")
+            self.val_every = number(self.val_every, "val_every", low=1, integer=True)
         self.seed = number(self.seed, "seed", low=0, integer=True)
         if not isinstance(self.device, str) and type(self.device).__name__ == "device":
             self.device = str(self.device)

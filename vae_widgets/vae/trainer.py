@@ -30,7 +30,9 @@ Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
   ``step``, ``time``, ``train_elbo``/``train_recon``/``train_kl`` (means over
   the epoch's steps), ``val_elbo``/``val_recon``/``val_kl``/``val_kl_per_dim``
   (validation rows, fixed noise; NaN without a validation set),
-  ``active_units`` (validation rows), ``beta``, ``lr``.
+  ``active_units`` (validation rows), ``beta``, ``lr``. Epochs that do not
+  validate (see ``val_every``) carry NaN validation terms and active units
+  (``val_kl_per_dim`` None).
 * ``"images"``: ``grid`` (reconstructions | samples | traversal | interpolation),
   ``array`` (uint8, ``(rows, cols, C, H, W)``), ``labels`` (dict, see
   ``visuals``), ``step``, ``epoch``.
@@ -87,6 +89,12 @@ EPOCH_COLUMNS = ("epoch", "step", "time", "train_elbo", "train_recon", "train_kl
 
 class UnsafeCheckpointError(ValueError):
     """A checkpoint holds pickled objects that could run code when loaded."""
+
+
+#: with val_every="auto", validate every epoch once an epoch has this many training rows
+_VAL_MIN_ROWS = 4096
+#: ... and at least every this many epochs (the curves and alerts need validation points)
+_VAL_MAX_GAP = 5
 
 
 def _resolve_device(dev: str) -> torch.device:
@@ -371,8 +379,10 @@ class VAETrainer:
         self._parked = False
         self._visuals_requested = False
         self._last_kl: Optional[list] = None
-        self._acc_recon = torch.zeros((), device=device)
-        self._acc_kl = torch.zeros(cfg.latent_dim, device=device)
+        # the window's per-step (recon, KL per dim), summed (without grad) at the next
+        # metrics row. Not detached: backward already freed their graphs' saved tensors,
+        # and a list append costs less than a detach or an in-place add per step
+        self._window: list = []
         self._win = 0
         self._ep = [0.0, 0.0, 0]              # sum recon, sum kl, steps (this epoch)
         self._good: Optional[tuple] = None    # (step, [tensors]) last finite weights
@@ -490,7 +500,7 @@ class VAETrainer:
         wait = self.control.wait_while_paused
         on_pause, on_resume = self._on_pause, self._on_resume
         params = [p for p in model.parameters()]
-        acc_r, acc_k = self._acc_recon, self._acc_kl
+        keep = self._window.append
         learned_var = model.out_log_var_raw is not None
         spe = self._steps_per_epoch
         clock = time.perf_counter
@@ -536,9 +546,8 @@ class VAETrainer:
                 if cfg.clip_grad is not None:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
                 opt.step()
-                acc_r.add_(recon.detach())
-                acc_k.add_(klpd.detach())
-                if sync and not self._sync(mu.detach(), gn, beta):
+                keep((recon, klpd))
+                if sync and not self._sync(mu, gn, beta):
                     return "diverged"
             self.epoch += 1
             self._perm = None
@@ -564,10 +573,11 @@ class VAETrainer:
         d = cfg.latent_dim
         if gn is None:
             gn = _grad_norms(self._model.parameters())
-        vals = torch.cat([self._acc_recon.reshape(1), self._acc_kl, mu.var(0, unbiased=False),
-                          torch.stack(gn).float()]).tolist()
-        self._acc_recon.zero_()
-        self._acc_kl.zero_()
+        recons, klpds = zip(*self._window)
+        self._window.clear()
+        with torch.no_grad():
+            vals = torch.cat([torch.stack(recons).sum().reshape(1), torch.stack(klpds).sum(0),
+                              mu.var(0, unbiased=False), torch.stack(gn).float()]).tolist()
         w = self._win
         self._win = 0
         recon = vals[0] / w
@@ -647,8 +657,7 @@ class VAETrainer:
                         d.copy_(s)
                 self._opt.state.clear()
             restored = self._good[0]
-        self._acc_recon.zero_()
-        self._acc_kl.zero_()
+        self._window.clear()
         self._win = 0
         self._alert(DivergenceMonitor.make_alert(reason, step, restored))
 
@@ -667,7 +676,11 @@ class VAETrainer:
         self._ep = [0.0, 0.0, 0]
         train_recon = ep_recon / max(ep_n, 1)
         train_kl = ep_kl / max(ep_n, 1)
-        if self._Xval is not None:
+        validate = self._validation_due()
+        if not validate:
+            nan = float("nan")
+            ev = {"elbo": nan, "recon": nan, "kl": nan, "kl_per_dim": None, "active_units": nan}
+        elif self._Xval is not None:
             ev = self._evaluate(self._Xval, self._Yval)
         else:
             k = min(len(self._Xtr), 512)   # no validation set: active units on a sample
@@ -682,11 +695,13 @@ class VAETrainer:
         if self._Xval is None:
             row.update(val_elbo=float("nan"), val_recon=float("nan"), val_kl=float("nan"))
         self._epoch_rows.append(row)
-        self._last_kl = ev["kl_per_dim"]
         self._flush_rows()
         self.events.publish("epoch", **row)
         if self._probe is not None:
             self._measure_factors()
+        if not validate:
+            return
+        self._last_kl = ev["kl_per_dim"]
         w_end = warmup_end(cfg.kl_schedule, warmup=cfg.warmup_epochs,
                            total=self._schedule_total or 0.0, n_cycles=cfg.n_cycles,
                            ratio=cfg.ramp_ratio)
@@ -699,6 +714,14 @@ class VAETrainer:
             a = self._overfit.update(-row["train_elbo"], -row["val_elbo"])
             if a:
                 self._alert(a)
+
+    def _validation_due(self) -> bool:
+        """Validate after epochs 1, 1 + k, 1 + 2k, ... (k = ``val_every``) and always after
+        the last epoch of a ``fit``."""
+        k = self.config.val_every
+        if k == "auto":
+            k = min(max(1, math.ceil(_VAL_MIN_ROWS / self._Xtr.shape[0])), _VAL_MAX_GAP)
+        return (self.epoch - 1) % k == 0 or self.epoch >= self._target
 
     @torch.no_grad()
     def _evaluate(self, X: torch.Tensor, Y: Optional[torch.Tensor]) -> dict:
