@@ -7,7 +7,8 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
-from .._validation import as_image_shape, as_labels, is_torch_dataset, split_labels
+from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
+                           split_labels)
 from ..tsne.runner import TSNERunner
 from ._base import StreamWidget
 from ._serialization import array_trait, as_uint8_images
@@ -17,6 +18,8 @@ STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 THUMBNAIL_BUDGET = 32 * 2**20
 #: numeric labels with more distinct values than this are coloured as continuous
 MAX_CATEGORIES = 40
+#: trails (positions over the kept frames) are drawn for at most this many selected points
+MAX_TRAILS = 500
 _INTEGER_PARAMS = ("random_state", "n_iter", "early_exaggeration_iter", "kl_every")
 _SHOWN_PARAMS = ("perplexity", "early_exaggeration", "exaggeration", "learning_rate",
                  "random_state", "n_iter")
@@ -61,6 +64,14 @@ class TSNEWidget(StreamWidget):
         ``standardize``, ``pca_components``, ``frame_interval``, ``kl_every``.
 
     ``run()`` returns at once; ``wait()`` blocks until the end and re-raises an error.
+
+    After a run: ``quality`` holds trustworthiness and kNN preservation;
+    :meth:`add_points` places new rows on the map (with a ``drift`` score);
+    ``frame_history`` holds the run's frames (the view's scrubber replays them).
+
+    Indices in ``selected`` and ``focused``: ``0..n-1`` are the embedded rows of
+    ``X``; points added with :meth:`add_points` continue at ``n, n+1, ...`` in the
+    order they were added.
     """
 
     _esm = STATIC / "tsne.js"
@@ -83,6 +94,16 @@ class TSNEWidget(StreamWidget):
     selected = _Indices().tag(sync=True)
     #: the point last clicked in the view (-1: none); linked views follow it
     focused = traitlets.Int(-1).tag(sync=True)
+    #: trustworthiness, knn_preservation, k, n_sampled, n_points (empty until a run ends)
+    quality = traitlets.Dict().tag(sync=True)
+    #: points placed with add_points(): positions (float32 x,y pairs), colour codes, drift
+    n_new = traitlets.Int(0).tag(sync=True)
+    new_embedding = array_trait("float32")
+    new_color_values = array_trait("float32")
+    drift = traitlets.Float(None, allow_none=True).tag(sync=True)
+    drift_per_point = array_trait("float32")
+    #: iterations of the frames kept for replay (see frame_history)
+    history_iterations = traitlets.List(traitlets.Int()).tag(sync=True)
     kl_history = traitlets.Dict().tag(sync=True)
     marks = traitlets.List(traitlets.Dict()).tag(sync=True)
     timings = traitlets.Dict().tag(sync=True)
@@ -111,7 +132,9 @@ class TSNEWidget(StreamWidget):
         self._labels = labels
         self._sync_params()
         self.n_iter_total = runner.params.total_iterations
+        self._new_X = None
         runner.events.subscribe(self._on_event)
+        self.on_msg(self._on_analysis_msg)
 
     # ------------------------------------------------------------ public API
     @property
@@ -146,7 +169,12 @@ class TSNEWidget(StreamWidget):
         if not self.running:
             self._runner.control.resume()   # a pause clicked while idle is forgotten
         self.n_iter_total = self._runner.params.total_iterations
-        self._set_traits(kl_history={}, marks=[], timings={}, iteration=0, phase="")
+        if self.running:   # "already running": leave everything as it is
+            self._start_worker(self._runner.run, name="tsne-runner")
+            return
+        self.clear_new_points()   # placed on the old map; a new run makes a new one
+        self._set_traits(kl_history={}, marks=[], timings={}, iteration=0, phase="",
+                         quality={}, history_iterations=[])
         self._start_worker(self._runner.run, name="tsne-runner")
 
     def set_params(self, **params) -> dict:
@@ -171,6 +199,91 @@ class TSNEWidget(StreamWidget):
     def __repr__(self):
         return (f"TSNEWidget(n_points={self.n_points}, status={self.status!r}, "
                 f"iteration={self.iteration}/{self.n_iter_total})")
+
+    # ------------------------------------------------------------ analysis
+    def add_points(self, X_new, labels=None) -> np.ndarray:
+        """Place new rows onto the finished map without moving it (openTSNE transform).
+
+        The rows get the preprocessing of the run (standardisation, PCA); each is
+        optimised against the fixed reference embedding only. Blocks (about a
+        quarter second for 300 digits); can be called again to add more.
+
+        Parameters
+        ----------
+        X_new : array-like (m, n_features)
+            Same columns as ``X``.
+        labels : array-like (m,), optional
+            Labels of the new rows; those matching a category of ``labels`` get its
+            colour, others are drawn in a neutral colour. Every new point is drawn
+            with a ring (legend: "new points").
+
+        Returns
+        -------
+        ndarray (m, 2)
+            Positions of the new points. Their indices in ``selected`` and
+            ``focused`` are ``n_points + n_new_before ...``. The drift score
+            of all new points so far is in ``drift`` (see
+            :func:`vae_widgets.tsne.metrics.drift`: about 1 for data like the
+            reference, well above 1 off it), per point in ``drift_per_point``.
+        """
+        if self.running:
+            raise RuntimeError("add_points: t-SNE is still running; wait() for it to finish "
+                               "(or stop() it) first.")
+        r = self._runner
+        X_new = as_data_matrix(X_new, "X_new", min_rows=1)
+        labels = as_labels(labels, len(X_new))
+        pos = r.transform(X_new)   # refuses without a finished run; checks the columns
+        rows = X_new if self._new_X is None else np.vstack([self._new_X, X_new])
+        d = r.drift(rows)          # over every new point so far
+        self._new_X = rows
+        self._set_traits(new_embedding=np.vstack([self.new_points, pos.astype(np.float32)]),
+                         new_color_values=np.concatenate([self._new_codes(),
+                                                          self._codes_for(labels, len(pos))]),
+                         drift=float(d["score"]),
+                         drift_per_point=d["per_point"].astype(np.float32),
+                         n_new=len(rows))
+        return pos
+
+    def clear_new_points(self) -> None:
+        """Remove every point added with :meth:`add_points` (and their selection/focus)."""
+        n = self.n_points
+        self._new_X = None
+        with self._sync_lock, self.hold_sync():
+            self.selected = [i for i in self.selected if i < n]
+            if self.focused >= n:
+                self.focused = -1
+            self.n_new = 0
+            self.new_embedding = None
+            self.new_color_values = None
+            self.drift = None
+            self.drift_per_point = None
+
+    @property
+    def new_points(self) -> np.ndarray:
+        """Positions of the points added with :meth:`add_points`, float32 (n_new, 2)."""
+        if self.new_embedding is None:
+            return np.zeros((0, 2), np.float32)
+        return self.new_embedding.reshape(-1, 2)
+
+    @property
+    def frame_history(self) -> np.ndarray:
+        """The frames kept from the last run, float32 (k, n, 2); ``history_iterations`` says when.
+
+        At most 200 frames or 64 MiB, thinned evenly over the whole run (see
+        :class:`vae_widgets.tsne.history.FrameHistory`); the last one is the final layout.
+        """
+        return self._runner.frame_history.as_array()
+
+    def _new_codes(self) -> np.ndarray:
+        v = self.new_color_values
+        return np.zeros(0, np.float32) if v is None else v
+
+    def _codes_for(self, labels, m: int) -> np.ndarray:
+        """Colour codes of new points in the reference's categories (-1: neutral colour)."""
+        if labels is None or self.color_kind != "categorical":
+            return np.full(m, -1, np.float32)
+        lookup = {name: i for i, name in enumerate(self.color_names)}
+        return np.array([lookup.get(str(v), -1) for v in labels], dtype=np.float32)
 
     # ------------------------------------------------------------ traits from data
     @staticmethod
@@ -222,7 +335,12 @@ class TSNEWidget(StreamWidget):
         updates = {"iteration": int(iteration)}
         if key:  # the synced state follows key frames only, so it never lags a drawn frame
             updates["embedding"] = embedding
+            # the scrubber works while paused or done, both of which send a key frame
+            updates["history_iterations"] = self._runner.frame_history.iterations.tolist()
         self._set_traits(**updates)
+
+    def _on_quality(self, quality):
+        self._set_traits(quality=quality)
 
     def _on_kl(self, row):
         hist = self._runner.history
@@ -260,11 +378,52 @@ class TSNEWidget(StreamWidget):
     @traitlets.validate("selected")
     def _check_selected(self, proposal):
         idx = proposal["value"]
-        bad = [i for i in idx if not 0 <= i < self.n_points]
+        total = self.n_points + self.n_new
+        bad = [i for i in idx if not 0 <= i < total]
         if bad:
             raise traitlets.TraitError(
-                f"selected: indices {bad[:5]} are outside 0..{self.n_points - 1}.")
+                f"selected: indices {bad[:5]} are outside 0..{total - 1}.")
         return idx
+
+    @traitlets.validate("focused")
+    def _check_focused(self, proposal):
+        i = proposal["value"]
+        total = self.n_points + self.n_new
+        if not -1 <= i < total:
+            raise traitlets.TraitError(
+                f"focused: {i} is outside -1..{total - 1} (-1 means no point).")
+        return i
+
+    # ------------------------------------------------------------ replay, trails
+    def _on_analysis_msg(self, _widget, content: dict, _buffers):
+        kind = content.get("type")
+        try:
+            if kind == S.REPLAY:
+                self._send_replay(content)
+            elif kind == S.TRAILS:
+                self._send_trails(content)
+        except (IndexError, TypeError, ValueError) as exc:
+            self.notice = f"{kind}: {exc}"
+
+    def _send_replay(self, content):
+        """One kept frame, for a view's scrubber (only that view draws it)."""
+        hist = self._runner.frame_history
+        index = int(content.get("index", -1))
+        iteration, frame = hist.frame(index)
+        buf = memoryview(np.ascontiguousarray(frame, dtype="<f4").reshape(-1)).cast("B")
+        self.send({"type": S.REPLAY, "view": content.get("view"), "index": index,
+                   "iteration": int(iteration), "count": len(hist)}, buffers=[buf])
+
+    def _send_trails(self, content):
+        """Positions of (at most MAX_TRAILS) chosen points in every kept frame."""
+        n = self.n_points
+        idx = [int(i) for i in content.get("indices") or [] if 0 <= int(i) < n][:MAX_TRAILS]
+        trails = self._runner.frame_history.trails(idx)
+        buf = memoryview(np.ascontiguousarray(trails, dtype="<f4").reshape(-1)).cast("B")
+        self.send({"type": S.TRAILS, "view": content.get("view"), "indices": idx,
+                   "frames": int(trails.shape[0]),
+                   "iterations": self._runner.frame_history.iterations.tolist()},
+                  buffers=[buf])
 
 
 def _coerce(name, value):

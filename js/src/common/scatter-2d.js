@@ -220,6 +220,16 @@ export class Canvas2DScatter {
     return i >= 0 && i < this.sx.length ? [this.sx[i], this.sy[i]] : null;
   }
 
+  /** Data coordinates -> CSS pixels under the current fit and camera (for overlays). */
+  screenMapper() {
+    const { cx, cy, s } = this.fit;
+    const v = { ...this.view }, a = this.width / this.height, W = this.width, H = this.height;
+    return (x, y) => {
+      const nx = (x - cx) * s * v.k + v.tx, ny = (y - cy) * s * v.k + v.ty;
+      return [((nx / a + 1) / 2) * W, ((1 - ny) / 2) * H];
+    };
+  }
+
   _paint() {
     const { width: W, height: H } = this.canvas;
     if (!W || !H || !this.ctx) return;
@@ -285,6 +295,7 @@ export class Canvas2DScatter {
       ctx.stroke();
       ctx.restore();
     }
+    this.o.onView?.();
   }
 
   destroy() {

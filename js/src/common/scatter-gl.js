@@ -5,6 +5,8 @@
 //   setColors({codes, palette})           setSelection(indices)
 //   setPointSize(px)   setLassoMode(bool)   setTheme(theme)
 //   resetView()        resize(w, h)         screenPosition(i) -> [x, y]
+//   screenMapper() -> (x, y) => [px, py]    (data coordinates -> CSS px, current camera)
+//   option onView(): called after the camera moved or points were drawn (overlays follow)
 //   destroy()          webgl (bool)         userCamera (bool)
 //
 // Camera policy: while the user has not zoomed or panned, every frame is
@@ -172,6 +174,7 @@ export class GLScatter {
             this.userCamera = true;
             o.onUserCamera?.();
           }
+          o.onView?.();
         },
       ],
     ].map(([ev, fn]) => [ev, sp.subscribe(ev, fn)]);
@@ -300,6 +303,18 @@ export class GLScatter {
     }
   }
 
+  /** Data coordinates -> CSS pixels under the current fit and camera (for overlays). */
+  screenMapper() {
+    const { cx, cy, s } = this.fit;
+    const v = this.sp.get("cameraView");
+    const a = this.width / this.height, W = this.width, H = this.height;
+    return (x, y) => {
+      const nx = (x - cx) * s, ny = (y - cy) * s;
+      const vx = v[0] * nx + v[4] * ny + v[12], vy = v[1] * nx + v[5] * ny + v[13];
+      return [((vx / a + 1) / 2) * W, ((1 - vy) / 2) * H];
+    };
+  }
+
   screenPosition(i) {
     try {
       return this.sp.get("isPointsDrawn") ? this.sp.getScreenPosition(i) : null;
@@ -345,6 +360,7 @@ export class GLScatter {
       spatialIndex: reuse ? this.sp.get("spatialIndex") : undefined,
     }).then(() => {
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
+      this.o.onView?.();
     });
   }
 

@@ -12,10 +12,12 @@ import { fmtInt, fmtNum, fmtSeconds, humanize } from "../common/format.js";
 import { Legend } from "../common/legend.js";
 import { Canvas2DScatter } from "../common/scatter-2d.js";
 import { GLScatter, webglAvailable } from "../common/scatter-gl.js";
-import { ACTIVE_STATUSES, PROGRESS_STATUSES, command } from "../common/schema.js";
+import { ACTIVE_STATUSES, PROGRESS_STATUSES, REPLAY, TRAILS, command } from "../common/schema.js";
 import { readTheme, watchTheme } from "../common/theme.js";
 import { decodeThumbnail, imageGeometry, thumbnailScale } from "../common/thumbnails.js";
+import { composePositions, decodeTrails, driftText, extendColors, isClick, qualityText, scrubText } from "./analysis.js";
 import { buildKLData } from "./kldata.js";
+import { Overlay } from "./overlay.js";
 import { PARAMS } from "./params.js";
 
 const PHASE_TEXT = {
@@ -35,8 +37,12 @@ const STATUS_TEXT = {
   error: "error",
 };
 const BUSY = new Set(["preparing", "affinities", "running"]);
-const HINT = "scroll: zoom · drag: pan · shift+drag: lasso · double-click: clear selection";
+const HINT = "scroll: zoom · drag: pan · shift+drag: lasso · click: focus a point · double-click: clear selection";
 const HINT_LASSO = "lasso mode: drag to select · scroll: zoom · double-click: clear selection";
+// the scrubber replays kept frames while nothing moves
+const SCRUB_STATUSES = new Set(["paused", "done", "stopped"]);
+const MAX_TRAILS = 500;
+let viewCounter = 0;
 
 const CHART_H = 210;
 
@@ -52,6 +58,13 @@ export class TSNEView {
     this.thumbCache = new Map();
     this.hovered = null;
     this.destroyed = false;
+    this.viewId = `v${++viewCounter}-${Math.random().toString(36).slice(2, 8)}`;
+    this.replay = null; // {index, positions} while a kept frame is shown
+    this.replayWanted = null; // index to ask for once the answer in flight arrives
+    this.replayAsked = false;
+    this.trails = null; // {indices, frames, data}
+    this.down = null;
+    this.up = null;
     this._build(el);
     this.theme = readTheme(this.root);
     this.themeKey = JSON.stringify(this.theme);
@@ -94,6 +107,29 @@ export class TSNEView {
     this.scatterEl = h("div.vw-scatter", {}, this.emptyEl, this.tooltip);
     this.hintEl = h("div.vw-hint", {}, HINT);
 
+    this.scrub = h("input.vw-scrub", {
+      type: "range", min: "0", max: "0", step: "1", value: "0", disabled: true,
+      title: "Replay the kept frames of the run (while paused or done)",
+      attrs: { "aria-label": "frame of the run to show" },
+    });
+    this.scrubText = h("span.vw-scrub-text", {}, "replay: after the run or while paused");
+    this.liveBtn = h("button.vw-scrub-live", { type: "button", title: "Back to the latest layout", disabled: true }, "latest");
+    this.trailsBox = h("input.vw-trails-toggle", { type: "checkbox", title: "Draw the path of each selected point over the kept frames" });
+    this.scrubEl = h(
+      "div.vw-scrubber", {},
+      this.scrub, this.scrubText, this.liveBtn,
+      h("label.vw-trails-label", {}, this.trailsBox, "trails"),
+    );
+    this.qualityTitle = h("div.vw-panel-title");
+    this.qualityBody = h("div.vw-quality-body");
+    this.qualityEl = h("div.vw-quality", { hidden: true }, this.qualityTitle, this.qualityBody);
+    this.newText = h("span.vw-newpoints-text");
+    this.driftEl = h("div.vw-drift");
+    this.newEl = h(
+      "div.vw-newpoints", { hidden: true, title: "Points placed with add_points() on the finished map" },
+      h("div.vw-newpoints-entry", {}, h("span.vw-ring-swatch"), this.newText), this.driftEl,
+    );
+
     this.chartEl = h("div.vw-chart");
     this.chartEmpty = h("div.vw-chart-empty", {}, "KL divergence appears here while t-SNE optimises");
     this.readoutEl = h("span.vw-chart-readout");
@@ -102,7 +138,12 @@ export class TSNEView {
 
     this.root = h(
       "div.vw-root.vw-tsne",
-      { dataset: { status: "", phase: "", iteration: "0", frames: String(this.shared.pipe.received), selected: "0", webgl: "" } },
+      {
+        dataset: {
+          status: "", phase: "", iteration: "0", frames: String(this.shared.pipe.received), selected: "0", webgl: "",
+          quality: "", newPoints: "0", rings: "0", drift: "", focused: "-1", focusDrawn: "0", replay: "", trails: "0",
+        },
+      },
       h("div.vw-header", {}, h("span.vw-title", {}, "t-SNE"), this.statusEl, this.infoEl),
       h(
         "div.vw-toolbar",
@@ -120,7 +161,7 @@ export class TSNEView {
       h(
         "div.vw-main",
         {},
-        h("div.vw-scatter-panel", {}, this.scatterEl, this.hintEl),
+        h("div.vw-scatter-panel", {}, this.scatterEl, this.scrubEl, this.hintEl),
         h(
           "div.vw-side",
           {},
@@ -130,8 +171,10 @@ export class TSNEView {
             h("div.vw-chart-head", {}, h("span.vw-chart-title", {}, "KL divergence"), this.readoutEl),
             h("div.vw-chart-box", {}, this.chartEl, this.chartEmpty),
           ),
+          this.qualityEl,
           this.legend.el,
           this.legend.bar,
+          this.newEl,
         ),
       ),
       this.statsEl,
@@ -145,6 +188,7 @@ export class TSNEView {
       pointSize: pointSizeFor(this.model.get("n_points") || this.positions.length / 2),
       onHover: (i) => this._hover(i),
       onSelect: (indices) => this._selectFromScatter(indices),
+      onView: () => this._overlaySoon(),
     };
     const forceCanvas = globalThis.__vaeWidgetsForceCanvas2D === true;
     this.scatter = null;
@@ -157,6 +201,7 @@ export class TSNEView {
     }
     if (!this.scatter) this.scatter = new Canvas2DScatter(this.scatterEl, opts);
     this.root.dataset.webgl = this.scatter.webgl ? "1" : "0";
+    this.overlay = new Overlay(this.scatterEl);
   }
 
   _createChart() {
@@ -198,6 +243,39 @@ export class TSNEView {
     for (const t of ["kl_history", "marks"]) this._on(t, () => this._chartData());
     for (const f of this.fields) this._on(f.input.dataset.param, () => f.set(m.get(f.input.dataset.param)));
     for (const t of ["timings"]) this._on(t, () => this._stats());
+    this._on("quality", () => this._quality());
+    for (const t of ["n_new", "new_embedding", "new_color_values", "drift", "drift_per_point"]) this._on(t, () => this._newPoints());
+    this._on("focused", () => this._focused());
+    this._on("history_iterations", () => this._scrubber());
+
+    const onMsg = (msg, buffers) => this._onMsg(msg, buffers);
+    m.on("msg:custom", onMsg);
+    this.offs.push(() => m.off("msg:custom", onMsg));
+    this.scrub.addEventListener("input", () => this._askReplay(Number(this.scrub.value)));
+    this.liveBtn.addEventListener("click", () => this._endReplay());
+    this.trailsBox.addEventListener("change", () => this._askTrails());
+    // click (press and release in place) -> focus; see _selectFromScatter
+    const down = (e) => {
+      if (e.button === 0) this.down = { x: e.clientX, y: e.clientY, t: performance.now(), shift: e.shiftKey };
+    };
+    const up = (e) => {
+      if (e.button === 0) this.up = { x: e.clientX, y: e.clientY, t: performance.now() };
+    };
+    const click = () => {
+      if (this._clickHandled || this.lassoBtn.getAttribute("aria-pressed") === "true") {
+        this._clickHandled = false;
+        return;
+      }
+      if (isClick(this.down, this.up)) this._setFocused(this.hovered ?? -1);
+    };
+    this.scatterEl.addEventListener("mousedown", down, true);
+    this.scatterEl.addEventListener("mouseup", up, true);
+    this.scatterEl.addEventListener("click", click);
+    this.offs.push(() => {
+      this.scatterEl.removeEventListener("mousedown", down, true);
+      this.scatterEl.removeEventListener("mouseup", up, true);
+      this.scatterEl.removeEventListener("click", click);
+    });
 
     this.runBtn.addEventListener("click", () => m.send(command(m.get("status") === "paused" ? "resume" : "run")));
     this.pauseBtn.addEventListener("click", () => m.send(command("pause")));
@@ -234,6 +312,9 @@ export class TSNEView {
     this._chartData();
     for (const f of this.fields) f.set(m.get(f.input.dataset.param));
     this._stats();
+    this._quality();
+    this._newPoints();
+    this._scrubber();
   }
 
   // ---------- frames ----------
@@ -249,15 +330,29 @@ export class TSNEView {
       this._counters();
     }
     this.emptyEl.hidden = pos.length > 0;
+    if (this.replay && item.id !== undefined) this._endReplay(false); // the run moves again
     if (nChanged) {
       this.scatter.setPointSize(pointSizeFor(pos.length / 2));
       this._colors();
       this._selection();
     }
-    const drawn = this.scatter.setPositions(pos);
+    const drawn = this._draw();
     // keep an open tooltip on its (moving) point
     if (this.hovered !== null && this.hovered !== undefined) drawn.then(() => this._hover(this.hovered));
     return drawn;
+  }
+
+  /** Reference positions (or the replayed frame) plus the new points, to the scatter. */
+  _draw() {
+    if (this.replay) return this.scatter.setPositions(this.replay.positions);
+    return this.scatter.setPositions(composePositions(this.positions, this._newPositions()));
+  }
+
+  _newPositions() {
+    const n = this.model.get("n_new") || 0;
+    if (!n || this.positions.length !== 2 * (this.model.get("n_points") || 0)) return null;
+    const pos = toFloat32(this.model.get("new_embedding"));
+    return pos.length === 2 * n ? pos : null;
   }
 
   onFrameReceived(count) {
@@ -284,6 +379,7 @@ export class TSNEView {
     this._counters();
     this._empty();
     this._stats();
+    this._scrubber();
   }
 
   _counters() {
@@ -344,7 +440,13 @@ export class TSNEView {
       base: this.theme.point,
       unknown: this.theme.unknown,
     });
-    this.scatter.setColors(this.enc);
+    const extra = this.replay ? null : this._newPositions();
+    if (extra) {
+      const codes = toFloat32(m.get("new_color_values"));
+      this.scatter.setColors(extendColors(this.enc, Array.from(codes, (c) => Math.round(c)), this.theme.axis, names.length));
+    } else {
+      this.scatter.setColors(this.enc);
+    }
     this.legend.update(this.enc, names, m.get("color_title"));
     this._legendActive();
   }
@@ -375,7 +477,30 @@ export class TSNEView {
 
   // ---------- selection ----------
   _selectFromScatter(indices) {
+    // A plain click on a point focuses it and keeps the lasso selection.
+    const lasso = this.lassoBtn.getAttribute("aria-pressed") === "true";
+    if (indices.length === 1 && !lasso && isClick(this.down, this.up) && performance.now() - this.up.t < 1000) {
+      this._clickHandled = true;
+      this._setFocused(indices[0]);
+      this.scatter.setSelection(this.model.get("selected") || []);
+      return;
+    }
     this._setSelected(indices.slice().sort((a, b) => a - b));
+  }
+
+  _setFocused(i) {
+    const total = (this.model.get("n_points") || 0) + (this.replay ? 0 : this.model.get("n_new") || 0);
+    const v = Number.isInteger(i) && i >= 0 && i < total ? i : -1;
+    if (v !== this.model.get("focused")) {
+      this.model.set("focused", v);
+      this.model.save_changes();
+    }
+    this._focused();
+  }
+
+  _focused() {
+    this.root.dataset.focused = String(this.model.get("focused") ?? -1);
+    this._drawOverlay();
   }
 
   _setSelected(indices) {
@@ -391,11 +516,14 @@ export class TSNEView {
     this.selectionEl.hidden = sel.length === 0;
     this.scatter.setSelection(sel);
     this._legendActive();
+    if (this.trailsBox.checked) this._askTrails();
   }
 
   // ---------- hover tooltip ----------
   _hover(i) {
-    if (i === null || i === undefined || i < 0 || i >= this.positions.length >> 1) {
+    const nRef = this.positions.length >> 1;
+    const total = nRef + (this._newPositions() && !this.replay ? this.model.get("n_new") : 0);
+    if (i === null || i === undefined || i < 0 || i >= total) {
       this.hovered = null;
       this.tooltip.hidden = true;
       return;
@@ -403,10 +531,24 @@ export class TSNEView {
     this.hovered = i;
     const p = this.scatter.screenPosition(i);
     if (!p) return;
-    setText(this.tipTitle, `#${i}`);
-    setText(this.tipLabel, this._labelOf(i));
-    this.tipLabel.hidden = !this.tipLabel.textContent;
-    this.thumbCanvas.hidden = !this._drawThumb(i);
+    if (i >= nRef) {
+      const j = i - nRef;
+      const code = Math.round(toFloat32(this.model.get("new_color_values"))[j]);
+      const names = this.model.get("color_names") || [];
+      const drift = toFloat32(this.model.get("drift_per_point"))[j];
+      const parts = [];
+      if (code >= 0 && names[code] !== undefined) parts.push(`${this.model.get("color_title") || "label"}: ${names[code]}`);
+      if (Number.isFinite(drift)) parts.push(`drift ${fmtNum(drift, 3)}×`);
+      setText(this.tipTitle, `new point #${j} (index ${i})`);
+      setText(this.tipLabel, parts.join(" · "));
+      this.tipLabel.hidden = !parts.length;
+      this.thumbCanvas.hidden = true;
+    } else {
+      setText(this.tipTitle, `#${i}`);
+      setText(this.tipLabel, this._labelOf(i));
+      this.tipLabel.hidden = !this.tipLabel.textContent;
+      this.thumbCanvas.hidden = !this._drawThumb(i);
+    }
     this.tooltip.hidden = false;
     const W = this.scatterEl.clientWidth, H = this.scatterEl.clientHeight;
     const tw = this.tooltip.offsetWidth, th = this.tooltip.offsetHeight;
@@ -449,6 +591,164 @@ export class TSNEView {
     return true;
   }
 
+  // ---------- quality, new points ----------
+  _quality() {
+    const q = qualityText(this.model.get("quality"));
+    this.qualityEl.hidden = !q;
+    this.root.dataset.quality = q ? String(this.model.get("quality").trustworthiness) : "";
+    if (!q) return;
+    setText(this.qualityTitle, q.title);
+    this.qualityBody.replaceChildren(
+      ...q.lines.map(([name, value, help]) =>
+        h("div.vw-quality-row", { title: help }, h("span.vw-quality-name", {}, name), h("span.vw-quality-value", {}, value)),
+      ),
+      h("div.vw-quality-sample", {}, q.sample),
+    );
+  }
+
+  _newPoints() {
+    const n = this.model.get("n_new") || 0;
+    const d = this.model.get("drift");
+    this.newEl.hidden = n === 0;
+    this.root.dataset.newPoints = String(n);
+    this.root.dataset.drift = d === null || d === undefined ? "" : String(d);
+    setText(this.newText, `new points: ${fmtInt(n)}`);
+    setText(this.driftEl, driftText(d));
+    this.driftEl.title =
+      "mean distance of the new points to their 10 nearest reference points, over the reference points' own mean: ≈1 like the reference, ≫1 off it";
+    this._colors();
+    this._selection();
+    this._draw();
+    this._drawOverlay();
+  }
+
+  // ---------- overlay: rings, focus, trails ----------
+  _overlaySoon() {
+    if (this.overlayQueued || this.destroyed) return;
+    this.overlayQueued = true;
+    const run = () => {
+      this.overlayQueued = false;
+      this._drawOverlay();
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+    else setTimeout(run, 16);
+  }
+
+  _drawOverlay() {
+    if (this.destroyed || !this.overlay || !this.scatter.screenMapper) return;
+    const pos = this.replay ? this.replay.positions : this.positions;
+    const extra = this.replay ? null : this._newPositions();
+    const f = this.model.get("focused");
+    let focused = null;
+    const nRef = pos.length >> 1;
+    if (Number.isInteger(f) && f >= 0) {
+      if (f < nRef) focused = [pos[2 * f], pos[2 * f + 1]];
+      else if (extra && 2 * (f - nRef) + 1 < extra.length) focused = [extra[2 * (f - nRef)], extra[2 * (f - nRef) + 1]];
+    }
+    let trails = null;
+    if (this.trailsBox.checked && this.trails) {
+      const upto = this.replay ? this.replay.index : this.trails.frames - 1;
+      trails = decodeTrails(this.trails.data, this.trails.frames, this.trails.indices.length, upto);
+    }
+    const t = this.theme;
+    const stats = this.overlay.draw({
+      map: this.scatter.screenMapper(),
+      width: this.scatter.width,
+      height: this.scatter.height,
+      rings: extra,
+      ringColor: t.text,
+      pointSize: pointSizeFor((this.model.get("n_points") || 0) + (this.model.get("n_new") || 0)),
+      focused,
+      focusColor: t.css.brand || "#1976d2",
+      trails,
+      trailColor: t.text,
+    });
+    this.root.dataset.rings = String(stats.rings);
+    this.root.dataset.focusDrawn = stats.focused ? "1" : "0";
+    this.root.dataset.trails = String(stats.trails);
+  }
+
+  // ---------- replay (scrubber) and trails ----------
+  _onMsg(msg, buffers) {
+    if (!msg || msg.view !== this.viewId || this.destroyed) return;
+    if (msg.type === REPLAY) {
+      this.replayAsked = false;
+      const positions = toFloat32(buffers?.[0]);
+      const its = this.model.get("history_iterations") || [];
+      const last = msg.index === its.length - 1 || msg.index === -1;
+      if (this.scrubActive()) {
+        this.replay = last ? null : { index: msg.index, positions, iteration: msg.iteration };
+        this.root.dataset.replay = this.replay ? String(msg.index) : "";
+        this.liveBtn.disabled = !this.replay;
+        this._colors();
+        this._selection();
+        this._draw().then(() => this._drawOverlay());
+      }
+      if (this.replayWanted !== null) {
+        const next = this.replayWanted;
+        this.replayWanted = null;
+        this._askReplay(next);
+      }
+    } else if (msg.type === TRAILS) {
+      this.trails = { indices: msg.indices || [], frames: msg.frames || 0, data: toFloat32(buffers?.[0]) };
+      this._drawOverlay();
+    }
+  }
+
+  scrubActive() {
+    const its = this.model.get("history_iterations") || [];
+    return SCRUB_STATUSES.has(this.model.get("status")) && its.length > 1;
+  }
+
+  _scrubber() {
+    const its = this.model.get("history_iterations") || [];
+    const on = this.scrubActive();
+    this.scrub.disabled = !on;
+    this.scrub.max = String(Math.max(0, its.length - 1));
+    if (!on && this.replay) this._endReplay(false);
+    if (!this.replay) this.scrub.value = this.scrub.max;
+    setText(this.scrubText, on ? scrubText(Number(this.scrub.value), its) : "replay: after the run or while paused");
+    if (this.trailsBox.checked) this._askTrails();
+  }
+
+  _askReplay(index) {
+    const its = this.model.get("history_iterations") || [];
+    if (!this.scrubActive()) return;
+    setText(this.scrubText, scrubText(index, its));
+    if (this.replayAsked) {
+      this.replayWanted = index; // latest wins
+      return;
+    }
+    this.replayAsked = true;
+    this.model.send({ type: REPLAY, view: this.viewId, index });
+  }
+
+  _endReplay(redraw = true) {
+    this.replay = null;
+    this.replayWanted = null;
+    this.root.dataset.replay = "";
+    this.liveBtn.disabled = true;
+    const its = this.model.get("history_iterations") || [];
+    this.scrub.value = String(Math.max(0, its.length - 1));
+    if (this.scrubActive()) setText(this.scrubText, scrubText(its.length - 1, its));
+    if (redraw) {
+      this._colors();
+      this._selection();
+      this._draw().then(() => this._drawOverlay());
+    }
+  }
+
+  _askTrails() {
+    const n = this.model.get("n_points") || 0;
+    const sel = (this.model.get("selected") || []).filter((i) => i < n).slice(0, MAX_TRAILS);
+    if (!this.trailsBox.checked || !sel.length) {
+      this.trails = null;
+      this._drawOverlay();
+      return;
+    }
+    this.model.send({ type: TRAILS, view: this.viewId, indices: sel });
+  }
+
   // ---------- chart ----------
   _chartData() {
     const d = buildKLData(this.model.get("kl_history"), this.model.get("marks"));
@@ -481,6 +781,7 @@ export class TSNEView {
     this.scatter.setTheme(t);
     this.chart.setTheme(t);
     this._colors();
+    this._drawOverlay();
   }
 
   _resized() {
@@ -490,6 +791,7 @@ export class TSNEView {
     this._themeChanged();
     const w = this.scatterEl.clientWidth, hgt = this.scatterEl.clientHeight;
     if (w > 0 && hgt > 0) this.scatter.resize(w, hgt);
+    this._drawOverlay();
     const cw = this.chartEl.clientWidth;
     if (cw > 0) this.chart.setSize(cw, CHART_H);
   }
@@ -502,6 +804,7 @@ export class TSNEView {
     this.error.destroy();
     this.notice.destroy();
     this.scatter.destroy();
+    this.overlay?.destroy();
     this.chart.destroy();
     this.root.remove();
   }
