@@ -715,13 +715,18 @@ class VAETrainer:
             if a:
                 self._alert(a)
 
-    def _validation_due(self) -> bool:
-        """Validate after epochs 1, 1 + k, 1 + 2k, ... (k = ``val_every``) and always after
-        the last epoch of a ``fit``."""
+    @property
+    def validation_interval(self) -> int:
+        """Epochs between validation passes: ``val_every``, with "auto" resolved."""
         k = self.config.val_every
         if k == "auto":
             k = min(max(1, math.ceil(_VAL_MIN_ROWS / self._Xtr.shape[0])), _VAL_MAX_GAP)
-        return (self.epoch - 1) % k == 0 or self.epoch >= self._target
+        return k
+
+    def _validation_due(self) -> bool:
+        """Validate after epochs 1, 1 + k, 1 + 2k, ... (k = ``validation_interval``) and
+        always after the last epoch of a ``fit``."""
+        return (self.epoch - 1) % self.validation_interval == 0 or self.epoch >= self._target
 
     @torch.no_grad()
     def _evaluate(self, X: torch.Tensor, Y: Optional[torch.Tensor]) -> dict:
