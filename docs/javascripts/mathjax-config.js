@@ -12,7 +12,8 @@ window.MathJax = {
     ignoreClass: "md-container",
     processClass: "arithmatex|jp-MarkdownOutput",
   },
-  "HTML-CSS": { availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
+  // the bundled STIX web fonts only: no probing for locally installed TeX fonts
+  "HTML-CSS": { availableFonts: [], preferredFont: null, webFont: "STIX-Web",
                 imageFont: null },
   messageStyle: "none",
   menuSettings: { zoom: "None" },

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import secrets
 import shutil
 import signal
@@ -104,29 +105,32 @@ class OfflineGuard:
     """Blocks, and records, every request a page makes to another host.
 
     Installed on a browser context: HTTP(S) requests of any kind (documents, scripts,
-    styles, fonts, images, source maps, fetch/XHR) and websockets whose URL is not
+    styles, fonts, images, source maps, fetch/XHR) and websockets to a host that is not
     allowed are aborted before they leave the machine, and their URLs are kept in
-    ``blocked``. Allowed: the origins in ``allow`` (e.g. the Jupyter server's base URL;
-    ws:// and http:// of the same host and port are one origin here) or, without
-    ``allow``, any loopback host; and data:, blob:, about: URLs. Allowed URLs are not
-    routed at all, so the kernel's websocket runs exactly as without the guard.
+    ``blocked``. Allowed: the origins in ``allow`` (e.g. the Jupyter server's base URL,
+    with its port; ws:// and http:// of the same host and port count as one) or, without
+    ``allow``, any loopback host. data:, blob: and about: URLs never go out anyway.
+
+    The routes are regular expressions that match only what is blocked: Playwright
+    then matches in the browser/driver, and allowed traffic (the kernel's websocket
+    above all) is not intercepted or proxied at all.
     """
 
     def __init__(self, allow=None):
-        self.allow = {_origin(a) for a in allow} if allow else None
+        if allow:
+            hosts = [_host_port(a) for a in allow]
+        else:
+            hosts = [rf"{h}(?::\d+)?" for h in (r"127\.0\.0\.1", "localhost", r"\[::1\]")]
+        self.pattern = re.compile(
+            rf"^(?:https?|wss?)://(?!(?:{'|'.join(hosts)})(?:[/?#]|$))", re.I)
         self.blocked: list[str] = []
 
     def allowed(self, url: str) -> bool:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme in ("data", "blob", "about", "javascript"):
-            return True
-        if self.allow is not None:
-            return _origin(url) in self.allow
-        return (parts.hostname or "") in LOOPBACK
+        return not self.pattern.search(url)
 
     def install(self, context):
-        context.route(lambda url: not self.allowed(url), self._abort)
-        context.route_web_socket(lambda url: not self.allowed(url), self._close_ws)
+        context.route(self.pattern, self._abort)
+        context.route_web_socket(self.pattern, self._close_ws)
         return context
 
     def _abort(self, route):
@@ -138,13 +142,13 @@ class OfflineGuard:
         ws.close(code=1008, reason="offline test: other hosts are blocked")
 
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _origin(url: str) -> tuple:
-    parts = urllib.parse.urlsplit(url)
-    secure = parts.scheme in ("https", "wss")
-    return (secure, (parts.hostname or "").lower(), parts.port or (443 if secure else 80))
+def _host_port(origin: str) -> str:
+    """``http://127.0.0.1:8888/x`` -> a regex for ``127.0.0.1:8888`` (the port made explicit)."""
+    parts = urllib.parse.urlsplit(origin)
+    port = parts.port or (443 if parts.scheme in ("https", "wss") else 80)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return re.escape(f"{host}:{port}")
 
 
 def launch(pw, offline: bool = True, allow=None):

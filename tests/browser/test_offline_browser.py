@@ -8,11 +8,17 @@ both views drew (canvas ink) and that the kernel moved, then asserts that nothin
 blocked. A canary at the end proves the guard is live on that very page: a font, a
 fetch, an image and a websocket to other hosts are each blocked and recorded.
 """
+import functools
+import http.server
 import json
+import os
 import pathlib
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 
 import pytest
 
@@ -26,7 +32,8 @@ from labharness import (ARTIFACTS, blocked_requests, ink, kernel_exec, lab_serve
                         launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
-STATIC = pathlib.Path(__file__).resolve().parents[2] / "vae_widgets" / "static"
+REPO = pathlib.Path(__file__).resolve().parents[2]
+STATIC = REPO / "vae_widgets" / "static"
 TSNE, VAE = ".vw-tsne", ".vw-vae"
 
 
@@ -124,3 +131,49 @@ def test_both_widgets_run_offline(lab):
     assert not errors, errors
     print(f"\nink: scatter {scatter}, curves {curves}; t-SNE iteration {it}, VAE step {step}; "
           f"{len(resources)} resources, {len(sockets)} websockets, all local")
+
+
+@pytest.mark.slow
+def test_docs_site_reads_offline(tmp_path):
+    for mod in ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings"):
+        pytest.importorskip(mod)
+    site = tmp_path / "site"
+    # not --strict: this checks what a reader's browser loads; .ci/docs checks warnings
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--no-strict", "-q", "-d", str(site)],
+                   cwd=REPO, check=True, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/"
+    notebook = sorted(p.parent.name for p in (site / "notebooks").glob("*/index.html"))[0]
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw, allow=[base])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            page.goto(base, wait_until="networkidle")
+            widths = page.eval_on_selector_all("article img", "els => els.map(e => e.naturalWidth)")
+            assert len(widths) >= 2 and all(w > 0 for w in widths), widths   # screenshots shown
+
+            page.goto(base + "guide/vae/", wait_until="networkidle")
+            page.wait_for_function("() => document.querySelectorAll('.arithmatex .MathJax,"
+                                   " .arithmatex .MathJax_Display').length >= 3", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "docs_vae_guide.png"))
+
+            page.goto(base + f"notebooks/{notebook}/", wait_until="networkidle")
+            assert page.locator(".jupyter-wrapper .jp-Cell").count() >= 3   # rendered cells
+            page.goto(base + "api/widgets/", wait_until="networkidle")
+            assert page.locator("article h2, article h3").count() >= 2     # API entries
+            assert blocked_requests(browser) == [], blocked_requests(browser)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not errors, errors
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
