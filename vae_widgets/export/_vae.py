@@ -11,7 +11,7 @@ from ._images import grid_rgba
 CURVES = (("−ELBO (nats per sample)", "elbo", ("train_elbo", "val_elbo")),
           ("reconstruction", "recon", ("train_recon", "val_recon")),
           ("KL divergence", "kl", ("train_kl", "val_kl")))
-GRID_TITLES = {"reconstructions": "reconstructions (top: data, bottom: model)",
+GRID_TITLES = {"reconstructions": "data and reconstructions",
                "samples": "samples from the prior",
                "traversal": "latent traversals (rows: dimensions by KL)",
                "interpolation": "interpolations between data points"}
@@ -103,7 +103,9 @@ def _grid_figure(kind, array, labels):
     H, W = img.shape
     ch = (H + 1) // rows                       # cell pitch including the gap
     cw = (W + 1) // cols
-    scale = int(np.clip(280 // max(W, 1), 1, 12))
+    scale = int(np.clip(300 // max(W, 1), 1, 12))
+    if W * scale < 240:                        # room for the title
+        scale = int(np.ceil(240 / W))
     if H * scale > 420:                        # tall grids (many traversal rows): shrink
         scale = max(1, 420 // H)
     # frame_* size the drawing area itself: square pixels whatever the axes take
