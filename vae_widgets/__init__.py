@@ -22,3 +22,10 @@ def __getattr__(name):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'vae_widgets' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext vae_widgets``: register the ``%tsne`` and ``%vae`` line magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
