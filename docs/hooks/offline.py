@@ -111,6 +111,13 @@ def on_files(files, config):
     for nb in _notebooks():
         files.append(File(f"notebooks/{nb.name}", src_dir=str(ROOT), dest_dir=config["site_dir"],
                           use_directory_urls=config["use_directory_urls"]))
+    images = sorted((pathlib.Path(config["docs_dir"]) / "images").glob("*.png"))
+    if images:                 # every committed screenshot, including ones added later
+        body = "# Screenshots\n\nCaptured by the browser tests (`tests/browser/`) in a real " \
+               "JupyterLab and Chromium, and copied here.\n\n" + "\n\n".join(
+                   f"## {p.stem.replace('_', ' ')}\n\n![{p.stem.replace('_', ' ')}](images/{p.name})"
+                   for p in images) + "\n"
+        files.append(File.generated(config, "screenshots.md", content=body))
     for slug, title, objects in _STATE["api"]:
         body = f"# {title}\n\n" + "\n\n".join(f"::: {o}" for o in objects) + "\n"
         files.append(File.generated(config, f"api/{slug}.md", content=body))
