@@ -31,14 +31,19 @@ _STATE: dict = {}
 #: (page, title, [objects]); an object whose module does not import is left out
 API = [
     ("widgets", "Widgets", ["vae_widgets.widgets.tsne_widget.TSNEWidget",
-                            "vae_widgets.widgets.vae_widget.VAEWidget"]),
+                            "vae_widgets.widgets.vae_widget.VAEWidget",
+                            "vae_widgets.widgets.sweep_widget.TSNESweepWidget",
+                            "vae_widgets.widgets.anomaly_widget.AnomalyWidget"]),
     ("tsne", "t-SNE engine", ["vae_widgets.tsne.runner.TSNERunner",
                               "vae_widgets.tsne.params.TSNEParams"]),
+    ("tsne-metrics", "t-SNE metrics and alignment", ["vae_widgets.tsne.metrics",
+                                                     "vae_widgets.tsne.align"]),
     ("vae", "VAE engine", ["vae_widgets.vae.trainer.VAETrainer",
                            "vae_widgets.vae.config.VAEConfig"]),
+    ("vae-analysis", "VAE analysis", ["vae_widgets.vae.anomaly",
+                                      "vae_widgets.vae.disentangle"]),
     ("datasets", "Datasets", ["vae_widgets.datasets"]),
     ("export", "Export", ["vae_widgets.export"]),
-    ("metrics", "t-SNE metrics", ["vae_widgets.tsne.metrics"]),
     ("stream", "Streaming", ["vae_widgets._stream.EventBus", "vae_widgets._stream.Control"]),
 ]
 
