@@ -148,9 +148,12 @@ def _kl_figure(history, marks):
     p.scatter("iteration", "kl", source=src, size=3, color="#1976d2")
     p.add_tools(HoverTool(renderers=[line], mode="vline", tooltips=[
         ("iteration", "@iteration"), ("KL", "@kl{0.0000}"), ("phase", "@phase")]))
-    early = [i for i, ph in zip(cols["iteration"], cols.get("phase", [])) if ph == "early_exaggeration"]
-    if early:
-        p.add_layout(BoxAnnotation(left=0, right=max(early), fill_alpha=0.08, fill_color="#e65100"))
+    phases = list(zip(cols["iteration"], cols.get("phase", [])))
+    early = [i for i, ph in phases if ph == "early_exaggeration"]
+    if early:   # shade until the main phase starts (KL is recorded every few iterations)
+        main = [i for i, ph in phases if ph == "main"]
+        p.add_layout(BoxAnnotation(left=0, right=min(main) if main else max(early),
+                                   fill_alpha=0.08, fill_color="#e65100"))
     for m in marks or []:
         if "iteration" in m:
             p.add_layout(Span(location=m["iteration"], dimension="height", line_dash="dashed",

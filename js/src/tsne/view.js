@@ -7,6 +7,7 @@ import { createLineChart } from "../common/chart.js";
 import { encodeColors } from "../common/colors.js";
 import { banner, iconButton, paramField, progressBar } from "../common/controls.js";
 import { h, setText } from "../common/dom.js";
+import { pngButton } from "../common/download.js";
 import { pointSizeFor } from "../common/fit.js";
 import { fmtInt, fmtNum, fmtSeconds, humanize } from "../common/format.js";
 import { Legend } from "../common/legend.js";
@@ -84,6 +85,13 @@ export class TSNEView {
     this.lassoBtn = iconButton("vw-lasso", "lasso", "Lasso", "Lasso mode: drag to select points (shift+drag lassos in any mode)");
     this.lassoBtn.setAttribute("aria-pressed", "false");
     this.resetBtn = iconButton("vw-reset-view", "fit", "Reset view", "Reset the view: fit all points (and follow the data again)");
+    this.pngBtn = pngButton({
+      root: () => this.root,
+      stem: "tsne",
+      prepare: () => this.scatter.redraw?.(),
+      text: [".vw-title", ".vw-chart-title", ".vw-chart-readout", ".vw-legend-title", ".vw-legend-name", ".vw-legend-count", ".vw-colorbar-labels span"],
+      swatches: [".vw-swatch", ".vw-colorbar-ramp"],
+    });
     this.iterEl = h("span.vw-iteration", { title: "iteration / total (early exaggeration + main)" });
     this.phaseEl = h("span.vw-phase", { hidden: true });
     this.countEl = h("span.vw-selected-count");
@@ -149,7 +157,7 @@ export class TSNEView {
         "div.vw-toolbar",
         {},
         h("div.vw-group", {}, this.runBtn, this.pauseBtn, this.stopBtn),
-        h("div.vw-group", {}, this.lassoBtn, this.resetBtn),
+        h("div.vw-group", {}, this.lassoBtn, this.resetBtn, this.pngBtn),
         h("div.vw-group.vw-counters", {}, this.iterEl, this.phaseEl),
         h("div.vw-spacer"),
         this.selectionEl,

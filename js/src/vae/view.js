@@ -8,6 +8,7 @@ import { createLineChart } from "../common/chart.js";
 import { colormapGradient, colormapLUT } from "../common/colormaps.js";
 import { banner, iconButton, paramField, selectField, sliderField } from "../common/controls.js";
 import { h, icon, ICONS, setText } from "../common/dom.js";
+import { pngButton } from "../common/download.js";
 import { fmtInt, fmtNum } from "../common/format.js";
 import { command } from "../common/schema.js";
 import { readTheme, watchTheme } from "../common/theme.js";
@@ -132,6 +133,12 @@ export class VAEView {
     this.runBtn = iconButton("vw-run", "play", "Train", "Train the VAE for the number of epochs set below (or resume when paused)");
     this.pauseBtn = iconButton("vw-pause", "pause", "Pause", "Pause training (Resume continues where it stopped)");
     this.stopBtn = iconButton("vw-stop", "stop", "Stop", "Stop: keep the model as it is now and end this training run");
+    this.pngBtn = pngButton({
+      root: () => this.root,
+      stem: "vae",
+      text: [".vw-title", ".vw-panel-title", ".vw-chart-readout", ".vw-series-item", ".vw-grid-readout"],
+      swatches: [".vw-series-swatch"],
+    });
     this.progressText = h("span.vw-progress-text");
     this.progressFill = h("div.vw-progress-bar-fill");
     this.progressBar = h("div.vw-progress-bar", { attrs: { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" } }, this.progressFill);
@@ -236,6 +243,7 @@ export class VAEView {
         "div.vw-toolbar",
         {},
         h("div.vw-group", {}, this.runBtn, this.pauseBtn, this.stopBtn),
+        h("div.vw-group", {}, this.pngBtn),
         h("div.vw-progress-box", {}, this.progressText, this.progressBar),
       ),
       h("div.vw-params", {}, this.fields.filter((f) => f !== this.tempField).map((f) => f.el)),
