@@ -69,8 +69,9 @@ class TSNERunner:
     ``kl``: row (iteration, phase, kl, exaggeration, learning_rate);
     ``phase``: phase, iteration; ``params``: iteration, changes, live;
     ``notice``: message; ``done``: embedding, kl, stopped, timings;
-    ``quality``: quality (see :meth:`evaluate`), after ``done`` when
-    ``quality_after_run`` is true; ``error``: message, traceback.
+    ``quality``: quality (see :meth:`evaluate`), after ``done`` of a run that
+    completed (not stopped) when ``quality_after_run`` is true; ``error``: message,
+    traceback.
 
     ``frame_history`` keeps the run's frames (bounded, thinned; see
     :class:`~vae_widgets.tsne.history.FrameHistory`) for replay and trails.
@@ -182,7 +183,7 @@ class TSNERunner:
         self._status("stopped" if stopped else "done")
         self.events.publish("done", embedding=self.embedding, kl=self.kl, stopped=stopped,
                             timings=dict(self.timings))
-        if self.quality_after_run:
+        if self.quality_after_run and not stopped:   # a stop ends the worker at once
             self._publish_quality()
         return self.embedding
 
