@@ -133,7 +133,9 @@ def test_tsne_widget_end_to_end(lab):
         wait_attr(page, ROOT, "d.status === 'stopped'", timeout=5_000)
         stop_s = time.perf_counter() - t0
         assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
-        assert kernel_json(page, "[w.status, w.running]") == ["stopped", False]
+        # the status is published just before the worker thread returns: join it (briefly)
+        assert kernel_json(page, "[(w.wait(timeout=2.0), w.status)[1], w.running]") == [
+            "stopped", False]
         page.wait_for_timeout(500)
         page.screenshot(path=str(ARTIFACTS / "tsne_light.png"))
 

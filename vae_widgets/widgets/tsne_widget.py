@@ -63,6 +63,8 @@ class TSNEWidget(StreamWidget):
         ``neighbors``, ``negative_gradient_method``, ``n_jobs``, ``random_state``,
         ``standardize``, ``pca_components``, ``frame_interval``, ``kl_every``.
 
+    Notes
+    -----
     ``run()`` returns at once; ``wait()`` blocks until the end and re-raises an error.
 
     After a run: ``quality`` holds trustworthiness and kNN preservation;
