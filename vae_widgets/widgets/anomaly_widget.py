@@ -45,8 +45,8 @@ def as_scores(scores, name: str = "scores") -> np.ndarray:
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         bad = np.flatnonzero(~np.isfinite(arr))
-        raise ValueError(f"{name} has {len(bad)} non-finite values (first rows {bad[:5].tolist()}); "
-                         f"drop those samples first.")
+        raise ValueError(f"{name} has {len(bad)} non-finite values (first rows "
+                         f"{bad[:5].tolist()}); drop those samples first.")
     return arr
 
 
@@ -67,8 +67,9 @@ def as_binary_labels(y_true, n: int, name: str = "y_true") -> np.ndarray | None:
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be binary numbers or booleans (1/True = anomaly), got "
                         f"dtype {arr.dtype}; convert it, e.g. y_true = (labels == 'fraud').")
-    values = np.unique(arr[np.isfinite(arr)]) if np.issubdtype(arr.dtype, np.floating) else np.unique(arr)
-    if not np.isfinite(arr).all() or not set(values.tolist()) <= {0, 1}:
+    finite = np.isfinite(arr)
+    values = np.unique(arr[finite])
+    if not finite.all() or not set(values.tolist()) <= {0, 1}:
         raise ValueError(f"{name} must be binary (1 = anomaly, 0 = normal), got values "
                          f"{values[:6].tolist()}{' …' if len(values) > 6 else ''}; e.g. "
                          f"y_true = (y == 9).")
@@ -358,6 +359,7 @@ def anomalies(trainer, X, y_true=None, score: str = "neg_elbo", *, labels=None,
 
     w = AnomalyWidget(table[score], X, truth, image_shape=trainer.image_shape,
                       threshold=threshold, n_gallery=n_gallery, gallery_order=gallery_order,
-                      score_name=score, reconstruct=reconstruct, feature_names=trainer.feature_names)
+                      score_name=score, reconstruct=reconstruct,
+                      feature_names=trainer.feature_names)
     w.table = table
     return w

@@ -62,6 +62,9 @@ export class AnomalyView {
     this.lastSend = 0;
     this.sendTimer = null;
     this.frame = null;
+    this.skipped = false;
+    this.retryTimer = null;
+    this.retries = 0;
     this._build(el);
     this.theme = readTheme(this.root);
     this._wire();
@@ -192,7 +195,7 @@ export class AnomalyView {
       let lastW = -1;
       const ro = new ResizeObserver(() => {
         const w = this.canvas.parentElement?.clientWidth || 0;
-        if (w === lastW) return;
+        if (w === lastW && !this.skipped) return;
         lastW = w;
         this._schedule();
       });
@@ -205,6 +208,7 @@ export class AnomalyView {
     const t = readTheme(this.root);
     if (JSON.stringify(t) === JSON.stringify(this.theme)) return;
     this.theme = t;
+    this._legend();
     this._schedule();
   }
 
@@ -229,8 +233,10 @@ export class AnomalyView {
   }
 
   _legend() {
+    // the bars' colour comes from the theme (lighter on dark backgrounds)
+    const normal = h("span.vw-an-swatch.vw-an-swatch-normal", { style: { background: this.theme?.point || "" } });
     this.legendEl.replaceChildren(
-      h("span.vw-an-key", {}, h("span.vw-an-swatch.vw-an-swatch-normal"), this.truth ? "normal" : "samples"),
+      h("span.vw-an-key", {}, normal, this.truth ? "normal" : "samples"),
       this.truth ? h("span.vw-an-key", {}, h("span.vw-an-swatch.vw-an-swatch-anomaly"), "labelled anomaly") : null,
       h("span.vw-an-key", {}, h("span.vw-an-swatch.vw-an-swatch-flagged"), "flagged (above the threshold)"),
     );
@@ -282,7 +288,7 @@ export class AnomalyView {
 
   // ---------------------------------------------------------------- threshold input
   _plotBox() {
-    const w = Math.max(260, this.canvas.parentElement?.clientWidth || 480);
+    const w = Math.max(260, this.canvas.parentElement?.clientWidth || 0);
     return { w, hgt: HIST_H, x0: PAD.left, x1: w - PAD.right, y0: PAD.top, y1: HIST_H - PAD.bottom };
   }
 
@@ -388,6 +394,20 @@ export class AnomalyView {
 
   // ---------------------------------------------------------------- drawing
   _draw() {
+    // a hidden host (Lab swapping themes, a collapsed output) has no width: draw when it shows
+    if (!this.canvas.parentElement?.clientWidth) {
+      this.skipped = true;
+      if (!this.retryTimer && this.retries < 25) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.retries++;
+          this._schedule();
+        }, 200);
+      }
+      return;
+    }
+    this.skipped = false;
+    this.retries = 0;
     const b = this._plotBox();
     const ctx = sizeCanvas(this.canvas, b.w, b.hgt);
     if (!ctx) return;
@@ -532,6 +552,7 @@ export class AnomalyView {
   destroy() {
     this.destroyed = true;
     clearTimeout(this.sendTimer);
+    clearTimeout(this.retryTimer);
     for (const off of this.offs.splice(0)) off();
     if (this.frame !== null && typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.frame);
     this.root.remove();
