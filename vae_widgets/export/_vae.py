@@ -89,6 +89,7 @@ def _curve(title, history, step_col, epoch_cols, epoch_history):
     p.legend.location = "top_right"
     p.legend.click_policy = "hide"
     p.legend.label_text_font_size = "11px"
+    p.legend.background_fill_alpha = 0.6      # curves stay visible under the legend
     return p
 
 
