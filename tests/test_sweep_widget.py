@@ -191,3 +191,18 @@ def test_bad_labels_reference_and_data(fake_comm, small_data):
         TSNEWidget.sweep(X, [5, 30], image_shape=(3, 3))
     with pytest.raises(ValueError, match="X has 2 rows"):
         TSNEWidget.sweep(X[:2], [5])
+
+
+def test_an_error_in_one_panel_is_shown_and_reraised(fake_comm, small_data):
+    X, _ = small_data
+    s = TSNEWidget.sweep(X, [5, 20], **FAST)
+
+    def broken(*a, **k):
+        raise RuntimeError("out of memory (simulated)")
+    s.runners[0]._prepare_embedding = broken     # the second panel to run fails
+    s.run()
+    with pytest.raises(RuntimeError, match="simulated"):
+        s.wait(60)
+    assert s.status == "error" and s.panels[0]["status"] == "error"
+    assert s.error.startswith("perplexity 5: RuntimeError: out of memory")
+    assert s.panels[1]["status"] == "done" and s.embeddings[1] is not None

@@ -167,6 +167,7 @@ class TSNESweepWidget(StreamWidget):
         self._set_traits(panels=[dict(p) for p in self._state], positions=self._pos.copy(),
                          info=self._describe())
         for k, r in enumerate(runners):
+            r.quality_after_run = False    # a sweep compares maps; scoring each would slow it down
             r.events.subscribe(lambda e, k=k: self._on_event(k, e))
 
     # ------------------------------------------------------------ public API
