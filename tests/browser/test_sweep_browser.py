@@ -155,6 +155,15 @@ def test_sweep_end_to_end(lab):
         assert page.locator(f"{panel(0)} .vw-tooltip-thumb").is_visible()
         page.locator(ROOT).screenshot(path=str(ARTIFACTS / "tsne_sweep.png"))
         webgl = data_attr(page, ROOT, "webgl")
+
+        # ▶ again: a fresh run empties the panels still waiting for their turn; ⏹ ends it
+        page.mouse.move(0, 0)
+        page.click(f"{ROOT} .vw-run")
+        wait_attr(page, panel(0), "d.status === 'idle' && d.points === '0'", timeout=30_000)
+        assert page.locator(f"{panel(0)} .vw-empty").is_visible()
+        page.click(f"{ROOT} .vw-stop")
+        wait_attr(page, ROOT, "d.status === 'stopped'", timeout=30_000)
+        assert kernel_json(page, "[s.status, s.running]") == ["stopped", False]
         browser.close()
     print(f"\nframes {frames}; panel ink {inks}; selection pixels changed {diffs}; "
           f"lasso {n_dom} points, pixels changed {lasso_diffs}; webgl {webgl}; summary {summary}")
