@@ -19,6 +19,20 @@ def record(runner):
     return events
 
 
+def test_kl_at_the_end_of_early_exaggeration_is_not_corrected_twice(small_data):
+    # openTSNE evaluates the layout once more after each optimize() segment, with P
+    # already divided by the exaggeration: that KL must not get the exaggeration
+    # correction. The main phase's first evaluation sees the same layout and P.
+    X, _ = small_data
+    r = TSNERunner(X, **FAST)
+    events = record(r)
+    r.run()
+    at_50 = [e.data["row"] for e in events if e.kind == "kl" and e.data["row"]["iteration"] == 50]
+    assert [row["phase"] for row in at_50] == ["early_exaggeration", "main"]
+    assert at_50[0]["kl"] == pytest.approx(at_50[1]["kl"], rel=1e-6)
+    assert all(e.data["row"]["kl"] > 0 for e in events if e.kind == "kl")
+
+
 def test_events_come_in_order_and_the_layout_precedes_affinities(small_data):
     X, _ = small_data
     r = TSNERunner(X, **FAST)

@@ -352,7 +352,8 @@ class TSNERunner:
         seg.calls += 1
         if k == seg.n_iter:  # openTSNE's closing evaluation: the KL of the final layout
             error, grad = self._base_gradient(embedding, P, should_eval_error=True, **kw)
-            self._record_kl(seg.start + k, error, seg)
+            # openTSNE has already divided P by the exaggeration: this error is the plain KL
+            self._record_kl(seg.start + k, error, seg, exaggerated=False)
             return error, grad
         self.iteration = seg.start + k
         ctl = self.control
@@ -375,9 +376,10 @@ class TSNERunner:
     def _on_resume(self):
         self._status("running")
 
-    def _record_kl(self, iteration, error, seg: _Segment):
+    def _record_kl(self, iteration, error, seg: _Segment, exaggerated: bool = True):
         ex = seg.exaggeration
-        kl = float(error / ex - np.log(ex)) if ex != 1 else float(error)
+        # KL(a*P || Q) = a * (KL(P || Q) + log a) when P sums to one
+        kl = float(error / ex - np.log(ex)) if ex != 1 and exaggerated else float(error)
         row = {"iteration": int(iteration), "phase": seg.phase, "kl": kl,
                "exaggeration": float(ex), "learning_rate": float(seg.learning_rate)}
         if self.history and self.history[-1]["iteration"] == row["iteration"]:
