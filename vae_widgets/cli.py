@@ -12,6 +12,7 @@ Bad arguments print a clear message and exit with status 2 (argparse's conventio
 from __future__ import annotations
 
 import argparse
+import math
 import pathlib
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ import numpy as np
 
 #: data sets that ``--data`` accepts by name (``shapes`` only where datasets has it)
 DATA_NAMES = ("digits", "shapes", "blobs")
+#: the default report trains for about this many samples (epochs x training rows)
+REPORT_SAMPLES = 50_000
 
 
 # ---------------------------------------------------------------- progress
@@ -201,6 +204,8 @@ def report(args) -> int:
                                               image_shape=args.image_shape, n=args.n)
     print(f"data: {what}", file=sys.stderr)
     timings = {}
+    if args.epochs is None:     # small data needs many epochs to learn anything
+        args.epochs = min(100, max(5, math.ceil(REPORT_SAMPLES / (0.9 * len(X)))))
     t = time.perf_counter()
     trainer = train_vae(X, y, shape, args.epochs, latent_dim=args.latent_dim, seed=args.seed)
     timings["VAE"] = time.perf_counter() - t
@@ -327,7 +332,9 @@ def build_parser(prog: str = "vae-widgets") -> argparse.ArgumentParser:
     r.add_argument("--data", required=True,
                    help=f"{', '.join(DATA_NAMES)}, or a path to a .npy or .csv file")
     r.add_argument("--out", default="report.html", help="the HTML file to write")
-    r.add_argument("--epochs", type=_positive_int, default=5, help="VAE epochs (default 5)")
+    r.add_argument("--epochs", type=_positive_int, default=None,
+                   help=f"VAE epochs (default: enough for about {REPORT_SAMPLES:,} training "
+                        f"samples, between 5 and 100; 31 on digits)")
     r.add_argument("--latent-dim", type=_positive_int, default=8)
     r.add_argument("--tsne-iter", type=_positive_int, default=None,
                    help="t-SNE iterations in total (default: openTSNE's 250 + 500)")
