@@ -92,7 +92,7 @@ export class SelectionPanel {
     this.clearBtn.addEventListener("click", () => onClear());
     this.canvas = h("canvas.vw-selection-canvas");
     this.readout = h("div.vw-grid-readout");
-    this.box = h("div.vw-grid.vw-selection", {}, this.canvas);
+    this.box = h("div.vw-grid.vw-selection-grid", {}, this.canvas);
     this.el = h(
       "div.vw-panel.vw-panel-selection",
       { hidden: true, dataset: { count: "0", shown: "0", draws: "0" } },
