@@ -142,6 +142,10 @@ def test_traversal_base_from_python_and_bad_values(trained):
         v.selection_indices = [1, 500, 501]
     with pytest.raises(TypeError, match="selection_indices must be a list of row indices"):
         v.selection_indices = ["a"]
+    with pytest.raises(TypeError, match="selection_indices must be a list of row indices"):
+        v.selection_indices = None
+    v.selection_indices = np.array([3, 1])           # numpy arrays are fine
+    assert v.selection_indices == [3, 1] and v.selection["count"] == 2
     with pytest.raises(ValueError, match="indices: 999 is not a row"):
         v.select([999])
 
@@ -181,6 +185,21 @@ def test_a_map_of_other_rows(trained, digits):
     # images as (n, 8, 8) are accepted too
     t2 = v.latent_tsne(X=other.reshape(-1, 8, 8), run=False, **FAST)
     assert t2.n_points == 100
+
+
+def test_tabular_and_conditional_vaes(fake_comm, small_data):
+    """Without image_shape the selection shows feature strips and the map has no
+    thumbnails; a conditional VAE encodes with each row's class."""
+    X, y = small_data
+    v = VAEWidget(X, labels=y, latent_dim=2, conditional=True, epochs=1, visuals_every=None)
+    t = v.latent_tsne(run=False, **FAST)
+    assert t.image_shape == [] and t.thumbnails is None
+    np.testing.assert_allclose(t.runner.X, v.encode(X, labels=y)[0], rtol=1e-5, atol=1e-6)
+    t.selected = [0, 1]
+    assert v.grid_selection.shape == (2, 2, 1, 1, X.shape[1])
+    assert v.selection["labels"]["layout"] == "features"
+    with pytest.raises(ValueError, match="conditional: pass labels="):
+        v.latent_tsne(X=X[:20], run=False)
 
 
 def test_refresh_reencodes_with_the_current_encoder(fake_comm, digits):

@@ -97,10 +97,9 @@ def make_latent_tsne(vae, labels=None, X=None, run: bool = True, **tsne_options)
         if trainer.conditional and cond is None:
             raise ValueError("this VAE is conditional: pass labels= (the class of each row "
                              "of X) to encode X.")
-    for bad in ("image_shape",):
-        if bad in tsne_options:
-            raise TypeError(f"latent_tsne: {bad} comes from the VAE "
-                            f"({trainer.image_shape}); do not pass it.")
+    if "image_shape" in tsne_options:
+        raise TypeError(f"latent_tsne: image_shape comes from the VAE "
+                        f"({trainer.image_shape}); do not pass it.")
     Z = latent_means(trainer, None if X is None else source, cond)
     t = TSNEWidget(Z, labels=colour, **tsne_options)
     shape = trainer.image_shape
@@ -266,7 +265,10 @@ class RowIndices(traitlets.List):
 
     def validate(self, obj, value):
         if not isinstance(value, list) or any(type(v) is not int for v in value):
-            arr = np.asarray(list(value) if not isinstance(value, np.ndarray) else value)
+            try:
+                arr = np.asarray(value if isinstance(value, np.ndarray) else list(value))
+            except TypeError:
+                arr = np.asarray([value], dtype=object)
             if arr.size and arr.dtype.kind not in "iu":
                 raise TypeError(f"{self.name} must be a list of row indices (ints), "
                                 f"got {value!r:.80}.")
