@@ -547,7 +547,8 @@ class VAETrainer:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
                 opt.step()
                 keep((recon, klpd))
-                if sync and not self._sync(mu, gn, beta):
+                # (the parameter list is built once: model.parameters() walks the module tree)
+                if sync and not self._sync(mu, gn or _grad_norms(params), beta):
                     return "diverged"
             self.epoch += 1
             self._perm = None
@@ -572,7 +573,7 @@ class VAETrainer:
         cfg = self.config
         d = cfg.latent_dim
         if gn is None:
-            gn = _grad_norms(self._model.parameters())
+            gn = _grad_norms(list(self._model.parameters()))
         recons, klpds = zip(*self._window)
         self._window.clear()
         with torch.no_grad():
