@@ -111,6 +111,28 @@ def test_metric_windows_close_at_epoch_ends(digits):
     assert d.history.step.tolist() == [13, 26]
 
 
+def test_metric_row_is_the_mean_of_its_window(digits):
+    # metrics do not touch the trajectory, so a run with a row every step gives the
+    # per-step terms that a coarser run's rows must average (window of 4 and of 5 steps)
+    X, _ = digits
+    fine = small(X, metrics_every=1, seed=3)
+    fine.fit(1)
+    coarse = small(X, metrics_every=4, seed=3)
+    coarse.fit(1)
+    f, c = fine.history.set_index("step"), coarse.history.set_index("step")
+    assert c.index.tolist() == [4, 8, 13]
+    for lo, hi in [(1, 4), (5, 8), (9, 13)]:
+        win = f.loc[lo:hi]
+        row = c.loc[hi]
+        assert row.recon == pytest.approx(win.recon.mean(), rel=1e-5)
+        assert row.kl_per_dim == pytest.approx(np.mean(win.kl_per_dim.tolist(), axis=0),
+                                               rel=1e-5, abs=1e-7)
+        assert row.kl == pytest.approx(sum(row.kl_per_dim), rel=1e-6)
+        # batch statistics of the last step of the window, not averages
+        assert row.grad_norm == pytest.approx(f.loc[hi].grad_norm, rel=1e-5)
+        assert row.active_units == f.loc[hi].active_units
+
+
 def test_no_validation_set(digits):
     X, _ = digits
     t = small(X, val_fraction=0.0)

@@ -533,7 +533,8 @@ class VAETrainer:
                 klpd = kl_per_dim(mu, logvar)
                 kl = kl_term(klpd, cfg.free_bits)
                 loss = recon + (kl if beta == 1.0 else beta * kl)
-                opt.zero_grad(set_to_none=True)
+                for p in params:      # = opt.zero_grad(set_to_none=True), without its ~6 us
+                    p.grad = None     # of profiler/hook wrapping per step
                 loss.backward()
 
                 self.step += 1
@@ -546,7 +547,9 @@ class VAETrainer:
                 if cfg.clip_grad is not None:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
                 opt.step()
-                keep((recon, klpd))
+                # values, not graphs: a kept graph is torn down inside the next _sync, which
+                # made each metrics row ~0.2 ms dearer than two detach() calls per step
+                keep((recon.detach(), klpd.detach()))
                 # (the parameter list is built once: model.parameters() walks the module tree)
                 if sync and not self._sync(mu, gn or _grad_norms(params), beta):
                     return "diverged"
@@ -567,32 +570,34 @@ class VAETrainer:
         return self.epoch + min(self._pos, n) / n
 
     def _sync(self, mu: torch.Tensor, gn: Optional[list], beta: float) -> bool:
-        """Turn the accumulated window into a metrics row: few small ops, one device->host
-        copy (the window sums, the batch's posterior-mean variances, per-tensor grad norms:
-        the step's gradients are still in place after ``opt.step()``)."""
+        """Turn the accumulated window into a metrics row: two stacks copied to the host
+        (the window's per-step terms, the batch's posterior-mean variances, per-tensor grad
+        norms: the step's gradients are still in place after ``opt.step()``); the sums are
+        done in Python on the host copies, which is cheaper than more small torch ops."""
         cfg = self.config
-        d = cfg.latent_dim
         if gn is None:
             gn = _grad_norms(list(self._model.parameters()))
         recons, klpds = zip(*self._window)
         self._window.clear()
+        w = len(recons)
         with torch.no_grad():
-            vals = torch.cat([torch.stack(recons).sum().reshape(1), torch.stack(klpds).sum(0),
-                              mu.var(0, unbiased=False), torch.stack(gn).float()]).tolist()
-        w = self._win
+            scalars = torch.stack(recons + tuple(gn)).tolist()                 # w + n_gn
+            rows = torch.stack(klpds + (mu.var(0, unbiased=False),)).tolist()  # w + 1 rows of d
         self._win = 0
-        recon = vals[0] / w
-        klpd = [v / w for v in vals[1:1 + d]]
-        active = sum(v > cfg.active_threshold for v in vals[1 + d:1 + 2 * d])
-        grad_norm = math.sqrt(sum(v * v for v in vals[1 + 2 * d:]))
+        recon_sum = sum(scalars[:w])
+        recon = recon_sum / w
+        grad_norm = math.sqrt(sum(v * v for v in scalars[w:]))
+        klpd = [s / w for s in map(sum, zip(*rows[:w]))]
+        active = sum(v > cfg.active_threshold for v in rows[w])
         kl = float(sum(klpd))
         kl_obj = (sum(max(cfg.free_bits, k) for k in klpd) if cfg.free_bits > 0 else kl)
         loss = recon + beta * kl_obj
-        reason = self._diverge.check(vals + [grad_norm], loss)
+        # finiteness of the sums covers every term: one NaN or inf makes its sum non-finite
+        reason = self._diverge.check((recon_sum, kl, grad_norm, sum(rows[w])), loss)
         if reason is not None:
             self._on_divergence(reason)
             return False
-        self._ep[0] += vals[0]
+        self._ep[0] += recon_sum
         self._ep[1] += kl * w
         self._ep[2] += w
         self._last_kl = klpd
@@ -892,7 +897,9 @@ class VAETrainer:
                                  if cfg.visuals_every is not None else math.inf)
         model = self._model
         was_training = model.training
-        if train_thread:
+        # (as in _evaluate: only models with dropout / normalisation need the mode walk)
+        toggle = train_thread and self._mode_sensitive
+        if toggle:
             model.eval()
         out = {}
         try:
@@ -915,7 +922,7 @@ class VAETrainer:
                     else:
                         raise ValueError(f"kinds: {kind!r} is not one of {list(_vis.KINDS)}.")
         finally:
-            if train_thread:
+            if toggle:
                 model.train(was_training)
         if publish:
             epoch = self._progress()
