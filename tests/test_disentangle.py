@@ -115,6 +115,22 @@ def test_trainer_measures_after_each_epoch(shapes):
     print(f"\nMI/MIG measurement: {1000 * np.mean(h.seconds):.1f} ms per epoch (500 rows)")
 
 
+def test_checkpoint_keeps_factors_and_mig_history(shapes, tmp_path):
+    X, f = shapes
+    t = VAETrainer(X[:600], factors=f.iloc[:600], latent_dim=3, visuals_every=None,
+                   factor_sample=300, conv_channels=(8,), hidden=(16,), seed=4)
+    t.fit(2)
+    t.save(tmp_path / "run.pt")
+    back = VAETrainer.load(tmp_path / "run.pt")
+    assert back.factor_names == t.factor_names
+    np.testing.assert_array_equal(back._probe.rows, t._probe.rows)
+    pd.testing.assert_frame_equal(back.mig_history, t.mig_history)
+    assert back.measure_disentanglement()["mig"] == pytest.approx(
+        t.measure_disentanglement()["mig"])
+    back.fit(1)                                    # measuring goes on after the load
+    assert list(back.mig_history.epoch) == [1, 2, 3]
+
+
 def test_trainer_without_factors_publishes_nothing(shapes):
     X, _ = shapes
     t = VAETrainer(X[:300], latent_dim=2, visuals_every=None, conv_channels=(8,), hidden=(16,))

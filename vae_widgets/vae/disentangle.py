@@ -229,6 +229,16 @@ class FactorProbe:
         self.names = list(names)
         self.bins = int(bins)
 
+    @classmethod
+    def from_codes(cls, rows, codes, names, bins: int) -> "FactorProbe":
+        """A probe from already chosen ``rows`` and their integer factor ``codes``."""
+        probe = cls.__new__(cls)
+        probe.rows = np.asarray(rows, dtype=np.int64)
+        probe.codes = np.asarray(codes, dtype=np.int64).reshape(len(probe.rows), -1)
+        probe.names = [str(n) for n in names]
+        probe.bins = int(bins)
+        return probe
+
     def measure(self, z: np.ndarray) -> dict:
         """The summary of :func:`disentanglement` for the probe rows' latents ``z``."""
         return _summary(np.asarray(z, dtype=np.float64), self.codes, self.names, self.bins)

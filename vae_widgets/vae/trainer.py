@@ -53,7 +53,6 @@ import copy
 import dataclasses
 import inspect
 import math
-import pickle
 import threading
 import time
 import traceback
@@ -66,6 +65,7 @@ import torch
 from .._stream import Control, EventBus, Stopped
 from .._validation import (_to_numpy, as_data_matrix, as_image_shape, as_labels, number,
                            split_labels)
+from . import checkpoint as _ckpt
 from . import disentangle as _dis
 from . import visuals as _vis
 from .config import LIVE_PARAMS, VAEConfig, check_names
@@ -73,9 +73,8 @@ from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, act
 from .model import VAEModel
 from .objective import Likelihood, kl_per_dim, kl_term
 from .schedules import beta_factor, warmup_end
+from .checkpoint import UnsafeCheckpointError  # noqa: F401  (re-exported)
 
-CHECKPOINT_FORMAT = "vae_widgets.vae.checkpoint"
-CHECKPOINT_VERSION = 1
 MAX_CLASSES = 1000
 _EVAL_CHUNK = 4096
 _SNAPSHOT_EVERY_S = 0.5
@@ -85,10 +84,6 @@ METRIC_COLUMNS = ("step", "epoch", "time", "elbo", "loss", "recon", "kl", "kl_pe
 EPOCH_COLUMNS = ("epoch", "step", "time", "train_elbo", "train_recon", "train_kl",
                  "val_elbo", "val_recon", "val_kl", "val_kl_per_dim", "active_units",
                  "beta", "lr")
-
-
-class UnsafeCheckpointError(ValueError):
-    """A checkpoint holds pickled objects that could run code when loaded."""
 
 
 #: with val_every="auto", validate every epoch once an epoch has this many training rows
@@ -166,16 +161,7 @@ def _read_data(X: Any, image_shape):
     return M, image_shape, names
 
 
-def _plain(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.generic,)):
-        return v.item()
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
+_plain = _ckpt.plain
 
 
 class VAETrainer:
@@ -1204,10 +1190,15 @@ class VAETrainer:
         cfg = self.config
         probe = _dis.FactorProbe(factors, len(self.data), sample_size=cfg.factor_sample,
                                  bins=cfg.factor_bins, seed=cfg.seed)
-        rows = probe.rows
-        self._probe_x = self._prep(self.data[rows])
-        self._probe_y = (self._prep_labels(np.asarray(self.labels, dtype=object)[rows],
-                                           len(rows)) if self.conditional else None)
+        self._use_probe(probe.rows, probe.codes, probe.names, probe.bins)
+
+    def _use_probe(self, rows, codes, names, bins) -> None:
+        """Measure against these factor codes of data ``rows`` (also how a checkpoint's
+        probe comes back)."""
+        probe = _dis.FactorProbe.from_codes(rows, codes, names, bins)
+        self._probe_x = self._prep(self.data[probe.rows])
+        self._probe_y = (self._prep_labels(np.asarray(self.labels, dtype=object)[probe.rows],
+                                           len(probe.rows)) if self.conditional else None)
         self._probe = probe
 
     @property
@@ -1257,46 +1248,12 @@ class VAETrainer:
     # checkpoints
     # ==================================================================================
     def save(self, path, include_data: bool = True) -> None:
-        """Write weights, optimiser state, config, seed, history and run state (and by
-        default the data) to ``path`` with ``torch.save``; readable with
-        ``torch.load(weights_only=True)``."""
+        """Write weights, optimiser state, config, seed, histories, run state, the known-factor
+        probe and (by default) the data to ``path`` with ``torch.save``; readable with
+        ``torch.load(weights_only=True)``. See :mod:`vae_widgets.vae.checkpoint`."""
         if not self._idle:
             raise RuntimeError("save() while fit() runs: pause or stop training first.")
-        cfg = self.config
-        stored = torch.from_numpy(self.data.copy())
-        ckpt = {
-            "format": CHECKPOINT_FORMAT,
-            "version": CHECKPOINT_VERSION,
-            "torch": str(torch.__version__),
-            "config": cfg.to_dict(),
-            "model_spec": _plain(self._model.spec),
-            "model": self._model.state_dict(),
-            "optimizer": self._opt.state_dict(),
-            "norm": {"mean": torch.from_numpy(self._mean.copy()),
-                     "std": torch.from_numpy(self._std.copy())},
-            "classes": _plain(self.classes),
-            "feature_names": self.feature_names,
-            "state": {
-                "step": self.step, "epoch": self.epoch, "pos": self._pos,
-                "perm": None if self._perm is None else self._perm.cpu(),
-                "schedule_total": self._schedule_total,
-                "device_type": self.device.type,
-                "gen": self._gen.get_state(), "sample_gen": self._sample_gen.get_state(),
-                "train_time": self._train_time, "stride": self._stride,
-                "row_counter": self._row_counter, "last_kl": self._last_kl,
-                "overfit": {"train": list(self._overfit.train), "val": list(self._overfit.val),
-                            "fired": self._overfit.fired},
-                "collapse": {"counts": list(self._collapse.counts),
-                             "fired": self._collapse.fired}, "diverge_first": self._diverge.first,
-            },
-            "history": _plain(self._rows),
-            "epoch_history": _plain(self._epoch_rows),
-            "param_history": _plain(self._param_rows),
-            "alerts": _plain(self.alerts),
-            "data": ({"X": stored, "labels": _plain(self.labels) if self.labels is not None
-                      else None} if include_data else None),
-        }
-        torch.save(ckpt, path)
+        _ckpt.write(self, path, include_data)
 
     @classmethod
     def load(cls, path, X=None, labels=None, device: Optional[str] = None) -> "VAETrainer":
@@ -1307,40 +1264,8 @@ class VAETrainer:
         are needed when the checkpoint was saved with ``include_data=False`` (and
         replace the stored data otherwise). ``device`` overrides the saved one.
         """
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        except OSError:
-            raise
-        except pickle.UnpicklingError as exc:
-            lines = str(exc).strip().splitlines()
-            detail = next((ln for ln in lines if "GLOBAL" in ln), None)
-            if detail is None:
-                raise ValueError(f"{path!s} could not be read as a checkpoint ({lines[-1]}); "
-                                 f"write one with VAETrainer.save(path).") from None
-            raise UnsafeCheckpointError(
-                f"refused to load {path!s}: it holds pickled Python objects that could run "
-                f"code when unpickled, so it is not a vae_widgets checkpoint (or was tampered "
-                f"with). {detail.strip()} Only load files you trust; re-create the checkpoint "
-                f"with VAETrainer.save().") from None
-        except Exception as exc:   # not a torch file at all (torch raises KeyError, EOFError...)
-            raise ValueError(f"{path!s} could not be read as a checkpoint "
-                             f"({type(exc).__name__}: {exc}); write one with "
-                             f"VAETrainer.save(path).") from None
-        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path!s} is not a vae_widgets VAE checkpoint (write one with "
-                             f"VAETrainer.save(path)).")
-        if ckpt.get("version", 0) > CHECKPOINT_VERSION:
-            raise ValueError(f"{path!s} was written by a newer vae_widgets (checkpoint version "
-                             f"{ckpt['version']}); upgrade vae_widgets to load it.")
-        cfgd = dict(ckpt["config"])
-        if device is not None:
-            cfgd["device"] = device
-        for key in ("hidden", "conv_channels", "image_shape"):
-            if cfgd.get(key) is not None:
-                cfgd[key] = tuple(cfgd[key])
-        if cfgd.get("interpolation_pairs") is not None:
-            cfgd["interpolation_pairs"] = tuple(tuple(p) for p in cfgd["interpolation_pairs"])
-        cfg = VAEConfig.from_dict(cfgd)
+        ckpt = _ckpt.read(path)
+        cfg = VAEConfig.from_dict(_ckpt.config_dict(ckpt, device))
         if X is None:
             if ckpt.get("data") is None:
                 raise ValueError(f"{path!s} was saved without data (include_data=False); pass "
@@ -1361,30 +1286,7 @@ class VAETrainer:
         self._setup(raw, lab, cfg, image_shape, names,
                     norm={"mean": ckpt["norm"]["mean"].numpy(), "std": ckpt["norm"]["std"].numpy()},
                     classes=ckpt["classes"])
-        self._model.load_state_dict(ckpt["model"])
-        self._opt.load_state_dict(ckpt["optimizer"])
-        st = ckpt["state"]
-        self.step, self.epoch, self._pos = st["step"], st["epoch"], st["pos"]
-        self._perm = None if st["perm"] is None else st["perm"].to(self.device)
-        if self._perm is not None and len(self._perm) != len(self._Xtr):
-            self._perm, self._pos = None, 0
-        self._schedule_total = st["schedule_total"]
-        if st.get("device_type") == self.device.type:
-            self._gen.set_state(st["gen"])
-        self._sample_gen.set_state(st["sample_gen"])
-        self._train_time = st["train_time"]
-        self._stride, self._row_counter = st["stride"], st["row_counter"]
-        self._last_kl = st["last_kl"]
-        self._overfit.train = list(st["overfit"]["train"])
-        self._overfit.val = list(st["overfit"]["val"])
-        self._overfit.fired = st["overfit"]["fired"]
-        self._collapse.counts = list(st["collapse"]["counts"])
-        self._collapse.fired = st["collapse"]["fired"]
-        self._diverge.first = st["diverge_first"]
-        self._rows = list(ckpt["history"])
-        self._epoch_rows = list(ckpt["epoch_history"])
-        self._param_rows = list(ckpt["param_history"])
-        self.alerts = list(ckpt["alerts"])
+        _ckpt.restore(self, ckpt)
         return self
 
     def __repr__(self) -> str:
