@@ -235,6 +235,17 @@ def test_checkpoint_is_weights_only_and_can_omit_data(digits, tmp_path):
     assert u.reconstruct(X[:2]).shape == (2, 8, 8)
     u.fit(1)
     assert u.epoch == 2
+    # a version-1 file (before the factor probe and MIG history were kept) still loads
+    for key in ("factor_probe", "mig_history"):
+        del ck[key]
+    ck["version"] = 1
+    torch.save(ck, tmp_path / "v1.pt")
+    old = VAETrainer.load(tmp_path / "v1.pt", X=X[:300])
+    assert old.epoch == 1 and old.mig_history.empty and old.factor_names is None
+    ck["version"] = 99
+    torch.save(ck, tmp_path / "v99.pt")
+    with pytest.raises(ValueError, match="newer vae_widgets"):
+        VAETrainer.load(tmp_path / "v99.pt", X=X[:300])
 
 
 class _RunsCode:
