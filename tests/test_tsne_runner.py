@@ -73,6 +73,20 @@ def test_bit_identical_to_bare_openTSNE_and_across_reruns(small_data):
     assert not np.array_equal(E1, E3)
 
 
+def test_set_data_gives_the_same_map_as_a_new_runner(small_data):
+    X, _ = small_data
+    r = TSNERunner(X, neighbors="annoy", random_state=7, **FAST)
+    r.run()
+    Y = X[:, ::-1] * 2.0 + 1.0                  # same rows, other features
+    r.set_data(Y)
+    np.testing.assert_array_equal(r.run(),
+                                  TSNERunner(Y, neighbors="annoy", random_state=7, **FAST).run())
+    with pytest.raises(ValueError, match=f"X has 10 rows but this runner embeds {len(X)}"):
+        r.set_data(X[:10])
+    with pytest.raises(ValueError, match="NaN"):
+        r.set_data(np.full_like(X, np.nan))
+
+
 def test_chunked_exact_neighbours_match_sklearn_even_with_duplicate_rows():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(700, 5))

@@ -143,6 +143,20 @@ class TSNERunner:
             self.events.publish("notice", message=f"{names} takes effect on the next run.")
         return {"live": live, "next_run": later}
 
+    def set_data(self, X) -> None:
+        """Replace the data (same number of rows, any number of columns); the next ``run()``
+        preprocesses it and computes new affinities. Not while a run is going on."""
+        if self._running:
+            raise RuntimeError("set_data() while the runner runs: stop() it and wait first.")
+        X = as_data_matrix(X, "X", min_rows=5)
+        if X.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but this runner embeds "
+                             f"{self.X.shape[0]}; make a new runner for other rows.")
+        check_for_data(self.params, *X.shape)
+        self.X = X
+        # preprocessed data and affinities are cached per parameter set: drop them
+        self._cache_key, self._cache = None, {}
+
     # ------------------------------------------------------------ the run
     def run(self) -> np.ndarray:
         """Compute the embedding; returns it ((n, 2) float64). Blocks."""

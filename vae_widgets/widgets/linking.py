@@ -212,10 +212,7 @@ class LatentLink:
             t.stop()
             t.wait()
         Z = latent_means(v.trainer, None if self.same_rows else self.source, self.labels)
-        runner = t.runner
-        runner.X = as_data_matrix(Z, "X", min_rows=5)
-        # the runner caches preprocessed data and affinities per parameter set: new data
-        runner._cache_key, runner._cache = None, {}
+        t.runner.set_data(Z)
         t.run()
         if wait:
             t.wait()
