@@ -95,6 +95,16 @@ def _api_pages():
     return pages
 
 
+#: classes whose documented methods live partly in a mixin of this package
+INHERITS = {"vae_widgets.vae.trainer.VAETrainer"}
+
+
+def _directive(obj: str) -> str:
+    if obj in INHERITS:   # (not for widgets: they would list all of ipywidgets' members)
+        return f"::: {obj}\n    options:\n      inherited_members: true"
+    return f"::: {obj}"
+
+
 def _notebooks():
     return sorted(NOTEBOOKS.glob("*.ipynb"))
 
@@ -125,7 +135,7 @@ def on_files(files, config):
                    for p in images) + "\n"
         files.append(File.generated(config, "screenshots.md", content=body))
     for slug, title, objects in _STATE["api"]:
-        body = f"# {title}\n\n" + "\n\n".join(f"::: {o}" for o in objects) + "\n"
+        body = f"# {title}\n\n" + "\n\n".join(_directive(o) for o in objects) + "\n"
         files.append(File.generated(config, f"api/{slug}.md", content=body))
     try:
         import jupyter_server_mathjax
