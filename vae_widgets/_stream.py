@@ -15,6 +15,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import _openmp
+
 
 @dataclass
 class Event:
@@ -57,6 +59,7 @@ class Control:
         self._cv = threading.Condition()
         self._paused = False
         self._stop = False
+        self._wake = False
 
     @property
     def paused(self) -> bool:
@@ -87,17 +90,35 @@ class Control:
         with self._cv:
             self._stop = False
 
+    def wake(self):
+        """Wake a loop parked in ``wait_while_paused`` so it runs its ``serve`` callback."""
+        with self._cv:
+            self._wake = True
+            self._cv.notify_all()
+
     def wait_while_paused(self, on_pause: Callable[[], None] | None = None,
-                          on_resume: Callable[[], None] | None = None) -> None:
-        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives."""
+                          on_resume: Callable[[], None] | None = None,
+                          serve: Callable[[], None] | None = None) -> None:
+        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives.
+
+        ``serve`` runs on the waiting thread whenever ``wake()`` is called during the
+        pause (work that must happen on the engine's thread, such as a call queued
+        by ``VAETrainer.run_between_steps``).
+        """
         if self._stop:
             raise Stopped()
         if not self._paused:
             return
         if on_pause:
             on_pause()
-        with self._cv:
-            self._cv.wait_for(lambda: not self._paused or self._stop)
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: not self._paused or self._stop or self._wake)
+                woken, self._wake = self._wake, False
+                if not self._paused or self._stop:
+                    break
+            if woken and serve is not None:
+                serve()
         if self._stop:
             raise Stopped()
         if on_resume:
@@ -118,8 +139,12 @@ class Worker:
             self.result = self._target()
         except BaseException as exc:  # kept for wait(); the engine already reported it
             self.exception = exc
+        finally:
+            _openmp.worker_finished()
 
     def start(self) -> "Worker":
+        # the caller's idle OpenMP teams would throttle the worker's (see _openmp)
+        _openmp.worker_starting()
         self._thread.start()
         return self
 
@@ -128,6 +153,7 @@ class Worker:
         return self._thread.is_alive()
 
     def wait(self, timeout: float | None = None):
+        _openmp.release_teams()     # the waiting thread computes nothing meanwhile
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise TimeoutError(f"still running after {timeout} s")

@@ -52,6 +52,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 import inspect
 import math
 import threading
@@ -68,7 +70,7 @@ from .._validation import (_to_numpy, as_data_matrix, as_image_shape, as_labels,
                            split_labels)
 from . import checkpoint as _ckpt
 from .dataspace import EVAL_CHUNK as _EVAL_CHUNK
-from .dataspace import DataSpaceMixin
+from .dataspace import DataSpaceMixin, between_steps
 from . import disentangle as _dis
 from . import visuals as _vis
 from .config import LIVE_PARAMS, VAEConfig, check_names
@@ -361,7 +363,7 @@ class VAETrainer(DataSpaceMixin):
         self._row_buf: list[dict] = []
         self._pending: dict = {}
         self._lock = threading.Lock()
-        self._copy_waiters: list = []         # snapshot() requests served between two steps
+        self._calls: list = []                # run_between_steps() calls, served between steps
         self._fit_thread: Optional[int] = None
         self._running = False
         self._parked = False
@@ -467,8 +469,10 @@ class VAETrainer(DataSpaceMixin):
             self._status("done" if outcome == "done" else "stopped",
                          None if outcome == "done" else outcome)
         finally:
-            self._running = False
-            self._parked = False
+            with self._lock:
+                self._running = False
+                self._parked = False
+            self._serve_calls()       # calls queued as fit ended: nobody else will
         return self
 
     def _now(self) -> float:
@@ -486,7 +490,7 @@ class VAETrainer(DataSpaceMixin):
         X, Y = self._Xtr, self._Ytr
         n, dev, g = X.shape[0], self.device, self._gen
         wait = self.control.wait_while_paused
-        on_pause, on_resume = self._on_pause, self._on_resume
+        on_pause, on_resume, serve = self._on_pause, self._on_resume, self._serve_calls
         params = [p for p in model.parameters()]
         keep = self._window.append
         learned_var = model.out_log_var_raw is not None
@@ -499,11 +503,11 @@ class VAETrainer(DataSpaceMixin):
             perm = self._perm
             bs = cfg.batch_size
             while self._pos < n:
-                wait(on_pause, on_resume)
+                wait(on_pause, on_resume, serve)
                 if self._pending:
                     self._apply_pending()
-                if self._copy_waiters:
-                    self._serve_copies()
+                if self._calls:
+                    self._serve_calls()
                 if self._visuals_requested or clock() >= self._next_visual:
                     self._render(train_thread=True)
                 start = self._pos
@@ -761,6 +765,7 @@ class VAETrainer(DataSpaceMixin):
         return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
                 "active_units": int(sum(v > self.config.active_threshold for v in var))}
 
+    @between_steps
     def evaluate(self, X=None, labels=None) -> dict:
         """ELBO terms (``elbo``, ``recon``, ``kl``, ``kl_per_dim``) and ``active_units`` on
         ``X`` (default: the validation rows), with fixed noise."""
@@ -945,16 +950,63 @@ class VAETrainer(DataSpaceMixin):
     def running(self) -> bool:
         return self._running
 
-    # --- a consistent copy for other threads --------------------------------------------
-    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
-        """A frozen twin of this trainer for encoding/decoding from another thread.
+    # --- one thread owns the model while fit() runs ----------------------------------------
+    def run_between_steps(self, fn, timeout: Optional[float] = None):
+        """Run ``fn()`` where no training step is in flight; return its result.
 
-        While ``fit`` runs, the weights change under any reader; this copies them
-        between two training steps (the training thread makes the copy before its
-        next step, so no step is disturbed), or at once when training is idle or
-        paused. The twin shares the data, labels and display settings and has its
-        own model in eval mode: use its ``encode``, ``decode``, ``reconstruct``,
-        ``traverse`` and ``interpolate``, never ``fit``.
+        While ``fit`` runs (or is paused), the training thread owns the model: ``fn`` is
+        queued, the training thread runs it before its next step (or at once, from a
+        pause), and the caller waits for the result (``fn``'s exception is re-raised
+        here). Otherwise (no ``fit``, or called from the training thread itself)
+        ``fn`` runs in the calling thread.
+
+        Why a queue and not a lock: the weights are consistent only between two steps,
+        and torch work done on a second thread would start a second OpenMP team that
+        throttles the training thread's (see ``vae_widgets._openmp``); on the training
+        thread a call costs its own time and nothing more. ``encode``, ``decode``,
+        ``sample``, ``evaluate``, ``anomaly_scores``, ``snapshot``, ... all go through
+        here, so they are safe from any thread while training runs.
+
+        Raises ``TimeoutError`` when ``timeout`` seconds pass before the training
+        thread picks the call up (the call is then dropped).
+        """
+        with self._lock:
+            inline = not self._running or threading.get_ident() == self._fit_thread
+            if not inline:
+                fut: Future = Future()
+                self._calls.append((fn, fut))
+        if inline:
+            return fn()
+        self.control.wake()
+        try:
+            return fut.result(timeout)
+        except FutureTimeout:
+            if fut.cancel():
+                raise TimeoutError(f"the training thread did not reach a step boundary within "
+                                   f"{timeout:g} s; pause training and try again.") from None
+            return fut.result()     # it started meanwhile: wait for it
+
+    def _serve_calls(self):
+        """Training thread, between two steps (or parked in a pause): run queued calls."""
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for fn, fut in calls:
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:   # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+
+    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
+        """A frozen twin of this trainer (for encoding/decoding a fixed model later).
+
+        The weights are copied between two training steps (see
+        :meth:`run_between_steps`), or at once when training is idle or paused. The twin
+        shares the data, labels and display settings and has its own model in eval
+        mode: use its ``encode``, ``decode``, ``reconstruct``, ``traverse`` and
+        ``interpolate``, never ``fit``. (The trainer's own methods are safe during
+        training too; a twin is for keeping a model as it was.)
 
         Parameters
         ----------
@@ -968,8 +1020,8 @@ class VAETrainer(DataSpaceMixin):
         """
         timeout = number(timeout, "timeout", low=0, low_open=True)
         twin = copy.copy(self)
-        twin._model = self._model_copy(timeout)
-        twin._running, twin._parked, twin._copy_waiters = False, False, []
+        twin._model = self.run_between_steps(self._clone_model, timeout)
+        twin._running, twin._parked, twin._calls = False, False, []
         twin._lock = threading.Lock()
         twin._sample_gen = torch.Generator()
         twin._sample_gen.set_state(self._sample_gen.get_state())
@@ -980,41 +1032,6 @@ class VAETrainer(DataSpaceMixin):
         model.eval()
         model.requires_grad_(False)
         return model
-
-    def _serve_copies(self):
-        """Training thread, between two steps: hand a copy to each waiting reader."""
-        with self._lock:
-            waiters, self._copy_waiters = self._copy_waiters, []
-        model = self._clone_model()
-        for done, box in waiters:
-            box.append(model)
-            done.set()
-
-    def _model_copy(self, timeout: float) -> VAEModel:
-        # idle, parked, or called by the training thread itself (an event listener):
-        # no step is in flight
-        if self._idle or threading.get_ident() == self._fit_thread:
-            return self._clone_model()
-        done, box = threading.Event(), []
-        with self._lock:
-            self._copy_waiters.append((done, box))
-        deadline = time.monotonic() + timeout
-        while not done.wait(0.02):
-            if self._idle:        # the loop parked (pause) or ended before serving us
-                with self._lock:
-                    mine = (done, box) in self._copy_waiters
-                    if mine:
-                        self._copy_waiters.remove((done, box))
-                if mine:
-                    return self._clone_model()
-            if time.monotonic() > deadline:
-                with self._lock:
-                    if (done, box) in self._copy_waiters:
-                        self._copy_waiters.remove((done, box))
-                if not done.is_set():
-                    raise TimeoutError(f"the training thread did not reach a step boundary "
-                                       f"within {timeout:g} s; pause training and try again.")
-        return box[0]
 
     # ==================================================================================
     # disentanglement (known factors)
@@ -1044,6 +1061,7 @@ class VAETrainer(DataSpaceMixin):
         """Names of the factors given with ``factors=``, or None."""
         return None if self._probe is None else list(self._probe.names)
 
+    @between_steps
     @torch.no_grad()
     def measure_disentanglement(self) -> dict:
         """MI (latent dimension x factor, nats), normalised MI, entropies, per-factor gaps

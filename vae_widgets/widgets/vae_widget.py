@@ -356,8 +356,8 @@ class VAEWidget(StreamWidget):
             self._set_traits(grid_selection=None, selection={})
             return
         X, lab = self._selection_source or (self._trainer.data, self._trainer.labels)
-        # a copy of the weights between two steps: safe from any thread, training or not
-        arr, labels = selection_grid(self._trainer.snapshot(), X, idx, lab)
+        # reconstructed between two steps while training runs: safe from any thread
+        arr, labels = selection_grid(self._trainer, X, idx, lab)
         meta = {"shape": list(arr.shape), "labels": labels, "count": len(idx),
                 "shown": int(arr.shape[1]), "step": int(self._trainer.step),
                 "source": "training data" if self._selection_source is None else "X"}
