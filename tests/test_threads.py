@@ -7,6 +7,9 @@ an idle OpenMP team is a set of OS threads of this process, so ``/proc/self/task
 shows whether a thread's team exists.
 """
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -14,24 +17,13 @@ import numpy as np
 import pytest
 import torch
 
-from vae_widgets import _openmp, datasets
+from vae_widgets import datasets
 from vae_widgets._stream import Worker
 from vae_widgets.vae import VAETrainer
 
 pytestmark = pytest.mark.skipif(
     torch.get_num_threads() < 2 or not os.path.isdir("/proc/self/task"),
     reason="needs a multi-threaded torch and /proc")
-
-
-def os_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
-
-
-def parallel_work():
-    """Enough work that torch runs a parallel region (and builds a team) on this thread."""
-    a = torch.randn(512, 512)
-    for _ in range(3):
-        a = torch.tanh(a @ a)
 
 
 def settle(pred, timeout=5.0):
@@ -41,52 +33,76 @@ def settle(pred, timeout=5.0):
     return pred()
 
 
+# the OpenMP checks count this process's OS threads, so each runs in a fresh interpreter
+# where no other test's threads come and go
+PRELUDE = """
+import os, threading, time, torch
+from vae_widgets import _openmp
+from vae_widgets._stream import Worker
+def os_threads():
+    return len(os.listdir('/proc/self/task'))
+def parallel_work():
+    a = torch.randn(512, 512)
+    for _ in range(3):
+        a = torch.tanh(a @ a)
+def settle(pred, timeout=5.0):
+    t0 = time.monotonic()
+    while not pred() and time.monotonic() - t0 < timeout:
+        time.sleep(0.01)
+    return pred()
+"""
+
+
+def run_fresh(code: str):
+    res = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def test_release_ends_the_calling_threads_idle_team():
-    parallel_work()
-    with_team = os_threads()
-    assert _openmp.release_teams(rescan=True) >= 1         # torch's libgomp was found
-    assert settle(lambda: os_threads() < with_team), "the team's threads did not exit"
-    without = os_threads()
-    parallel_work()                                         # the next region builds a new one
-    assert os_threads() > without
+    run_fresh("""
+        parallel_work()
+        with_team = os_threads()
+        assert _openmp.release_teams(rescan=True) >= 1      # torch's libgomp was found
+        assert settle(lambda: os_threads() < with_team), "the team's threads did not exit"
+        without = os_threads()
+        parallel_work()                                      # the next region builds a new one
+        assert os_threads() > without
+    """)
 
 
 def test_a_worker_start_releases_the_starting_threads_team():
-    parallel_work()
-    before = os_threads()
-    release = threading.Event()
-    w = Worker(lambda: release.wait(10)).start()            # +1 thread (the worker), -team
-    try:
-        assert settle(lambda: os_threads() <= before), (
-            "the starting thread's team survived the worker's start")
-    finally:
+    run_fresh("""
+        parallel_work()
+        before = os_threads()
+        release = threading.Event()
+        w = Worker(lambda: release.wait(10)).start()         # +1 thread (the worker), -team
+        assert settle(lambda: os_threads() <= before), "the starter's team survived"
         release.set()
         w.wait(10)
-    assert _openmp.active_workers() == 0
+        assert _openmp.active_workers() == 0
+    """)
 
 
 def test_after_each_cell_the_kernel_releases_the_main_team_while_a_worker_runs():
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    release = threading.Event()
-    w = Worker(lambda: release.wait(20)).start()            # installs the post_run_cell hook
-    try:
+    run_fresh("""
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        release = threading.Event()
+        w = Worker(lambda: release.wait(20)).start()         # installs the post_run_cell hook
         during = []
-        shell.user_ns["probe"] = lambda: during.append(os_threads())
-        shell.user_ns["parallel_work"] = parallel_work
-        res = shell.run_cell("parallel_work(); probe()")
-        res.raise_error()
+        shell.user_ns.update(probe=lambda: during.append(os_threads()),
+                             parallel_work=parallel_work)
+        shell.run_cell("parallel_work(); probe()").raise_error()
         # during the cell the main thread had its team; after it, post_run_cell ended it
-        assert settle(lambda: os_threads() < during[0])
-    finally:
+        assert settle(lambda: os_threads() < during[0]), (during, os_threads())
         release.set()
         w.wait(10)
-    # with no worker running, the hook leaves the main thread's team alone
-    res = shell.run_cell("parallel_work(); probe()")
-    res.raise_error()
-    time.sleep(0.2)
-    assert os_threads() == during[-1]
+        # with no worker running, the hook leaves the main thread's team alone
+        shell.run_cell("parallel_work(); probe()").raise_error()
+        time.sleep(0.3)
+        assert os_threads() == during[-1], (during, os_threads())
+    """)
 
 
 @pytest.fixture(scope="module")
