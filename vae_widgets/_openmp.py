@@ -23,7 +23,10 @@ parallel region on that thread builds a new one (~50 µs). So:
   own torch work in other cells slows training only while that cell runs;
 * the package's own torch calls made from other threads while a model trains
   (``encode``, ``sample``, grids, ...) run on the training thread between two
-  steps (see ``VAETrainer.run_between_steps``), so they make no team at all.
+  steps (see ``VAETrainer.run_between_steps``), so they make no team at all;
+* a widget releases the teams of the thread that handled a message from the page
+  (JupyterLab >= 4.4 hands widget messages to a kernel subshell thread), and a
+  user's own loop (``LoopMonitor``) counts as training while it runs.
 
 Environment variables (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``) cannot do this:
 they are read once when the runtime loads and each costs speed elsewhere.
@@ -89,6 +92,13 @@ def _after_cell(*_args) -> None:
         release_teams()
 
 
+def after_message() -> None:
+    """A widget handled a message from the page on this thread (the main thread, or a
+    kernel subshell's): while something trains, end any team the handler made."""
+    if _active:
+        release_teams()
+
+
 def _install_kernel_hook() -> None:
     """In IPython (a Jupyter kernel), release the main thread's teams after every cell
     while a worker runs."""
@@ -106,23 +116,34 @@ def _install_kernel_hook() -> None:
     _hook_installed = True
 
 
-def worker_starting() -> None:
-    """Called by the thread that starts a worker, just before it starts."""
+def training_started() -> None:
+    """Some thread now trains (a worker, or a user's loop on the main thread): teams that
+    other threads make from now on are released after their work (``worker_starting``,
+    the kernel hook, comm handlers)."""
     global _active
     with _lock:
         _active += 1
         _scan()
     _install_kernel_hook()
+
+
+def training_finished() -> None:
+    global _active
+    with _lock:
+        _active = max(0, _active - 1)
+
+
+def worker_starting() -> None:
+    """Called by the thread that starts a worker, just before it starts."""
+    training_started()
     release_teams()
 
 
 def worker_finished() -> None:
     """Called by the worker thread as its last act: its own teams go too (the thread
     may outlive the run, e.g. a host's thread pool)."""
-    global _active
     release_teams()
-    with _lock:
-        _active = max(0, _active - 1)
+    training_finished()
 
 
 def active_workers() -> int:

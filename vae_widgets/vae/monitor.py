@@ -171,7 +171,10 @@ class VAEMonitor:
         gn = tuple(grad_norms) if grad_norms is not None else ()
         with torch.no_grad():
             try:        # the trainer's terms: 0-d tensors on one device, one stack
-                scalars = torch.stack(recons + gn).tolist()
+                stacked = torch.stack(recons + gn)
+                if stacked.ndim != 1:
+                    raise TypeError("per-sample terms")
+                scalars = stacked.tolist()
             except (TypeError, RuntimeError):   # floats, per-sample terms, mixed devices
                 dev = klpds[0].device
                 scalars = torch.stack([_scalar(v, dev) for v in recons + gn]).tolist()

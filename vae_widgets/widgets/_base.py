@@ -11,6 +11,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from .. import _openmp
 from .. import _schema as S
 from .._stream import FrameGate, Worker
 
@@ -109,6 +110,12 @@ class StreamWidget(anywidget.AnyWidget):
                 setattr(self, k, v)
 
     # ------------------------------------------------------------ front end -> kernel
+    def _handle_msg(self, msg):
+        try:
+            super()._handle_msg(msg)
+        finally:
+            _openmp.after_message()    # (see vae_widgets._openmp)
+
     def _on_custom_msg(self, _widget, content: dict, _buffers):
         kind = content.get("type")
         if kind == S.ACK:

@@ -79,7 +79,7 @@ def make_latent_tsne(vae, labels=None, X=None, run: bool = True, **tsne_options)
     :meth:`VAEWidget.latent_tsne`). Returns the widget."""
     from .tsne_widget import THUMBNAIL_BUDGET, TSNEWidget
 
-    trainer = vae.trainer
+    trainer = vae.source
     if X is None:
         source = trainer.data
         colour = trainer.labels if labels is None else as_labels(labels, len(source))
