@@ -31,6 +31,10 @@ def _stop_all_workers():
                 pass
 
 
+def _front_end_route(data, subshell_id):
+    return subshell_id
+
+
 class StreamWidget(anywidget.AnyWidget):
     """An anywidget that runs an engine on a background thread and streams it.
 
@@ -48,6 +52,13 @@ class StreamWidget(anywidget.AnyWidget):
 
     def __init__(self, **kwargs):
         super().__init__(_uid=uuid.uuid4().hex, **kwargs)
+        # JupyterLab >= 4.4 sends widget messages on a kernel subshell of their own, handled
+        # on that subshell's thread even while a cell runs: Pause and Stop reach a loop that
+        # keeps the main shell busy. ipykernel 7.4 would re-route a comm's messages to the
+        # shell that last sent on it (the busy main shell: our views are fed from cells and
+        # workers); keep the front end's choice.
+        if hasattr(self.comm, "_reply_subshell_for"):
+            self.comm._reply_subshell_for = _front_end_route
         self._worker: Worker | None = None
         self._sync_lock = threading.RLock()  # worker thread and kernel thread both set traits
         self._gate = FrameGate(self._send_frame, interval=0.0, window=self.frame_window)
