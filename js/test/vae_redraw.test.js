@@ -1,0 +1,55 @@
+import { describe, expect, it, vi } from "vitest";
+import { Redraw } from "../src/vae/redraw.js";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+describe("Redraw", () => {
+  it("coalesces: each dirty part drawn once on the next frame, `first` parts first", async () => {
+    const drawn = [];
+    const r = new Redraw((p) => drawn.push(p), { first: ["size"] });
+    r.schedule("kl", "rd");
+    r.schedule("kl", "size");
+    expect(drawn).toEqual([]);
+    await sleep(40);
+    expect(drawn).toEqual(["size", "kl", "rd"]);
+  });
+
+  it("a part that cannot be drawn is retried, a bounded number of times", async () => {
+    let calls = 0;
+    const r = new Redraw(() => (++calls, false), { retryMs: 5, maxRetries: 3 });
+    r.schedule("grid");
+    await sleep(300);
+    expect(calls).toBe(4); // the first try and 3 retries
+    // the box got a size: try again at once, with a fresh budget
+    r.retrySkipped();
+    await sleep(300);
+    expect(calls).toBe(8);
+    r.destroy();
+  });
+
+  it("a draw that throws is logged and the others still drawn", async () => {
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    const drawn = [];
+    const r = new Redraw((p) => {
+      if (p === "bad") throw new Error("boom");
+      drawn.push(p);
+    });
+    r.schedule("bad", "good");
+    await sleep(40);
+    expect(drawn).toEqual(["good"]);
+    expect(err).toHaveBeenCalledWith("vae_widgets: drawing bad failed", expect.any(Error));
+    err.mockRestore();
+  });
+
+  it("nothing is drawn after destroy", async () => {
+    const draw = vi.fn(() => false);
+    const r = new Redraw(draw, { retryMs: 5 });
+    r.schedule("kl");
+    r.destroy();
+    await sleep(40);
+    expect(draw).not.toHaveBeenCalled();
+    r.now("kl"); // a retry timer is not started either
+    await sleep(40);
+    expect(draw).toHaveBeenCalledTimes(1);
+  });
+});
