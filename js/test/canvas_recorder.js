@@ -99,6 +99,20 @@ export function hover(canvas, x, y) {
   canvas.dispatchEvent(new MouseEvent("mousemove", { clientX: x, clientY: y, bubbles: true }));
 }
 
+/**
+ * Build a panel in a fresh host in the document: `make(host)` -> panel; the
+ * theme set and its `box` given `width` px (0: none, as before layout).
+ * -> {host, p, ctx: the 2-D context of p.canvas}
+ */
+export function mountPanel(make, { width = 400, theme = LIGHT } = {}) {
+  const host = document.createElement("div");
+  document.body.append(host);
+  const p = make(host);
+  p.setTheme(theme);
+  if (width) setWidth(p.box, width);
+  return { host, p, ctx: p.canvas.getContext("2d") };
+}
+
 export const LIGHT = { dark: false, font: "sans-serif", axis: "#757575", grid: "#e9e9e9", text: "#212121", css: { bg1: "#ffffff" } };
 export const DARK = { dark: true, font: "sans-serif", axis: "#aaaaaa", grid: "#333333", text: "#e6e6e6", css: { bg1: "#111111" } };
 

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { LIGHT, hover, setWidth } from "./canvas_recorder.js";
+import { hover, mountPanel } from "./canvas_recorder.js";
 import { describe, expect, it } from "vitest";
 import { MigPanel, fmtMig, migData, textOn } from "../src/vae/mig.js";
 
@@ -50,13 +50,7 @@ describe("migData", () => {
 });
 
 describe("MigPanel", () => {
-  const panel = (width = 0) => {
-    const host = document.createElement("div");
-    const p = new MigPanel(host);
-    p.setTheme({ ...LIGHT });
-    if (width) setWidth(p.box, width);
-    return { host, p, ctx: p.canvas.getContext("2d") };
-  };
+  const panel = (width = 0) => mountPanel((host) => new MigPanel(host), { width });
 
   it("hidden without factors, shown with them; score text escapes nothing odd", () => {
     const { host, p } = panel();

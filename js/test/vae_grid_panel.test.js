@@ -1,17 +1,10 @@
 // @vitest-environment jsdom
-import { LIGHT, hover, setWidth } from "./canvas_recorder.js";
+import { hover, mountPanel } from "./canvas_recorder.js";
 import { describe, expect, it } from "vitest";
 import { GRID_TEXT, GridPanel, gridValueText } from "../src/vae/grid_panel.js";
 import { GRID_KINDS, decodeGrid } from "../src/vae/grids.js";
 
-function panel(kind, { width = 400, headExtras } = {}) {
-  const host = document.createElement("div");
-  document.body.append(host);
-  const p = new GridPanel(host, kind, { headExtras });
-  p.setTheme(LIGHT);
-  if (width) setWidth(p.box, width);
-  return { host, p, ctx: p.canvas.getContext("2d") };
-}
+const panel = (kind, { width = 400, headExtras } = {}) => mountPanel((host) => new GridPanel(host, kind, { headExtras }), { width });
 
 /** rows x cols grey 8x8 images; pixel (r, c, y, x) = 10 * r + c + y (distinct per cell). */
 function imageGrid(rows, cols, labels = {}) {

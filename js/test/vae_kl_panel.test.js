@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { DARK, LIGHT, hover, setWidth } from "./canvas_recorder.js";
+import { DARK, LIGHT, hover, mountPanel } from "./canvas_recorder.js";
 import { describe, expect, it } from "vitest";
 import { KLPanel, activeUnitsText } from "../src/vae/kl_panel.js";
 import { MetricsStore } from "../src/vae/metrics.js";
@@ -17,14 +17,7 @@ const ROWS = [
   [40, [0.8, 0.01, 0.5]],
 ];
 
-function panel(width = 400, theme = LIGHT) {
-  const host = document.createElement("div");
-  document.body.append(host);
-  const p = new KLPanel(host);
-  p.setTheme(theme);
-  if (width) setWidth(p.box, width);
-  return { host, p, ctx: p.canvas.getContext("2d") };
-}
+const panel = (width = 400, theme = LIGHT) => mountPanel((host) => new KLPanel(host), { width, theme });
 
 /** The heatmap image the panel drew: the source canvas of its drawImage and the ImageData put into it. */
 function heatmapImage(ctx) {

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { DARK, LIGHT, hover, setWidth } from "./canvas_recorder.js";
+import { DARK, LIGHT, hover, mountPanel } from "./canvas_recorder.js";
 import { describe, expect, it } from "vitest";
 import { MetricsStore } from "../src/vae/metrics.js";
 import { RDPanel, RD_H, nearestPoint } from "../src/vae/rd_panel.js";
@@ -8,14 +8,7 @@ const s = new MetricsStore();
 s.replace({ step: [10, 20, 30, 40], epoch: [0.5, 1, 1.5, 2], elbo: [50, 40, 35, 30], recon: [45, 34, 28, 22], kl: [5, 6, 7, 8] }, null, 0);
 const EM = { epoch: [1, 2], val_kl: [6, 7.5], val_recon: [36, 25] };
 
-function panel(width = 400, theme = LIGHT) {
-  const host = document.createElement("div");
-  document.body.append(host);
-  const p = new RDPanel(host);
-  p.setTheme(theme);
-  if (width) setWidth(p.box, width);
-  return { host, p, ctx: p.canvas.getContext("2d") };
-}
+const panel = (width = 400, theme = LIGHT) => mountPanel((host) => new RDPanel(host), { width, theme });
 
 // the plot area for a 400 px box: L = 50, R = 12, T = 8, B = 36
 const L = 50, T = 8, PW = 400 - 50 - 12, PH = RD_H - 8 - 36;
