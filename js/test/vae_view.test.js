@@ -182,7 +182,7 @@ describe("VAEView assembly", () => {
     expect(view.panels.selection.draws).toBe(1);
   });
 
-  it("showPanel hides a panel and draws it again when shown", async () => {
+  it("panels shown by the data there is: showPanel hides one (not drawn) and draws it again when shown; no validation, no validation series", async () => {
     const { model, root, view } = makeView();
     const s = grid(2, 2);
     model.set("grid_interpolation", s.px);
@@ -191,10 +191,22 @@ describe("VAEView assembly", () => {
     view.showPanel("interpolation", false);
     expect(root.querySelector(".vw-panel-interpolation").hidden).toBe(true);
     const before = view.panels.interpolation.draws;
+    // hidden: new data are not drawn (nor retried)
+    model.change("grid_interpolation", grid(2, 2).px);
+    await sleep(40);
+    expect(view.panels.interpolation.draws).toBe(before);
+    expect(view.redraw.skipped.size).toBe(0);
     view.showPanel("interpolation", true);
     await sleep(40);
     expect(root.querySelector(".vw-panel-interpolation").hidden).toBe(false);
     expect(view.panels.interpolation.draws).toBe(before + 1);
+    // the loss curves without a validation set: no validation series in the legend
+    model.emit("msg:custom", { type: "metrics", rows: ROWS });
+    await sleep(40);
+    expect(root.querySelector(".vw-series-item[data-series=val]").hidden).toBe(true);
+    model.change("epoch_metrics", { epoch: [1], val_elbo: [40] });
+    await sleep(40);
+    expect(root.querySelector(".vw-series-item[data-series=val]").hidden).toBe(false);
   });
 
   it("a theme change redraws the canvases in the new colours", async () => {

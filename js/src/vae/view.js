@@ -82,6 +82,7 @@ export class VAEView {
     this.shared = shared;
     this.offs = [];
     this.destroyed = false;
+    this.hiddenParts = new Set(); // panels hidden by showPanel()
     this.redraw = new Redraw((part) => this._draw(part), { first: ["size"] });
     this._build(el);
     this._themeChanged(true);
@@ -128,10 +129,15 @@ export class VAEView {
     el.append(root);
   }
 
-  /** Show or hide a panel (by its PARTS name), e.g. when this model has no such data. */
+  /**
+   * Show or hide a panel (by its PARTS name), e.g. when this model produces no
+   * such data. A hidden panel is not drawn; shown again, it draws the current data.
+   */
   showPanel(name, on) {
     const panel = this.panels[name];
-    if (!panel || panel.hidden === !on) return;
+    if (!panel || this.hiddenParts.has(name) === !on) return;
+    if (on) this.hiddenParts.delete(name);
+    else this.hiddenParts.add(name);
     panel.hidden = !on;
     if (on) this.redraw.schedule(name);
   }
@@ -187,6 +193,7 @@ export class VAEView {
 
   _draw(part) {
     if (part === "size") return this.panels.curves.resize();
+    if (this.hiddenParts.has(part)) return true;
     return PARTS[part].draw(this);
   }
 
