@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { Redraw } from "../src/vae/redraw.js";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const until = (check) => vi.waitFor(check, { timeout: 5000, interval: 5 });
 
 describe("Redraw", () => {
   it("coalesces: each dirty part drawn once on the next frame, `first` parts first", async () => {
@@ -10,19 +11,22 @@ describe("Redraw", () => {
     r.schedule("kl", "rd");
     r.schedule("kl", "size");
     expect(drawn).toEqual([]);
-    await sleep(40);
-    expect(drawn).toEqual(["size", "kl", "rd"]);
+    await until(() => expect(drawn).toEqual(["size", "kl", "rd"]));
+    await sleep(50);
+    expect(drawn).toEqual(["size", "kl", "rd"]); // once each
   });
 
   it("a part that cannot be drawn is retried, a bounded number of times", async () => {
     let calls = 0;
     const r = new Redraw(() => (++calls, false), { retryMs: 5, maxRetries: 3 });
     r.schedule("grid");
-    await sleep(300);
-    expect(calls).toBe(4); // the first try and 3 retries
+    await until(() => expect(calls).toBe(4)); // the first try and 3 retries
+    await sleep(100);
+    expect(calls).toBe(4); // and no more
     // the box got a size: try again at once, with a fresh budget
     r.retrySkipped();
-    await sleep(300);
+    await until(() => expect(calls).toBe(8));
+    await sleep(100);
     expect(calls).toBe(8);
     r.destroy();
   });
@@ -35,8 +39,7 @@ describe("Redraw", () => {
       drawn.push(p);
     });
     r.schedule("bad", "good");
-    await sleep(40);
-    expect(drawn).toEqual(["good"]);
+    await until(() => expect(drawn).toEqual(["good"]));
     expect(err).toHaveBeenCalledWith("vae_widgets: drawing bad failed", expect.any(Error));
     err.mockRestore();
   });

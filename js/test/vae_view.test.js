@@ -37,6 +37,14 @@ function fakeModel(traits) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Until the metric tick and the view's redraws that are due have run (however slow the machine). */
+const settled = (view, shared) =>
+  vi.waitFor(
+    () => {
+      if (shared.scheduled || view.redraw.frame !== null) throw new Error("redraw pending");
+    },
+    { timeout: 5000, interval: 5 },
+  );
 let uid = 0;
 const views = [];
 
@@ -114,9 +122,9 @@ describe("VAEView assembly", () => {
   });
 
   it("metrics messages redraw the curves, the KL heatmap and the rate-distortion plot", async () => {
-    const { model, root, view } = makeView({ active_units: 2 });
+    const { model, root, view, shared } = makeView({ active_units: 2 });
     model.emit("msg:custom", { type: "metrics", rows: ROWS });
-    await sleep(40);
+    await settled(view, shared);
     expect(root.dataset.metrics).toBe("3");
     expect(view.panels.curves.chart.uplot.data[0]).toEqual([10, 20, 30]);
     expect(root.querySelector(".vw-kl-canvas").hidden).toBe(false);
@@ -126,29 +134,29 @@ describe("VAEView assembly", () => {
     expect(root.querySelector(".vw-panel-rd .vw-chart-readout").textContent).toBe("KL 8 · recon 42");
     // the active units follow their trait
     model.change("active_units", 3);
-    await sleep(40);
+    await settled(view, shared);
     expect(root.querySelector(".vw-active-units").textContent).toBe("3 / 3 active");
   });
 
   it("each grid trait reaches its panel; the view counts grid draws", async () => {
-    const { model, root } = makeView();
+    const { model, root, view, shared } = makeView();
     const s = grid(4, 8), t = grid(3, 9);
     model.set("grid_samples", s.px);
     model.set("grid_traversal", t.px);
     model.change("grids", { samples: s.meta, traversal: { ...t.meta, labels: { layout: "image", base: 5 } } });
-    await sleep(40);
+    await settled(view, shared);
     expect(root.dataset.grids).toBe("2");
     expect(root.querySelector(".vw-panel-samples canvas").getContext("2d").ops("drawImage").length).toBe(32);
     expect(root.querySelector(".vw-panel-traversal .vw-traversal-base").textContent).toBe("base: row #5");
     expect(root.querySelector(".vw-panel-reconstructions .vw-panel-empty").hidden).toBe(false);
     // a new samples grid redraws the samples panel only
     model.change("grid_samples", grid(4, 8).px);
-    await sleep(40);
+    await settled(view, shared);
     expect(root.dataset.grids).toBe("3");
   });
 
   it("disentanglement, selection, alerts, notice, error and info reach their places", async () => {
-    const { model, root, view } = makeView();
+    const { model, root, view, shared } = makeView();
     model.change("disentanglement", { factors: ["shape"], latent_dim: 3, mi: [[0.5], [0], [0]], mi_normalized: [[0.5], [0], [0]], gaps: [0.5], mig: 0.5, epoch: 1, history: [[1, 0.5]] });
     const sel = grid(2, 3);
     model.set("grid_selection", sel.px);
@@ -156,7 +164,7 @@ describe("VAEView assembly", () => {
     model.change("alerts", [{ kind: "collapse", message: "units unused", step: 10 }]);
     model.change("info", "600 samples");
     model.change("error", "boom");
-    await sleep(40);
+    await settled(view, shared);
     expect(root.querySelector(".vw-panel-mig").hidden).toBe(false);
     expect(root.dataset.mig).toBe("0.5");
     expect(root.querySelector(".vw-panel-selection").hidden).toBe(false);
@@ -183,49 +191,47 @@ describe("VAEView assembly", () => {
   });
 
   it("panels shown by the data there is: showPanel hides one (not drawn) and draws it again when shown; no validation, no validation series", async () => {
-    const { model, root, view } = makeView();
+    const { model, root, view, shared } = makeView();
     const s = grid(2, 2);
     model.set("grid_interpolation", s.px);
     model.change("grids", { interpolation: s.meta });
-    await sleep(40);
+    await settled(view, shared);
     view.showPanel("interpolation", false);
     expect(root.querySelector(".vw-panel-interpolation").hidden).toBe(true);
     const before = view.panels.interpolation.draws;
     // hidden: new data are not drawn (nor retried)
     model.change("grid_interpolation", grid(2, 2).px);
-    await sleep(40);
+    await settled(view, shared);
     expect(view.panels.interpolation.draws).toBe(before);
     expect(view.redraw.skipped.size).toBe(0);
     view.showPanel("interpolation", true);
-    await sleep(40);
+    await settled(view, shared);
     expect(root.querySelector(".vw-panel-interpolation").hidden).toBe(false);
     expect(view.panels.interpolation.draws).toBe(before + 1);
     // the loss curves without a validation set: no validation series in the legend
     model.emit("msg:custom", { type: "metrics", rows: ROWS });
-    await sleep(40);
+    await settled(view, shared);
     expect(root.querySelector(".vw-series-item[data-series=val]").hidden).toBe(true);
     model.change("epoch_metrics", { epoch: [1], val_elbo: [40] });
-    await sleep(40);
+    await settled(view, shared);
     expect(root.querySelector(".vw-series-item[data-series=val]").hidden).toBe(false);
   });
 
   it("a theme change redraws the canvases in the new colours", async () => {
-    const { model, root } = makeView();
+    const { model, root, view, shared } = makeView();
     model.emit("msg:custom", { type: "metrics", rows: ROWS });
-    await sleep(40);
+    await settled(view, shared);
     const rd = root.querySelector(".vw-rd-canvas").getContext("2d");
     expect(rd.ops("stroke").some((c) => c.strokeStyle === "#1f5fa8")).toBe(true);
     rd.reset();
     root.style.setProperty("--vw-bg", "#111111");
     document.body.dataset.jpThemeLight = "false";
-    await sleep(60);
-    expect(rd.ops("stroke").some((c) => c.strokeStyle === "#7fb2e5")).toBe(true);
+    await vi.waitFor(() => expect(rd.ops("stroke").some((c) => c.strokeStyle === "#7fb2e5")).toBe(true), { timeout: 5000, interval: 5 });
   });
 
   it("destroy removes the view and every listener it added; nothing is drawn afterwards", async () => {
-    const { model, root, view, el } = makeView();
+    const { model, root, view, el, shared } = makeView();
     const withShared = model.handlerCount();
-    const shared = getShared(model);
     view.destroy();
     expect(el.children.length).toBe(0);
     expect(root.isConnected).toBe(false);
