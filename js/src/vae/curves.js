@@ -4,6 +4,14 @@
 
 import { cleanMarks } from "../common/chartdata.js";
 
+/** Series colours for a theme (readTheme()), shared by the loss curves and the rate-distortion plot. */
+export const CURVE_COLORS = {
+  elbo: (t) => (t.dark ? "#7fb2e5" : "#1f5fa8"),
+  recon: () => "#f28e2b",
+  kl: (t) => (t.dark ? "#6fcf68" : "#3b8f34"),
+  val: (t) => (t.dark ? "#d9a2cf" : "#9a4f8f"),
+};
+
 /** Step at which `epoch` was reached: linear interpolation over (epoch, step) rows; extrapolated past the ends. */
 export function epochToStep(epochs, steps, epoch) {
   const n = Math.min(epochs.length, steps.length);
