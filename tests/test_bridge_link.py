@@ -324,6 +324,15 @@ def test_listener_timing_arguments_are_checked():
         listen(heartbeat=0, quiet=True)
 
 
+def test_ipv6_loopback_works_too(capsys):
+    with linked(listen_kw={"host": "::1"}) as (run, link, engine):
+        assert run.address.startswith("tcp://[::1]:")
+        assert "this machine only" in run.instructions()
+        remote = Recorder(run.events)
+        engine.events.publish("notice", message="over IPv6")
+        wait_until(lambda: remote.of("notice"))
+
+
 def test_listen_prints_the_address_and_the_token(capsys):
     run = listen()
     try:

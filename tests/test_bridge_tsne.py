@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from vae_widgets.bridge import listen
+from vae_widgets.bridge import TOKEN_ENV, listen
 from test_bridge_support import Recorder, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,8 +25,12 @@ def start_job():
     """Starts ``run_tsne`` jobs streaming to a listener; kills any left at the end."""
     procs = []
 
-    def start(run, *args, n=600):
+    def start(run, *args, n=600, token_file=None):
         env = dict(os.environ, **run.job_env())
+        if token_file is not None:                 # the token from a file, not the env
+            token_file.write_text(run.token + "\n")
+            args = ("--token-file", str(token_file), *args)
+            del env[TOKEN_ENV]
         env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
         cmd = [sys.executable, "-X", "faulthandler", "-m", "vae_widgets.bridge.run_tsne",
                run.address, "--data", "digits", "-n", str(n), "--set", "n_jobs=1",
@@ -99,10 +103,10 @@ def stats_runtime(rec):
     return times[-1] - times[0]
 
 
-def test_stop_from_the_listener_ends_the_remote_run(start_job):
+def test_stop_from_the_listener_ends_the_remote_run(start_job, tmp_path):
     with listen(quiet=True) as run:
         rec = Recorder(run.events)
-        proc = start_job(run, "--set", "n_iter=100000", n=1000)
+        proc = start_job(run, "--set", "n_iter=100000", n=1000, token_file=tmp_path / "tok")
         wait_until(lambda: len(rec.of("kl")) >= 3, 120)
         t0 = time.monotonic()
         run.control.stop()
@@ -169,3 +173,28 @@ def test_a_listener_that_goes_away_does_not_hold_up_the_job(start_job):
     assert stats["state"] == "closed" and "listener lost" in err
     assert stats["peak_queued_bytes"] < 1 << 20        # nothing piled up for a dead listener
     assert stats["unacked_bytes"] <= 32 << 20
+
+
+@pytest.mark.parametrize("argv, env, words", [
+    (["tcp://127.0.0.1:5555", "--data", "digits"], {}, "no token: set VAE_WIDGETS_TOKEN"),
+    (["tcp://127.0.0.1:5555", "--data", "digits", "--set", "perplexity=-3"],
+     {"VAE_WIDGETS_TOKEN": "t" * 43}, "perplexity"),
+    (["tcp://127.0.0.1:5555", "--data", "digits", "--set", "colour=red"],
+     {"VAE_WIDGETS_TOKEN": "t" * 43}, "unknown t-SNE parameter 'colour'"),
+    (["localhost:5555", "--data", "digits"], {"VAE_WIDGETS_TOKEN": "t" * 43},
+     "is not 'tcp://host:port'"),
+    (["tcp://127.0.0.1:5555", "--data", "nope.npy"], {"VAE_WIDGETS_TOKEN": "t" * 43},
+     "no such file"),
+    (["tcp://127.0.0.1:5555", "--data", "digits", "--set", "perplexity"],
+     {"VAE_WIDGETS_TOKEN": "t" * 43}, "is not name=value"),
+])
+def test_the_command_line_explains_bad_arguments(monkeypatch, capsys, argv, env, words):
+    from vae_widgets.bridge import run_tsne
+
+    monkeypatch.delenv("VAE_WIDGETS_TOKEN", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(SystemExit) as info:
+        run_tsne.main(argv)
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err

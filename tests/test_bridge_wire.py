@@ -170,6 +170,8 @@ def test_another_token_is_rejected():
     ({"seq": 0}, "header", "sequence"),
     ({"seq": "1"}, "header", "sequence"),
     ({"body": {"kind": "x"}}, "header", "an event needs"),
+    ({"type": "ack", "body": [1, 2]}, "header", "must be a JSON object"),
+    ({"type": "command", "body": None}, "header", "must be a JSON object"),
     ({"body": {"kind": "x", "data": {"kind": "y"}}}, "header", "without 'kind'"),
     ({"arrays": [["<f4", [1]]]}, "buffer", "1 buffers|0 buffers"),
 ])

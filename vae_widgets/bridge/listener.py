@@ -146,11 +146,11 @@ class Listener:
         """What a job passes to ``stream_to``: ``tcp://host:port`` (the machine's name when
         bound beyond loopback)."""
         if transport.is_loopback(self.host):
-            return f"tcp://{self.host}:{self.port}"
+            return f"tcp://{transport.url_host(self.host)}:{self.port}"
         import socket
 
         host = socket.gethostname() if self.host in ("*", "0.0.0.0", "::") else self.host
-        return f"tcp://{host}:{self.port}"
+        return f"tcp://{transport.url_host(host)}:{self.port}"
 
     @property
     def status(self) -> LinkStatus:

@@ -24,7 +24,7 @@ import threading
 import time
 
 from .._stream import Control, EventBus
-from . import wire
+from . import transport, wire
 from .job import TOKEN_ENV
 from .listener import CLOSED, CONNECTED, LOST, STOPPED, LinkStatus, Listener
 
@@ -137,7 +137,7 @@ class RemoteRun:
         return {TOKEN_ENV: self.token}
 
     def instructions(self) -> str:
-        where = ("this machine only" if self.address.startswith("tcp://127.")
+        where = ("this machine only" if transport.is_loopback(self._listener.host)
                  else "reachable from other machines; signed, not encrypted")
         return (f"vae_widgets bridge listening on {self.address} ({where})\n"
                 f"  token: {self.token}\n"

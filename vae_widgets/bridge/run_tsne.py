@@ -61,7 +61,6 @@ def build_parser(prog: str = "python -m vae_widgets.bridge.run_tsne") -> argpars
 def main(argv=None, prog: str = "python -m vae_widgets.bridge.run_tsne") -> int:
     ap = build_parser(prog)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from ..cli import DataError, load_data
     from ..tsne.runner import TSNERunner
 
@@ -76,6 +75,7 @@ def main(argv=None, prog: str = "python -m vae_widgets.bridge.run_tsne") -> int:
         link = stream_to(runner, args.address, token, frame_interval=args.frame_interval)
     except (DataError, ValueError, TypeError, OSError) as exc:
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(f"t-SNE of {desc}: streaming to {args.address}", file=sys.stderr)
     if not link.wait_connected(args.wait):
         print(f"no listener answered within {args.wait:g} s; running anyway", file=sys.stderr)

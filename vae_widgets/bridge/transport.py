@@ -62,6 +62,11 @@ def check_bind_host(host) -> str:
     return host
 
 
+def url_host(host: str) -> str:
+    """``host`` as it goes in a ``tcp://`` address (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def is_loopback(host: str) -> bool:
     return host != "*" and ipaddress.ip_address(host).is_loopback
 
@@ -71,12 +76,14 @@ def bind_listener(ctx: zmq.Context, host: str, port: int, limits: Limits) -> tup
     if type(port) is not int or not 0 <= port < 65536:
         raise ValueError(f"port must be an int in 0..65535 (0: any free port), got {port!r}.")
     sock = ctx.socket(zmq.ROUTER)
+    if ":" in host or host == "*":          # an IPv6 interface, or every one (both stacks)
+        sock.setsockopt(zmq.IPV6, 1)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
     sock.setsockopt(zmq.SNDHWM, HWM)
     sock.setsockopt(zmq.RCVHWM, HWM)
     sock.setsockopt(zmq.MAXMSGSIZE, limits.hard_frame_bytes)
-    ip = f"[{host}]" if ":" in host else host
+    ip = url_host(host)
     try:
         if port == 0:
             sock.bind(f"tcp://{ip}:*")
@@ -93,6 +100,7 @@ def bind_listener(ctx: zmq.Context, host: str, port: int, limits: Limits) -> tup
 def connect_job(ctx: zmq.Context, address: str) -> zmq.Socket:
     """A DEALER connected (in the background, retrying) to a listener's address."""
     sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.IPV6, 1)            # connect to IPv6 addresses too
     sock.setsockopt(zmq.LINGER, 500)        # a closing job tries to deliver "bye" briefly
     sock.setsockopt(zmq.IMMEDIATE, 1)
     sock.setsockopt(zmq.SNDHWM, HWM)

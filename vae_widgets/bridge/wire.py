@@ -219,14 +219,16 @@ def _check_header(header, buffers, limits: Limits, nbytes: int) -> Message:
         body = codec.unpack(header.get("body"), arrays)
     except codec.CodecError as exc:
         raise Rejected(R_BUFFER, str(exc)) from None
-    if mtype == EVENT and not (isinstance(body, dict) and isinstance(body.get("kind"), str)
+    if not isinstance(body, dict):
+        raise Rejected(R_HEADER, "the body must be a JSON object")
+    if mtype == EVENT and not (isinstance(body.get("kind"), str)
                                and isinstance(body.get("data"), dict)
                                and "kind" not in body["data"]):
         # (EventBus.publish(kind, **data): a data key "kind" could not be re-published)
         raise Rejected(R_HEADER, "an event needs a body {kind: str, data: dict without 'kind'}")
     t = header.get("time")
-    return Message(mtype, session, seq, body if body is not None else {},
-                   float(t) if isinstance(t, (int, float)) else 0.0, nbytes)
+    return Message(mtype, session, seq, body, float(t) if isinstance(t, (int, float)) else 0.0,
+                   nbytes)
 
 
 @dataclass
