@@ -318,10 +318,12 @@ def test_the_token_comes_from_the_environment_or_the_error_says_how(monkeypatch)
 
 
 def test_listener_timing_arguments_are_checked():
-    with pytest.raises(ValueError, match="timeout .* must be longer than heartbeat"):
+    with pytest.raises(ValueError, match="listen: timeout .* must be longer than heartbeat"):
         listen(heartbeat=2.0, timeout=1.0, quiet=True)
-    with pytest.raises(ValueError, match="heartbeat must be a positive number"):
+    with pytest.raises(ValueError, match="listen: heartbeat must be a positive number"):
         listen(heartbeat=0, quiet=True)
+    with pytest.raises(ValueError, match="stream_to: timeout must be a positive number"):
+        stream_to(Engine(), "tcp://127.0.0.1:5555", "x" * 43, timeout="4")
 
 
 def test_ipv6_loopback_works_too(capsys):

@@ -176,6 +176,25 @@ def test_the_job_rejects_commands_not_signed_with_its_token():
         ctx.term()
 
 
+def test_a_decoder_failure_on_the_job_side_does_not_end_the_streaming(monkeypatch):
+    real = wire.decode
+
+    def flaky(frames, key, limits):
+        if b"boom" in bytes(frames[1]):
+            raise RuntimeError("an unforeseen decoder bug")
+        return real(frames, key, limits)
+
+    monkeypatch.setattr(wire, "decode", flaky)
+    with linked() as (run, link, engine):
+        rec = Recorder(run.events)
+        run._listener.send(wire.COMMAND, {"id": 99, "action": "pause", "boom": True})
+        wait_until(lambda: link._counts["rejected"] == 1)
+        assert not engine.control.paused
+        still_serving(run, engine, rec, 1)
+        run.control.pause()                         # the link still takes commands
+        wait_until(lambda: engine.control.paused)
+
+
 def test_listener_binds_loopback_unless_told_and_rejects_bad_hosts():
     run = listen(quiet=True)
     try:
@@ -214,3 +233,26 @@ def test_received_arrays_are_plain_numbers_never_objects(honest):
     wait_until(lambda: rec.of("images"))
     arr = rec.of("images")[0]["array"]
     assert arr.dtype == np.uint8 and arr.tolist() == list(range(12))
+
+
+def test_a_decoder_failure_is_a_rejection_not_the_end_of_the_listener(monkeypatch, honest):
+    """Fault injection: should decoding ever raise something unforeseen, the message is
+    counted as rejected and the listener goes on serving."""
+    run, engine, _ = honest
+    real = wire.decode
+
+    def flaky(frames, key, limits):
+        if b"boom" in bytes(frames[1]):
+            raise RuntimeError("an unforeseen decoder bug")
+        return real(frames, key, limits)
+
+    monkeypatch.setattr(wire, "decode", flaky)
+    rec = Recorder(run.events)
+    attacker = RawPeer(run.address)
+    try:
+        attacker.send([os.urandom(32), b'{"boom": 1}'])
+        wait_until(lambda: run.link.rejected[wire.R_HEADER] == 1)
+        assert "undecodable (RuntimeError)" in run.link.last_rejection
+        still_serving(run, engine, rec, 1)
+    finally:
+        attacker.close()

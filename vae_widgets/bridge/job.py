@@ -48,6 +48,8 @@ log = logging.getLogger("vae_widgets.bridge")
 #: the environment variable a job reads its token from when none is passed
 TOKEN_ENV = "VAE_WIDGETS_TOKEN"
 CONNECTING, CONNECTED, LOST, CLOSED = "connecting", "connected", "lost", "closed"
+#: seconds between two frames sent (newer frames replace a waiting one meanwhile)
+FRAME_INTERVAL_S = 0.1
 _TICK_S = 0.01         # the sender's longest sleep while it has nothing to do
 _EVENT_OVERHEAD = 256  # bytes counted per queued event besides its arrays
 _LIMITS = wire.Limits()   # on what the listener sends (acks, commands: all small)
@@ -109,8 +111,8 @@ class JobLink:
     """
 
     def __init__(self, engine, address: str, token: str | None = None, *,
-                 frame_interval: float = 0.1, frame_window: int = 2,
-                 heartbeat: float = 1.0, timeout: float = 4.0,
+                 frame_interval: float = FRAME_INTERVAL_S, frame_window: int = 2,
+                 heartbeat: float = transport.HEARTBEAT_S, timeout: float = transport.TIMEOUT_S,
                  max_queue: int = 10_000, max_queue_bytes: int = 64 << 20,
                  max_unacked_bytes: int = 32 << 20, resume_if_lost: bool = True):
         events = getattr(engine, "events", None)
@@ -129,20 +131,13 @@ class JobLink:
         if not isinstance(frame_interval, (int, float)) or not frame_interval >= 0:
             raise ValueError(f"stream_to: frame_interval must be a number of seconds >= 0 "
                              f"(0: every frame the window allows), got {frame_interval!r}.")
-        for name, v in (("heartbeat", heartbeat), ("timeout", timeout)):
-            if not isinstance(v, (int, float)) or not v > 0:
-                raise ValueError(f"stream_to: {name} must be a positive number of seconds, "
-                                 f"got {v!r}.")
-        if timeout <= heartbeat:
-            raise ValueError(f"stream_to: timeout ({timeout} s) must be longer than heartbeat "
-                             f"({heartbeat} s).")
+        self.heartbeat, self.timeout = transport.check_timing(heartbeat, timeout, "stream_to")
         for name, v in (("frame_window", frame_window), ("max_queue", max_queue),
                         ("max_queue_bytes", max_queue_bytes),
                         ("max_unacked_bytes", max_unacked_bytes)):
             if type(v) is not int or v < 1:
                 raise ValueError(f"stream_to: {name} must be a positive int, got {v!r}.")
         self.engine = engine
-        self.heartbeat, self.timeout = float(heartbeat), float(timeout)
         self.resume_if_lost = resume_if_lost
         self.max_queue, self.max_queue_bytes = max_queue, max_queue_bytes
         self.max_unacked_bytes = max_unacked_bytes
@@ -341,6 +336,10 @@ class JobLink:
             except wire.Rejected as r:
                 self._counts["rejected"] += 1
                 log.warning("bridge: rejected a message from the listener (%s)", r)
+                continue
+            except Exception:  # noqa: BLE001 - a decoder bug must not end the streaming
+                self._counts["rejected"] += 1
+                log.exception("bridge: a message from the listener broke the decoder")
                 continue
             self._last_heard = time.monotonic()
             if self.state != CONNECTED:

@@ -93,7 +93,7 @@ class Listener:
 
     def __init__(self, *, host: str = transport.LOOPBACK, port: int = 0,
                  token: str | None = None, limits: wire.Limits | None = None,
-                 heartbeat: float = 1.0, timeout: float = 4.0,
+                 heartbeat: float = transport.HEARTBEAT_S, timeout: float = transport.TIMEOUT_S,
                  on_message: Callable[[wire.Message], None] | None = None,
                  on_link: Callable[[LinkStatus], None] | None = None):
         host = transport.check_bind_host(host)
@@ -102,15 +102,10 @@ class Listener:
         elif not isinstance(token, str) or len(token) < 32:
             raise ValueError("token must be a string of at least 32 characters; leave it out "
                              "to get a fresh random one (secrets.token_urlsafe).")
-        for name, v in (("heartbeat", heartbeat), ("timeout", timeout)):
-            if not isinstance(v, (int, float)) or not v > 0:
-                raise ValueError(f"{name} must be a positive number of seconds, got {v!r}.")
-        if timeout <= heartbeat:
-            raise ValueError(f"timeout ({timeout} s) must be longer than heartbeat "
-                             f"({heartbeat} s), or every pause in traffic reads as a lost job.")
+        heartbeat, timeout = transport.check_timing(heartbeat, timeout, "listen")
         self.token = token
         self.limits = limits or wire.Limits()
-        self.heartbeat, self.timeout = float(heartbeat), float(timeout)
+        self.heartbeat, self.timeout = heartbeat, timeout
         self.host = host
         self._key = wire.key_from_token(token)
         self._signer = wire.Signer(token)
@@ -212,7 +207,13 @@ class Listener:
     def _receive(self, frames):
         peer, parts = frames[0].bytes, [f.buffer for f in frames[1:]]
         try:
-            msg = wire.decode(parts, self._key, self.limits)
+            try:
+                msg = wire.decode(parts, self._key, self.limits)
+            except wire.Rejected:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a decoder bug must not end the listener
+                log.exception("bridge: a message broke the decoder")
+                raise wire.Rejected(wire.R_HEADER, f"undecodable ({type(exc).__name__})") from None
             self._admit(msg)
         except wire.Rejected as r:
             with self._lock:

@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from .job import TOKEN_ENV, stream_to
+from .job import FRAME_INTERVAL_S, TOKEN_ENV, stream_to
 
 
 def _assignment(text: str) -> tuple[str, object]:
@@ -51,7 +51,7 @@ def build_parser(prog: str = "python -m vae_widgets.bridge.run_tsne") -> argpars
                     help=f"read the token from this file (default: ${TOKEN_ENV})")
     ap.add_argument("--wait", type=float, default=30.0,
                     help="seconds to wait for the listener before starting anyway")
-    ap.add_argument("--frame-interval", type=float, default=0.1,
+    ap.add_argument("--frame-interval", type=float, default=FRAME_INTERVAL_S,
                     help="seconds between frames sent to the notebook (latest wins)")
     ap.add_argument("--out", type=pathlib.Path, default=None,
                     help="save the final embedding here (.npy)")

@@ -30,6 +30,10 @@ from .wire import Limits
 #: far fewer in flight; this is the last bound)
 HWM = 1000
 LOOPBACK = "127.0.0.1"
+#: seconds between heartbeats, each way
+HEARTBEAT_S = 1.0
+#: seconds of silence after which the other side counts as lost
+TIMEOUT_S = 4.0
 _ADDRESS = re.compile(r"^tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
 
@@ -43,6 +47,17 @@ def check_address(address) -> str:
         raise ValueError(f"address {address!r} is not 'tcp://host:port'; pass what the "
                          f"listener printed, e.g. 'tcp://127.0.0.1:5555'.")
     return address.strip()
+
+
+def check_timing(heartbeat, timeout, who: str) -> tuple[float, float]:
+    """Positive ``heartbeat`` and a longer ``timeout``, or ValueError naming them."""
+    for name, v in (("heartbeat", heartbeat), ("timeout", timeout)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise ValueError(f"{who}: {name} must be a positive number of seconds, got {v!r}.")
+    if timeout <= heartbeat:
+        raise ValueError(f"{who}: timeout ({timeout} s) must be longer than heartbeat "
+                         f"({heartbeat} s), or every pause in traffic reads as a lost peer.")
+    return float(heartbeat), float(timeout)
 
 
 def check_bind_host(host) -> str:
@@ -71,7 +86,8 @@ def is_loopback(host: str) -> bool:
     return host != "*" and ipaddress.ip_address(host).is_loopback
 
 
-def bind_listener(ctx: zmq.Context, host: str, port: int, limits: Limits) -> tuple[zmq.Socket, str]:
+def bind_listener(ctx: zmq.Context, host: str, port: int,
+                  limits: Limits) -> tuple[zmq.Socket, str]:
     """A bound ROUTER socket and its ``tcp://host:port`` (``port=0``: a free one)."""
     if type(port) is not int or not 0 <= port < 65536:
         raise ValueError(f"port must be an int in 0..65535 (0: any free port), got {port!r}.")
