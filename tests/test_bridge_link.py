@@ -343,3 +343,30 @@ def test_listen_prints_the_address_and_the_token(capsys):
         assert "this machine only" in out
     finally:
         run.close()
+
+
+def test_a_vae_trainer_streams_through_the_same_link():
+    """The bridge is engine-agnostic: a real VAETrainer's metrics, images, status and
+    epochs arrive with the same kinds and data; a live parameter travels back."""
+    from vae_widgets import datasets
+    from vae_widgets.vae.trainer import VAETrainer
+
+    X, y = datasets.digits()
+    trainer = VAETrainer(X[:400], y[:400], image_shape=(8, 8), latent_dim=2, seed=0)
+    with linked(trainer) as (run, link, engine):
+        local, remote = Recorder(trainer.events), Recorder(run.events)
+        assert run.set_params(beta=2.0) == {"beta": 2.0}
+        with pytest.raises(ValueError, match="beta"):
+            run.set_params(beta=-1.0)
+        trainer.fit(epochs=2)
+        link.close(timeout=30)
+        run.wait_finished(10)
+    kinds = [k for k, _ in local.items]
+    assert {"metrics", "images", "status", "epoch"} <= set(kinds)
+    got = [(k, d) for k, d in remote.items if k != "link"]
+    assert [k for k, _ in got] == kinds
+    for (k, want), (_, have) in zip(local.items, got):
+        assert same(have, want), k          # (tuples arrive as lists; same() allows that)
+    images = [d for k, d in got if k == "images"]
+    assert images and images[0]["array"].dtype == np.uint8
+    assert trainer.config.beta == 2.0
