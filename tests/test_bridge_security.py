@@ -176,7 +176,10 @@ def test_the_job_rejects_commands_not_signed_with_its_token():
         ctx.term()
 
 
-def test_a_decoder_failure_on_the_job_side_does_not_end_the_streaming(monkeypatch):
+@pytest.fixture
+def flaky_decoder(monkeypatch):
+    """Fault injection: decoding a message whose header holds b"boom" raises a
+    RuntimeError, as an unforeseen bug in the decoder would."""
     real = wire.decode
 
     def flaky(frames, key, limits):
@@ -185,6 +188,9 @@ def test_a_decoder_failure_on_the_job_side_does_not_end_the_streaming(monkeypatc
         return real(frames, key, limits)
 
     monkeypatch.setattr(wire, "decode", flaky)
+
+
+def test_a_decoder_failure_on_the_job_side_does_not_end_the_streaming(flaky_decoder):
     with linked() as (run, link, engine):
         rec = Recorder(run.events)
         run._listener.send(wire.COMMAND, {"id": 99, "action": "pause", "boom": True})
@@ -235,18 +241,10 @@ def test_received_arrays_are_plain_numbers_never_objects(honest):
     assert arr.dtype == np.uint8 and arr.tolist() == list(range(12))
 
 
-def test_a_decoder_failure_is_a_rejection_not_the_end_of_the_listener(monkeypatch, honest):
-    """Fault injection: should decoding ever raise something unforeseen, the message is
-    counted as rejected and the listener goes on serving."""
+def test_a_decoder_failure_is_a_rejection_not_the_end_of_the_listener(flaky_decoder, honest):
+    """Should decoding ever raise something unforeseen, the message is counted as
+    rejected and the listener goes on serving."""
     run, engine, _ = honest
-    real = wire.decode
-
-    def flaky(frames, key, limits):
-        if b"boom" in bytes(frames[1]):
-            raise RuntimeError("an unforeseen decoder bug")
-        return real(frames, key, limits)
-
-    monkeypatch.setattr(wire, "decode", flaky)
     rec = Recorder(run.events)
     attacker = RawPeer(run.address)
     try:

@@ -52,7 +52,6 @@ CONNECTING, CONNECTED, LOST, CLOSED = "connecting", "connected", "lost", "closed
 FRAME_INTERVAL_S = 0.1
 _TICK_S = 0.01         # the sender's longest sleep while it has nothing to do
 _EVENT_OVERHEAD = 256  # bytes counted per queued event besides its arrays
-_LIMITS = wire.Limits()   # on what the listener sends (acks, commands: all small)
 #: events sent and not yet acknowledged, at most: well under ZeroMQ's queue (HWM), which
 #: may refuse a send once about HWM/2 messages wait (its writer learns of reads in batches
 #: of HWM/2), so a listener that keeps up never causes a drop
@@ -141,9 +140,7 @@ class JobLink:
         self.resume_if_lost = resume_if_lost
         self.max_queue, self.max_queue_bytes = max_queue, max_queue_bytes
         self.max_unacked_bytes = max_unacked_bytes
-        self._key = wire.key_from_token(token)
-        self._signer = wire.Signer(token)
-        self._guard = wire.ReplayGuard()
+        self._channel = wire.Channel(token)     # default limits: acks and commands are small
         self.state = CONNECTING
         self._lock = threading.Lock()
         self._outbox: collections.deque = collections.deque()
@@ -216,7 +213,7 @@ class JobLink:
     @property
     def session(self) -> str:
         """This link's session id (the listener's status names it)."""
-        return self._signer.session
+        return self._channel.session
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         """Block until the listener has answered (True) or ``timeout`` passed (False)."""
@@ -307,7 +304,7 @@ class JobLink:
 
     def _send(self, mtype: str, body: dict, counted: int = 0) -> bool:
         try:
-            frames, seq = self._signer.encode(mtype, body)
+            frames, seq = self._channel.encode(mtype, body)
         except (TypeError, ValueError) as exc:
             self._counts["dropped_unsendable"] += 1
             log.warning("bridge: a %r event cannot travel and was dropped: %s",
@@ -331,8 +328,8 @@ class JobLink:
             except zmq.Again:
                 return
             try:
-                msg = wire.decode([f.buffer for f in frames], self._key, _LIMITS)
-                self._guard.check(msg)
+                msg = self._channel.decode([f.buffer for f in frames])
+                self._channel.check_sequence(msg)
             except wire.Rejected as r:
                 self._counts["rejected"] += 1
                 log.warning("bridge: rejected a message from the listener (%s)", r)

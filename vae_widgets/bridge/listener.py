@@ -104,12 +104,10 @@ class Listener:
                              "to get a fresh random one (secrets.token_urlsafe).")
         heartbeat, timeout = transport.check_timing(heartbeat, timeout, "listen")
         self.token = token
-        self.limits = limits or wire.Limits()
         self.heartbeat, self.timeout = heartbeat, timeout
         self.host = host
-        self._key = wire.key_from_token(token)
-        self._signer = wire.Signer(token)
-        self._guard = wire.ReplayGuard()
+        self._channel = wire.Channel(token, limits)
+        self.limits = self._channel.limits
         self._on_message = on_message
         self._on_link = on_link
         self._outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -208,7 +206,7 @@ class Listener:
         peer, parts = frames[0].bytes, [f.buffer for f in frames[1:]]
         try:
             try:
-                msg = wire.decode(parts, self._key, self.limits)
+                msg = self._channel.decode(parts)
             except wire.Rejected:
                 raise
             except Exception as exc:  # noqa: BLE001 - a decoder bug must not end the listener
@@ -251,7 +249,7 @@ class Listener:
         current = self._status.session
         if current is not None and msg.session != current and self._status.state == CONNECTED:
             raise wire.Rejected(wire.R_SESSION, "another job is streaming to this listener")
-        self._guard.check(msg)
+        self._channel.check_sequence(msg)
         if msg.session != current:
             self._ack = {"seq": 0, "frame_id": -1}
             if current is not None:
@@ -260,7 +258,7 @@ class Listener:
     def _send(self, mtype: str, body: dict) -> bool:
         if self._peer is None:
             return False
-        frames, _ = self._signer.encode(mtype, body)
+        frames, _ = self._channel.encode(mtype, body)
         return transport.send_nowait(self._sock, [self._peer, *frames])
 
     def _send_queued(self):

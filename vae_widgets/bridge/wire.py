@@ -246,3 +246,30 @@ class ReplayGuard:
         if msg.seq <= prev:
             raise Rejected(R_STALE, f"sequence {msg.seq} after {prev} (replayed or reordered)")
         self.last[msg.session] = msg.seq
+
+
+class Channel:
+    """One end of a signed conversation: signs what it sends (its own session and
+    sequence), verifies what it receives, and remembers the sequences it has seen."""
+
+    def __init__(self, token: str, limits: Limits | None = None):
+        self._key = key_from_token(token)
+        self._signer = Signer(token)
+        self._guard = ReplayGuard()
+        self.limits = limits or Limits()
+
+    @property
+    def session(self) -> str:
+        return self._signer.session
+
+    def encode(self, type: str, body: Any) -> tuple[list, int]:
+        """See :meth:`Signer.encode`."""
+        return self._signer.encode(type, body)
+
+    def decode(self, frames: list) -> Message:
+        """Verify and decode (see :func:`decode`); the sequence is checked separately."""
+        return decode(frames, self._key, self.limits)
+
+    def check_sequence(self, msg: Message) -> None:
+        """Reject a replayed or reordered message (see :class:`ReplayGuard`)."""
+        self._guard.check(msg)
