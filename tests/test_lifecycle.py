@@ -59,14 +59,14 @@ def test_close_stops_a_training_vae(fake_comm, data):
 def _tsne(X):
     w = TSNEWidget(X, n_iter=20, early_exaggeration_iter=10)
     w.run()
-    w.wait(120)
+    w.wait()
     return w
 
 
 def _sweep(X):
     w = TSNEWidget.sweep(X, [5, 10], n_iter=20, early_exaggeration_iter=10)
     w.run()
-    w.wait(120)
+    w.wait()
     return w
 
 
@@ -74,7 +74,7 @@ def _vae(X):
     v = VAEWidget(X.astype(np.float32), latent_dim=2, epochs=1, likelihood="gaussian",
                   visuals_every=None)
     v.train()
-    v.wait(120)
+    v.wait()
     return v
 
 
@@ -200,8 +200,44 @@ def test_a_failing_widget_handler_is_shown_in_the_widget(fake_comm, data, caplog
     w._on_kl = broken_kl               # the widget's own handler of the "kl" event fails
     with caplog.at_level(logging.WARNING, logger="vae_widgets"):
         w.run()
-        w.wait(120)
+        w.wait()
     assert w.status == "done"          # the run goes on
     assert "'kl' event" in w.notice and "KeyError" in w.notice and "kl handler bug" in w.notice
     assert sum("broken_kl" in r.getMessage() for r in caplog.records) == 1
     assert 0 < len(w.runner.events.listener_errors) <= MAX_LISTENER_ERRORS
+
+
+# ------------------------------------------------------------------ hosts that drop frames
+def test_a_view_that_acknowledges_no_frame_is_reported(fake_comm, data, caplog):
+    """A page said hello, then acks nothing (marimo <= 0.23.13 drops messages sent from a
+    thread; a closed tab): say so in the widget and in the log, once; an ack clears it."""
+    w = TSNEWidget(data, n_iter=400, early_exaggeration_iter=50, frame_interval=0.0)
+    w._gate.ack_timeout = 0.01
+    w._on_custom_msg(w, {"type": "hello"}, [])
+    with caplog.at_level(logging.WARNING, logger="vae_widgets"):
+        w.run()
+        w.wait()
+    assert "acknowledged no frame" in w.notice and "marimo" in w.notice
+    assert sum("acknowledged no frame" in r.getMessage() for r in caplog.records) == 1
+    w._on_custom_msg(w, {"type": "ack", "id": 0}, [])
+    assert w.notice == ""
+
+
+def test_frames_are_not_reported_without_a_view(fake_comm, data):
+    """nbclient, scripts: no view ever said hello, so unacknowledged frames are normal."""
+    w = TSNEWidget(data, n_iter=400, early_exaggeration_iter=50, frame_interval=0.0)
+    w._gate.ack_timeout = 0.01
+    w.run()
+    w.wait()
+    assert w._gate.unacked >= w.frame_window and w.notice == ""
+
+
+def test_the_worker_is_a_plain_thread_outside_marimo(fake_comm, data):
+    from vae_widgets.widgets._base import host_thread_class
+
+    pytest.importorskip("marimo")     # imported, but no marimo runtime on this thread
+    assert host_thread_class() is threading.Thread
+    w = TSNEWidget(data, n_iter=10, early_exaggeration_iter=10)
+    w.run()
+    assert type(w._worker.thread) is threading.Thread
+    w.wait()

@@ -33,7 +33,7 @@ def test_one_column_runs_from_a_documented_start_with_a_notice(fake_comm):
     x = np.sort(rng.normal(size=300))[:, None]
     w = TSNEWidget(x, n_iter=200, early_exaggeration_iter=100)
     w.run()
-    w.wait(120)
+    w.wait()
     assert w.status == "done" and w.error == ""
     E = w.embedding.reshape(-1, 2)
     assert np.isfinite(E).all() and E.std(axis=0).min() > 0
@@ -62,7 +62,7 @@ def test_a_nan_embedding_is_never_reported_as_done(fake_comm, monkeypatch):
     w = TSNEWidget(rng.normal(size=(200, 5)), n_iter=20, early_exaggeration_iter=10)
     w.run()
     with pytest.raises(FloatingPointError, match="NaN or inf"):
-        w.wait(120)
+        w.wait()
     assert w.status == "error" and "NaN or inf" in w.error
 
 
