@@ -76,39 +76,14 @@ def jupyter_server(root_dir, app="lab", extra_args=()):
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3", "language": "python"}))
-    log = open(run / "server.log", "w")
     cmd = [str(BIN / "jupyter"), app, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root_dir}",
            "--ServerApp.port_retries=0", expose, *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise RuntimeError(f"jupyter {app} exited rc={proc.returncode}:\n"
-                                   + (run / "server.log").read_text()[-3000:])
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise TimeoutError(f"jupyter {app} did not come up in 60 s")
+    with _serve(f"jupyter {app}", cmd, env, run, f"{base}/api/status?token={token}"):
         yield base, token
-    finally:
-        proc.send_signal(signal.SIGINT)        # twice: a clean shutdown that also ends kernels
-        time.sleep(0.2)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(run, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -120,27 +95,36 @@ def marimo_server(notebook, mode="run"):
     env = dict(os.environ, XDG_CONFIG_HOME=str(run / "config"), XDG_STATE_HOME=str(run / "state"),
                XDG_CACHE_HOME=str(run / "cache"), MARIMO_SKIP_UPDATE_CHECK="1",
                PATH=f"{BIN}:{os.environ['PATH']}")
-    log = open(run / "server.log", "w")
     cmd = [str(BIN / "marimo"), mode, str(notebook), "--headless", "--host", "127.0.0.1",
            "--port", str(port), "--token-password", token, "--no-sandbox"]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            cwd=pathlib.Path(notebook).parent)
     base = f"http://127.0.0.1:{port}"
+    with _serve("marimo", cmd, env, run, f"{base}/health", cwd=pathlib.Path(notebook).parent):
+        yield f"{base}/?access_token={token}"
+
+
+@contextlib.contextmanager
+def _serve(name, cmd, env, run, probe, cwd=None):
+    """Run a server (its log in ``run``), wait until ``probe`` answers, stop it after."""
+    log = open(run / "server.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         for _ in range(600):
             if proc.poll() is not None:
-                raise RuntimeError(f"marimo exited rc={proc.returncode}:\n"
+                raise RuntimeError(f"{name} exited rc={proc.returncode}:\n"
                                    + (run / "server.log").read_text()[-3000:])
             try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
+                urllib.request.urlopen(probe, timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            raise TimeoutError("marimo did not come up in 60 s")
-        yield f"{base}/?access_token={token}"
+            raise TimeoutError(f"{name} did not come up in 60 s")
+        yield
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)        # twice: a clean shutdown that also ends kernels
+        time.sleep(0.2)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
