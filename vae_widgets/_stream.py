@@ -17,6 +17,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import _openmp
+
 log = logging.getLogger("vae_widgets")
 
 #: failures kept in ``EventBus.listener_errors`` (the oldest are dropped)
@@ -96,6 +98,7 @@ class Control:
         self._cv = threading.Condition()
         self._paused = False
         self._stop = False
+        self._wake = False
 
     @property
     def paused(self) -> bool:
@@ -126,17 +129,35 @@ class Control:
         with self._cv:
             self._stop = False
 
+    def wake(self):
+        """Wake a loop parked in ``wait_while_paused`` so it runs its ``serve`` callback."""
+        with self._cv:
+            self._wake = True
+            self._cv.notify_all()
+
     def wait_while_paused(self, on_pause: Callable[[], None] | None = None,
-                          on_resume: Callable[[], None] | None = None) -> None:
-        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives."""
+                          on_resume: Callable[[], None] | None = None,
+                          serve: Callable[[], None] | None = None) -> None:
+        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives.
+
+        ``serve`` runs on the waiting thread whenever ``wake()`` is called during the
+        pause (work that must happen on the engine's thread, such as a call queued
+        by ``VAETrainer.run_between_steps``).
+        """
         if self._stop:
             raise Stopped()
         if not self._paused:
             return
         if on_pause:
             on_pause()
-        with self._cv:
-            self._cv.wait_for(lambda: not self._paused or self._stop)
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: not self._paused or self._stop or self._wake)
+                woken, self._wake = self._wake, False
+                if not self._paused or self._stop:
+                    break
+            if woken and serve is not None:
+                serve()
         if self._stop:
             raise Stopped()
         if on_resume:
@@ -169,10 +190,15 @@ class Worker:
             self.exception = exc
         finally:
             self._target = None      # drop what the work held (the engine, its data)
-            self._finished.set()
+            try:
+                _openmp.worker_finished()
+            finally:
+                self._finished.set()
 
     def start(self) -> "Worker":
         self._started = True
+        # the caller's idle OpenMP teams would throttle the worker's (see _openmp)
+        _openmp.worker_starting()
         self._thread.start()
         return self
 
@@ -191,6 +217,7 @@ class Worker:
         return self._finished.wait(timeout)
 
     def wait(self, timeout: float | None = None):
+        _openmp.release_teams()     # the waiting thread computes nothing meanwhile
         if not self._finished.wait(timeout):
             raise TimeoutError(f"still running after {timeout} s")
         if self.exception is not None:

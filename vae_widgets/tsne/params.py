@@ -40,7 +40,9 @@ class TSNEParams:
     standardize: bool = False
     pca_components: Union[str, int, None] = "auto"   # auto: reduce to 50 when wider than 50
     frame_interval: float = 0.1            # seconds between frames sent to views
-    kl_every: int = 25                     # KL costs a full evaluation: not every iteration
+    # KL costs ~half a gradient evaluation: "auto" asks for it as often as that stays
+    # under 1 % of the run (every 5-50 iterations); an int k: every k iterations
+    kl_every: Union[str, int] = "auto"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -110,6 +112,11 @@ def check_param(name: str, value: Any) -> Any:
     if name == "frame_interval":
         return number(value, name, low=0)
     if name == "kl_every":
+        if value == "auto":
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"kl_every must be 'auto' or a whole number of iterations >= 1, "
+                             f"got {value!r}.")
         return number(value, name, low=1, integer=True)
     raise AssertionError(name)  # every field is handled above
 

@@ -9,7 +9,9 @@ gives, at no cost:
   (~12 µs for 20k points);
 - KL every ``kl_every`` iterations, by asking that one call to evaluate the
   error (openTSNE's callbacks force a KL evaluation each time they run: every
-  iteration would cost +50 % at 20k points);
+  iteration would cost +50 % at 20k points); with ``kl_every="auto"`` as often as
+  the evaluations stay under ``KL_BUDGET`` of the optimisation time (measured as
+  it runs: every ~50 iterations at 10k points, ~10 on small data);
 - pause, by blocking inside the call;
 - stop and live parameter edits, by raising inside the call. openTSNE then
   leaves P multiplied by the exaggeration and the optimizer state as it was after
@@ -44,6 +46,10 @@ from .params import (LIVE, TSNEParams, check_for_data, check_param, check_rows_d
 _AFFINITY_KEYS = ("perplexity", "metric", "neighbors", "standardize", "pca_components",
                   "random_state", "n_jobs")
 PCA_TARGET = 50
+#: kl_every="auto": KL evaluations may cost this fraction of the optimisation time ...
+KL_BUDGET = 0.01
+#: ... but come at least every KL_MAX_GAP and at most every KL_MIN_GAP iterations
+KL_MIN_GAP, KL_MAX_GAP = 5, 50
 
 
 class _EditInterrupt(Exception):
@@ -172,6 +178,7 @@ class TSNERunner:
         p = self.params
         self.history, self.marks, self.timings = [], [], {}
         self.iteration, self.kl = 0, None
+        self._kl_last, self._kl_next, self._plain_s = -KL_MAX_GAP, 0.0, None
         self.frame_history.clear()
         self.quality, self.result = None, None
         t_start = time.perf_counter()
@@ -389,13 +396,36 @@ class TSNERunner:
             ctl.wait_while_paused(on_pause=self._on_pause, on_resume=self._on_resume)
             if self._pending:
                 raise _EditInterrupt()
-        eval_kl = self.iteration % self.params.kl_every == 0
+        kl_every = self.params.kl_every
+        if kl_every == "auto":
+            eval_kl = self._kl_due(k)
+            t0 = time.perf_counter()
+        else:
+            eval_kl = self.iteration % kl_every == 0
         error, grad = self._base_gradient(embedding, P, should_eval_error=eval_kl, **kw)
+        if kl_every == "auto":
+            self._kl_clock(eval_kl, time.perf_counter() - t0)
         if eval_kl:
             self._record_kl(self.iteration, error, seg)
         if time.perf_counter() - self._last_frame >= self.params.frame_interval:
             self._frame()
         return error, grad
+
+    def _kl_due(self, k: int) -> bool:
+        """kl_every="auto": a KL point at each segment's start, then whenever enough
+        time has passed for the last evaluation to have cost under KL_BUDGET."""
+        gap = self.iteration - self._kl_last
+        if k == 0 or gap >= KL_MAX_GAP:
+            return True
+        return gap >= KL_MIN_GAP and time.perf_counter() >= self._kl_next
+
+    def _kl_clock(self, evaluated: bool, seconds: float) -> None:
+        if not evaluated:   # the gradient alone: a running mean of its cost
+            self._plain_s = seconds if self._plain_s is None else 0.9 * self._plain_s + 0.1 * seconds
+            return
+        self._kl_last = self.iteration
+        extra = seconds - self._plain_s if self._plain_s is not None else 0.5 * seconds
+        self._kl_next = time.perf_counter() + max(extra, 0.0) / KL_BUDGET
 
     def _on_pause(self):
         self._frame(key=True)

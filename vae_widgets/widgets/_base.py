@@ -14,6 +14,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from .. import _openmp
 from .. import _schema as S
 from .._stream import FrameGate, Worker
 
@@ -211,6 +212,12 @@ class StreamWidget(BundledWidget):
                 setattr(self, k, v)
 
     # ------------------------------------------------------------ front end -> kernel
+    def _handle_msg(self, msg):
+        try:
+            super()._handle_msg(msg)
+        finally:
+            _openmp.after_message()    # (see vae_widgets._openmp)
+
     def _on_custom_msg(self, _widget, content, _buffers):
         """Messages from the page. A malformed one is logged and ignored: it never raises
         into the kernel (a page cannot break the kernel's message loop)."""

@@ -12,9 +12,9 @@ latent means with t-SNE and links the two widgets with traitlets observers:
 The link holds only weak references to the widgets and ends when either widget is
 closed (or on ``unlink()``), so nothing is kept alive by it.
 
-Encoding while the VAE trains is safe: it uses ``VAETrainer.snapshot()``, a copy of
-the weights taken between two training steps, so the training thread is never
-disturbed and never sees a reader.
+Encoding while the VAE trains is safe: the trainer's ``encode``/``reconstruct`` run on
+the training thread between two steps (``VAETrainer.run_between_steps``), so they see
+consistent weights and cost the training only their own time.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def selection_grid(trainer, source: np.ndarray, indices, labels=None):
     Parameters
     ----------
     trainer : VAETrainer
-        Usually a ``snapshot()`` twin (safe while training runs).
+        A ``VAETrainer`` (safe while it trains) or a ``snapshot()`` twin.
     source : ndarray (n, n_features)
         The rows the indices refer to (the training data or the ``X`` of a latent map).
     indices : sequence of int
@@ -65,13 +65,12 @@ def selection_grid(trainer, source: np.ndarray, indices, labels=None):
 
 # ---------------------------------------------------------------- latent map
 def latent_means(trainer, X=None, labels=None) -> np.ndarray:
-    """Posterior means of ``X`` (default: the training data) with a consistent copy of
-    the current encoder (``trainer.snapshot()``): safe while training runs."""
-    twin = trainer.snapshot()
+    """Posterior means of ``X`` (default: the training data) with the current encoder
+    (between two steps while training runs)."""
     if X is None:
         X = trainer.data
         labels = trainer.labels if trainer.conditional else None
-    mu, _ = twin.encode(X, labels=labels if trainer.conditional else None)
+    mu, _ = trainer.encode(X, labels=labels if trainer.conditional else None)
     return mu
 
 
@@ -80,7 +79,7 @@ def make_latent_tsne(vae, labels=None, X=None, run: bool = True, **tsne_options)
     :meth:`VAEWidget.latent_tsne`). Returns the widget."""
     from .tsne_widget import THUMBNAIL_BUDGET, TSNEWidget
 
-    trainer = vae.trainer
+    trainer = vae.source
     if X is None:
         source = trainer.data
         colour = trainer.labels if labels is None else as_labels(labels, len(source))
