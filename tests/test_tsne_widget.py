@@ -127,7 +127,7 @@ def test_selected_accepts_arrays_and_refuses_bad_indices(fake_comm, small_data):
     assert w.selected == [7]
     with pytest.raises(traitlets.TraitError, match="outside 0..399"):
         w.selected = [400]
-    with pytest.raises(traitlets.TraitError, match="list of point indices"):
+    with pytest.raises(traitlets.TraitError, match="list of row indices"):
         w.selected = ["a"]
 
 

@@ -5,6 +5,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Union
 
+import numpy as np
+
 from .._validation import choice, number
 
 INITIALIZATIONS = ("pca", "spectral", "random")
@@ -134,3 +136,12 @@ def check_for_data(p: TSNEParams, n_samples: int, n_features: int) -> None:
         raise ValueError(
             f"pca_components={p.pca_components} exceeds min(n_samples, n_features)="
             f"{min(n_samples, n_features)}; lower it or pass pca_components=None.")
+
+
+def check_rows_differ(X: np.ndarray, name: str = "X") -> None:
+    """t-SNE places rows by how they differ: refuse data whose rows are all the same (the
+    map would be undefined; openTSNE's start layout would be NaN)."""
+    if not np.ptp(X, axis=0).any():
+        raise ValueError(
+            f"{name}: all {len(X)} rows are identical, so there is nothing to embed (t-SNE "
+            f"places rows by their differences); check that the right columns were passed.")

@@ -39,7 +39,8 @@ from .._validation import as_data_matrix
 from . import knn as knn_mod
 from . import metrics
 from .history import FrameHistory
-from .params import LIVE, TSNEParams, check_for_data, check_param, make_params
+from .params import (LIVE, TSNEParams, check_for_data, check_param, check_rows_differ,
+                     make_params)
 
 #: parameters whose change invalidates the cached preprocessing/affinities
 _AFFINITY_KEYS = ("perplexity", "metric", "neighbors", "standardize", "pca_components",
@@ -87,9 +88,10 @@ class TSNERunner:
     """
 
     def __init__(self, X, **params):
-        self.X = as_data_matrix(X, "X", min_rows=5)
+        self.X = as_data_matrix(X, "X", min_rows=5, keep_float32=True)
         self.params: TSNEParams = make_params(**params)
         check_for_data(self.params, *self.X.shape)
+        check_rows_differ(self.X)
         self.events = EventBus()
         self.control = Control()
         self.embedding: np.ndarray | None = None
@@ -154,11 +156,12 @@ class TSNERunner:
         preprocesses it and computes new affinities. Not while a run is going on."""
         if self._running:
             raise RuntimeError("set_data() while the runner runs: stop() it and wait first.")
-        X = as_data_matrix(X, "X", min_rows=5)
+        X = as_data_matrix(X, "X", min_rows=5, keep_float32=True)
         if X.shape[0] != self.X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but this runner embeds "
                              f"{self.X.shape[0]}; make a new runner for other rows.")
         check_for_data(self.params, *X.shape)
+        check_rows_differ(X)
         self.X = X
         # preprocessed data and affinities are cached per parameter set: drop them
         self._cache_key, self._cache = None, {}
@@ -186,6 +189,9 @@ class TSNERunner:
             aff = self._affinities(Xp, p)
             embedding = self._prepare_embedding(Xp, aff, p)
             self._optimize(embedding, p)
+            if not np.isfinite(embedding).all():   # never a NaN map reported as done
+                raise FloatingPointError("the embedding holds NaN or inf values; try a "
+                                         "smaller learning_rate or exaggeration")
             stopped = False
         except Stopped:
             stopped = True
@@ -231,8 +237,9 @@ class TSNERunner:
         prep = {}   # the fitted steps, so new points get exactly the same treatment
         if p.standardize:
             sd = X.std(axis=0)
-            prep["mean"], prep["sd"] = X.mean(axis=0), np.where(sd > 0, sd, 1.0)
-            X = (X - prep["mean"]) / prep["sd"]
+            prep["mean"], prep["sd"] = X.mean(axis=0), np.where(sd > 0, sd, 1).astype(X.dtype)
+            X = X - prep["mean"]
+            X /= prep["sd"]
             steps.append("standardised")
         target = PCA_TARGET if p.pca_components == "auto" else p.pca_components
         if target is not None and d > target and (p.pca_components != "auto" or d > PCA_TARGET):
@@ -253,6 +260,13 @@ class TSNERunner:
         """Publish a layout before the (slow) affinities, so views show points at once."""
         if p.initialization == "random":
             init = initialization.random(X.shape[0], 2, random_state=p.random_state)
+        elif X.shape[1] == 1:   # PCA needs two columns: the column along x, a small random y
+            init = initialization.random(X.shape[0], 2, random_state=p.random_state)
+            init[:, 0] = initialization.rescale(X - X.mean())[:, 0]
+            if p.initialization == "pca":
+                self.events.publish("notice", message=(
+                    "X has one column: t-SNE starts from it along x with a small random y "
+                    "(a PCA start needs two columns)."))
         else:  # pca, and a PCA preview while a spectral start waits for P
             init = initialization.pca(X, 2, random_state=p.random_state)
         self._cache["init"] = init

@@ -8,9 +8,10 @@ import traitlets
 
 from .. import _schema as S
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
-                           split_labels)
+                           label_categories, split_labels)
 from ..tsne.runner import TSNERunner
 from ._base import StreamWidget
+from .linking import RowIndices
 from ._serialization import array_trait, as_uint8_images
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -25,20 +26,7 @@ _SHOWN_PARAMS = ("perplexity", "early_exaggeration", "exaggeration", "learning_r
                  "random_state", "n_iter")
 
 
-class _Indices(traitlets.List):
-    """A list of point indices; numpy arrays and other iterables of integers are accepted."""
-
-    def __init__(self):
-        super().__init__(traitlets.Int())
-
-    def validate(self, obj, value):
-        if not isinstance(value, list) or any(type(v) is not int for v in value):
-            try:
-                value = [int(i) for i in np.asarray(value, dtype=np.int64).reshape(-1)]
-            except (TypeError, ValueError):
-                raise traitlets.TraitError(
-                    f"selected must be a list of point indices, got {value!r:.80}") from None
-        return super().validate(obj, value)
+_Indices = RowIndices   # the shared index-list trait (sweep_widget imports this name)
 
 
 class TSNEWidget(StreamWidget):
@@ -93,7 +81,7 @@ class TSNEWidget(StreamWidget):
     color_title = traitlets.Unicode("").tag(sync=True)
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
     thumbnails = array_trait("uint8")
-    selected = _Indices().tag(sync=True)
+    selected = RowIndices().tag(sync=True)
     #: the point last clicked in the view (-1: none); linked views follow it
     focused = traitlets.Int(-1).tag(sync=True)
     #: trustworthiness, knn_preservation, k, n_sampled, n_points (empty until a run ends)
@@ -292,15 +280,12 @@ class TSNEWidget(StreamWidget):
     def _colour_traits(labels, label_name):
         if labels is None:
             return {}
-        numeric = labels.dtype.kind in "fiub"
-        uniques = np.unique(labels) if labels.dtype.kind != "O" else None
-        if numeric and labels.dtype.kind == "f" and len(uniques) > MAX_CATEGORIES:
+        if labels.dtype.kind == "f" and len(np.unique(labels)) > MAX_CATEGORIES:
             return dict(color_kind="continuous", color_values=labels.astype(np.float32),
                         color_title=label_name)
-        names, codes = np.unique(labels.astype(str) if uniques is None else labels,
-                                 return_inverse=True)
+        names, codes = label_categories(labels)
         return dict(color_kind="categorical", color_values=codes.astype(np.float32),
-                    color_names=[str(v) for v in names], color_title=label_name)
+                    color_names=names, color_title=label_name)
 
     @staticmethod
     def _thumbnail_traits(X, shape):
