@@ -56,4 +56,24 @@ describe("HeaderBar", () => {
     hb.update({ status: "stopped" });
     expect(hb.stopBtn.disabled).toBe(true);
   });
+
+  it("watching a user's loop: no Train (only Resume from a pause), no target epoch, loop-worded buttons", () => {
+    const { hb, onCommand } = header();
+    hb.update({ status: "idle", mode: "watch", epochs: 1 });
+    expect(hb.runBtn.hidden).toBe(true);
+    expect(hb.statusEl.textContent).toBe("waiting for your loop");
+    hb.update({ status: "running", mode: "watch", epoch: 3, step: 1234, targetEpoch: 0 });
+    expect(hb.runBtn.hidden).toBe(true);
+    expect(hb.progressText.textContent).toBe("epoch 3 · step 1,234");
+    expect(hb.pauseBtn.title).toMatch(/waits inside v\.log\(\)/);
+    expect(hb.stopBtn.title).toMatch(/should_stop/);
+    hb.update({ status: "paused", mode: "watch", step: 1234 });
+    expect(hb.runBtn.hidden).toBe(false);
+    expect(hb.runBtn.textContent).toBe("Resume");
+    hb.runBtn.click();
+    expect(onCommand).toHaveBeenLastCalledWith("resume");
+    hb.update({ status: "running", mode: "train", epoch: 3, step: 10, targetEpoch: 5 });
+    expect(hb.runBtn.hidden).toBe(false);
+    expect(hb.progressText.textContent).toBe("epoch 3 / 5 · step 10");
+  });
 });

@@ -121,6 +121,21 @@ describe("VAEView assembly", () => {
     expect(root.querySelector(".vw-chart-empty").textContent).toBe("Waiting for the first metrics…");
   });
 
+  it("watching a user's loop: no parameter inputs or Train, placeholders that say v.log", () => {
+    const { model, root } = makeView({ mode: "watch", epochs: 1 });
+    expect(root.dataset.mode).toBe("watch");
+    expect(root.querySelector(".vw-params").hidden).toBe(true);
+    expect(root.querySelector(".vw-run").hidden).toBe(true);
+    expect(root.querySelector(".vw-panel-samples .vw-panel-empty").textContent).toMatch(/v\.log/);
+    expect(root.querySelector(".vw-chart-empty").textContent).toMatch(/v\.log/);
+    model.change("status", "running");
+    model.change("step", 40);
+    expect(root.querySelector(".vw-progress-text").textContent).toBe("epoch 0 · step 40");
+    expect(root.querySelector(".vw-pause").disabled).toBe(false);
+    model.change("mode", "train");
+    expect(root.querySelector(".vw-params").hidden).toBe(false);
+  });
+
   it("metrics messages redraw the curves, the KL heatmap and the rate-distortion plot", async () => {
     const { model, root, view, shared } = makeView({ active_units: 2 });
     model.emit("msg:custom", { type: "metrics", rows: ROWS });

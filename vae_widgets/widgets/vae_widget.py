@@ -30,7 +30,7 @@ STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 #: (reconstruction + KL per sample, lower is better).
 CURVE_COLUMNS = ("step", "epoch", "elbo", "recon", "kl", "active_units", "beta", "lr",
                  "grad_norm")
-EPOCH_CURVE_COLUMNS = ("epoch", "train_elbo", "val_elbo", "train_recon", "val_recon",
+EPOCH_CURVE_COLUMNS = ("epoch", "step", "train_elbo", "val_elbo", "train_recon", "val_recon",
                        "train_kl", "val_kl", "active_units")
 #: rows of history kept in the synced trait (the trainer keeps more)
 TRAIT_ROWS = 2000
@@ -408,8 +408,9 @@ class VAEWidget(StreamWidget):
             "kl_per_dim": [float(v) for v in r.get("kl_per_dim", [])]} for r in rows]
         self.send({"type": S.METRICS, "rows": clean})
         last = rows[-1]
-        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]),
-                       active_units=int(last.get("active_units") or 0))
+        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]))
+        if last.get("active_units") is not None:    # (a row without a batch's mu has none)
+            updates["active_units"] = int(last["active_units"])
         now = time.monotonic()
         if now - self._last_trait_sync >= TRAIT_SYNC_EVERY:
             self._last_trait_sync = now

@@ -105,9 +105,10 @@ export class CurvesPanel extends Panel {
     return true;
   }
 
-  /** The placeholder says whether metrics are on their way. */
-  setStatus(status) {
-    setText(this.empty, status === "running" ? "Waiting for the first metrics…" : "Press Train to start: the loss curves appear here");
+  /** The placeholder says whether metrics are on their way (mode "watch": a user's loop feeds them). */
+  setStatus(status, mode = "train") {
+    const idle = mode === "watch" ? "Run your training loop, calling v.log(...) each step: the loss curves appear here" : "Press Train to start: the loss curves appear here";
+    setText(this.empty, status === "running" ? "Waiting for the first metrics…" : idle);
   }
 
   /** Fit the chart to its box (after the view was resized). */

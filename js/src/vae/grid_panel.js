@@ -70,9 +70,11 @@ export class GridPanel extends Panel {
     this.mount(host, panelFrame(`vw-panel-${kind}`, text.title, text.caption, this.baseEl ? [this.baseEl, ...headExtras] : headExtras, this.box, this.legend, this.readout));
   }
 
-  /** The placeholder says whether images are on their way. */
-  setStatus(status) {
-    setText(this.empty, status === "running" ? "Waiting for the first images…" : "Press Train to start");
+  /** The placeholder says whether images are on their way (mode "watch": from a user's loop). */
+  setStatus(status, mode = this.mode || "train") {
+    this.mode = mode;
+    const idle = mode === "watch" ? "Images appear once your loop calls v.log(...)" : "Press Train to start";
+    setText(this.empty, status === "running" ? "Waiting for the first images…" : idle);
   }
 
   /**

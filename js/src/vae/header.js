@@ -18,8 +18,13 @@ export const STATUS_TEXT = {
 };
 const ACTIVE = new Set(["running", "paused"]);
 
-/** Progress text and fraction: "epoch 3 / 10 · step 1,234" (without a target: epoch + the epochs a click trains). */
-export function progressOf({ epoch = 0, step = 0, targetEpoch = 0, epochs = 0 }) {
+/**
+ * Progress text and fraction: "epoch 3 / 10 · step 1,234" (without a target: epoch + the
+ * epochs a click trains). Watching a user's loop (mode "watch"), the target is unknown:
+ * "epoch 3 · step 1,234".
+ */
+export function progressOf({ epoch = 0, step = 0, targetEpoch = 0, epochs = 0, mode = "train" }) {
+  if (mode === "watch") return { text: `epoch ${fmtEpoch(epoch)} · step ${fmtInt(step)}`, fraction: 0 };
   const shownTarget = targetEpoch > 0 ? targetEpoch : epoch + epochs;
   return {
     text: `epoch ${fmtEpoch(epoch)} / ${fmtEpoch(shownTarget)} · step ${fmtInt(step)}`,
@@ -63,18 +68,26 @@ export class HeaderBar {
     this.stopBtn.addEventListener("click", () => onCommand("stop"));
   }
 
-  /** {status, step, epoch, targetEpoch, epochs} from the model. */
-  update({ status = "idle", step = 0, epoch = 0, targetEpoch = 0, epochs = 0 }) {
+  /**
+   * {status, step, epoch, targetEpoch, epochs, mode} from the model. In mode "watch" (a
+   * user's own loop feeds the view) there is nothing to Train: the button only resumes a
+   * pause, and Pause / Stop act on the loop (it waits in v.log() / sees v.should_stop).
+   */
+  update({ status = "idle", step = 0, epoch = 0, targetEpoch = 0, epochs = 0, mode = "train" }) {
     const st = status || "idle";
+    const watch = mode === "watch";
     this.status = st;
-    setText(this.statusEl, STATUS_TEXT[st] || st);
+    setText(this.statusEl, (watch && st === "idle" ? "waiting for your loop" : STATUS_TEXT[st]) || st);
     this.statusEl.className = `vw-status vw-status-${st}`;
     this.runBtn.setLabel(st === "paused" ? "Resume" : "Train");
-    this.runBtn.title = st === "paused" ? "Resume training" : `Train for ${fmtInt(epochs)} epochs (continues from the current model)`;
+    this.runBtn.title = st === "paused" ? (watch ? "Resume: your loop goes on from v.log()" : "Resume training") : `Train for ${fmtInt(epochs)} epochs (continues from the current model)`;
     this.runBtn.disabled = st === "running";
+    this.runBtn.hidden = watch && st !== "paused";
+    this.pauseBtn.title = watch ? "Pause your loop: it waits inside v.log() until Resume" : "Pause training (Resume continues where it stopped)";
+    this.stopBtn.title = watch ? "Stop: v.should_stop becomes True; your loop should break" : "Stop: keep the model as it is now and end this training run";
     this.pauseBtn.disabled = st !== "running";
     this.stopBtn.disabled = !ACTIVE.has(st);
-    const p = progressOf({ epoch, step, targetEpoch, epochs });
+    const p = progressOf({ epoch, step, targetEpoch, epochs, mode });
     setText(this.progressText, p.text);
     this.progressFill.style.width = `${(p.fraction * 100).toFixed(1)}%`;
     this.progressBar.setAttribute("aria-valuenow", String(Math.round(p.fraction * 100)));

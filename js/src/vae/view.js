@@ -25,7 +25,7 @@ import { RDPanel } from "./rd_panel.js";
 import { Redraw } from "./redraw.js";
 import { SelectionPanel } from "./selection.js";
 
-const STATUS_TRAITS = ["status", "step", "epoch", "target_epoch", "epochs"];
+const STATUS_TRAITS = ["status", "step", "epoch", "target_epoch", "epochs", "mode"];
 
 /**
  * The panels and what feeds them: `traits` whose change redraws the part
@@ -211,12 +211,16 @@ export class VAEView {
     const status = m.get("status") || "idle";
     const step = Number(m.get("step")) || 0;
     const epoch = Number(m.get("epoch")) || 0;
+    const mode = m.get("mode") || "train";
     this.root.dataset.status = status;
     this.root.dataset.step = String(step);
     this.root.dataset.epoch = String(epoch);
-    this.header.update({ status, step, epoch, targetEpoch: Number(m.get("target_epoch")) || 0, epochs: Number(m.get("epochs")) || 0 });
-    this.panels.curves.setStatus(status);
-    for (const kind of GRID_KINDS) this.panels[kind].setStatus(status);
+    this.root.dataset.mode = mode;
+    this.header.update({ status, step, epoch, targetEpoch: Number(m.get("target_epoch")) || 0, epochs: Number(m.get("epochs")) || 0, mode });
+    // a user's loop owns beta, the learning rate and its epochs: no inputs for them
+    this.params.el.hidden = mode === "watch";
+    this.panels.curves.setStatus(status, mode);
+    for (const kind of GRID_KINDS) this.panels[kind].setStatus(status, mode);
   }
 
   _notice() {
