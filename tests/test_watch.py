@@ -2,6 +2,7 @@
 import copy
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -80,7 +81,7 @@ def test_the_monitor_computes_what_the_built_in_trainer_does():
     model.load_state_dict(start)
     Xtr, Xval = tr._Xtr, tr._Xval
     mon = LoopMonitor(model, Xval, recon_loss=lambda o, x: F.binary_cross_entropy_with_logits(
-        o, x, reduction="none").sum(1), visuals_every=None, metrics_every=10)
+        o, x, reduction="none").sum(1), visuals_every=None, metrics_every=10, row_interval=0)
     opt = make_optimizer(model.parameters(), 1e-3)
     g = torch.Generator().manual_seed(0)
     for epoch in range(2):
@@ -216,7 +217,7 @@ def test_bad_use_gets_clear_messages(images):
 
 def test_nan_terms_raise_one_alert_not_an_exception(images):
     X, _ = images
-    mon = LoopMonitor(ConvVAE(), X[:50], visuals_every=None, metrics_every=2)
+    mon = LoopMonitor(ConvVAE(), X[:50], visuals_every=None, metrics_every=2, row_interval=0)
     mu = torch.zeros(8, 4)
     for i in range(12):
         r = torch.tensor(float("nan")) if 3 <= i < 9 else torch.tensor(1.0)
@@ -255,7 +256,7 @@ def test_kl_per_dimension_and_a_scheduler_need_no_posterior(images):
     opt = torch.optim.SGD(model.parameters(), 0.1)
     sched = torch.optim.lr_scheduler.StepLR(opt, 3, 0.5)
     mon = LoopMonitor(model, X[:50], visuals_every=None, optimizer=opt, metrics_every=3,
-                      steps_per_epoch=6)
+                      steps_per_epoch=6, row_interval=0)
     for i in range(12):
         mon.log(recon=torch.tensor(2.0), kl=torch.full((10, 4), 0.25), beta=min(1.0, i / 6))
         opt.step()
@@ -266,4 +267,22 @@ def test_kl_per_dimension_and_a_scheduler_need_no_posterior(images):
     assert h.beta.iloc[-1] == 1.0 and not mon.monitor.param_rows   # schedules make no marks
     assert list(mon.epoch_history.epoch) == [1, 2]                  # from steps_per_epoch
     assert mon.epoch_history.val_elbo.isna().all()                  # no recon_loss given
-    assert mon.epoch_history.active_units.notna().all()
+    assert mon.epoch_history.active_units.notna().iloc[0]           # validated (KL, units)
+
+
+def test_a_fast_loop_gets_rows_and_validations_within_their_budgets(images):
+    """A loop of ~free steps: rows at most every row_interval seconds, validation passes
+    kept under val_budget of the run (the first epoch and the last always validate)."""
+    X, _ = images
+    mon = LoopMonitor(ConvVAE(), X[:300], visuals_every=None, steps_per_epoch=200)
+    mu = torch.zeros(32, 4)
+    t0 = time.perf_counter()
+    for _ in range(4100):
+        mon.log(recon=1.0, mu=mu, logvar=mu)
+    mon.finish()
+    took = time.perf_counter() - t0
+    e = mon.epoch_history
+    # mid-epoch rows at most every row_interval; each epoch end closes one more
+    assert len(mon.history) <= took / mon.config.row_interval + len(e) + 2
+    assert len(e) == 21 and e.active_units.notna().iloc[[0, -1]].all()   # first, and the
+    assert e.active_units.notna().sum() < len(e)           # open one at finish(); not all

@@ -90,6 +90,12 @@ class MonitorConfig:
     #: without epochs (``log(epoch=...)``, ``end_epoch()`` or ``steps_per_epoch``), a
     #: validation pass every this many steps stands for an epoch
     val_every_steps: int = 500
+    #: seconds at least between two metric rows of a user's loop: a fast loop (~1 ms a
+    #: step) would spend a few per cent on a row every metrics_every steps
+    row_interval: float = 0.05
+    #: val_every="auto" in a user's loop: validate at an epoch end when the validation
+    #: passes so far cost under this fraction of the run (and always at its end)
+    val_budget: float = 0.01
 
     def validate(self) -> "MonitorConfig":
         """Check and normalise the monitor's fields; return self."""
@@ -131,6 +137,8 @@ class MonitorConfig:
         self.factor_bins = number(self.factor_bins, "factor_bins", low=2, integer=True)
         self.val_every_steps = number(self.val_every_steps, "val_every_steps", low=1,
                                       integer=True)
+        self.row_interval = number(self.row_interval, "row_interval", low=0)
+        self.val_budget = number(self.val_budget, "val_budget", low=0, low_open=True, high=1)
         return self
 
     def to_dict(self) -> dict:

@@ -166,10 +166,10 @@ class VAEMonitor:
         if w == 0:
             return None, None
         recons, klpds = zip(*window)
-        if isinstance(klpds[0], tuple):       # (mu, logvar) pairs from a user's loop
-            klpds = tuple(kl_per_dim(m, lv) for m, lv in klpds)
         gn = tuple(grad_norms) if grad_norms is not None else ()
         with torch.no_grad():
+            if isinstance(klpds[0], tuple):   # (mu, logvar) pairs from a user's loop
+                klpds = _kl_rows(klpds)
             try:        # the trainer's terms: 0-d tensors on one device, one stack
                 stacked = torch.stack(recons + gn)
                 if stacked.ndim != 1:
@@ -486,6 +486,17 @@ class VAEMonitor:
 
 def time_now() -> float:
     return time.perf_counter()
+
+
+def _kl_rows(pairs) -> tuple:
+    """Batch-mean KL per dimension of each step's ``(mu, logvar)``: one computation over
+    the stacked window (a per-step one cost ~30 µs per step in small ops)."""
+    mus, lvs = zip(*pairs)
+    try:
+        mu, lv = torch.stack(mus), torch.stack(lvs)        # (steps, batch, D)
+    except RuntimeError:                                    # batch sizes differ
+        return tuple(kl_per_dim(m, v) for m, v in pairs)
+    return tuple((0.5 * (mu.pow(2) + lv.exp() - 1.0 - lv)).mean(1).unbind(0))
 
 
 def _scalar(v, device) -> torch.Tensor:

@@ -120,6 +120,8 @@ class LoopMonitor:
         self._beta: Optional[float] = None
         self._lr: Optional[float] = None
         self._unhealthy = False
+        self._last_row = -math.inf
+        self._val_spent = 0.0           # seconds of validation passes, this run
         self._time = 0.0
         self._t0 = 0.0
 
@@ -170,7 +172,8 @@ class LoopMonitor:
         if lr is None and self._optimizer is not None:
             lr = self._optimizer.param_groups[0]["lr"]
         self._lr = lr
-        if self._win >= self.config.metrics_every:
+        if self._win >= self.config.metrics_every and \
+                time.perf_counter() - self._last_row >= self.config.row_interval:
             self._row(mu, grad_norm)
         if self.steps_per_epoch is not None and epoch is None and \
                 self.step - self._epoch_start_step >= self.steps_per_epoch:
@@ -219,6 +222,7 @@ class LoopMonitor:
     def _start(self):
         """First log() of a run (after ``finish()``, or ever)."""
         self.running = True
+        self._val_spent = 0.0
         _openmp.training_started()    # other threads' teams must not throttle this loop
         self.control.clear_stop()
         self._t0 = time.perf_counter() - self._time
@@ -234,7 +238,7 @@ class LoopMonitor:
         if self._win:
             self._row(None, None)
         if self.step > self._epoch_start_step:
-            self.end_epoch()
+            self.end_epoch(_last=True)
         self.monitor.flush_rows()
         self._render()
         self._time = self._now()
@@ -295,6 +299,7 @@ class LoopMonitor:
     # ==================================================================================
     def _row(self, mu, grad_norm):
         self._win = 0
+        self._last_row = time.perf_counter()
         beta = 1.0 if self._beta is None else float(self._beta)
         lr = math.nan if self._lr is None else float(self._lr)
         row, reason = self.monitor.close_row(
@@ -313,19 +318,27 @@ class LoopMonitor:
                 "check the loss for log(0) or a division by zero, and restart from a "
                 "checkpoint."), self.step, self.progress)
 
-    def end_epoch(self) -> dict:
+    def end_epoch(self, _last: bool = False) -> dict:
         """Close the current epoch: its row, a validation pass on ``X_val`` when due, MIG,
-        and the collapse and overfitting alerts."""
+        and the collapse and overfitting alerts.
+
+        When due: ``val_every`` epochs; with "auto", after every epoch as long as the
+        passes so far cost under ``val_budget`` of the run (short epochs of a fast loop
+        are validated less often), and always at the end of a run."""
         if self._win:
             self._row(None, None)
         self.epoch += 1
         self._epoch_start_step = self.step
         cfg = self.config
         ev = None
-        # a user's epochs are rarely milliseconds long: "auto" validates after each one
-        every = 1 if cfg.val_every == "auto" else cfg.val_every
-        if (self.epoch - 1) % every == 0:
+        if cfg.val_every == "auto":
+            due = _last or self.epoch == 1 or self._val_spent <= cfg.val_budget * self._now()
+        else:
+            due = _last or (self.epoch - 1) % cfg.val_every == 0
+        if due:
+            t0 = time.perf_counter()
             ev = self.adapter.evaluate_rows(cfg.active_threshold, self._recon_loss)
+            self._val_spent += time.perf_counter() - t0
         grace = self.epoch >= cfg.collapse_grace_epochs and self.step >= cfg.collapse_grace_steps
         return self.monitor.end_epoch(
             epoch=self.epoch, step=self.step, time=self._now(),
