@@ -90,7 +90,8 @@ def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = launch(pw)
-        page = browser.new_page(viewport={"width": 1280, "height": 1150})
+        # tall enough for the whole widget (its picture goes into the docs)
+        page = browser.new_page(viewport={"width": 1500, "height": 2200})
         errors = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -99,11 +100,10 @@ def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.locator(ROOT).wait_for(timeout=60_000)
         # the loop's cell runs: the page refreshes while the kernel is busy
-        wait_attr(page, ROOT, "d.status === 'running' && +d.step > 40 && +d.grids >= 4",
-                  timeout=60_000)
-        busy = page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext"
-                             ".session.kernel.status")
-        assert busy == "busy"
+        wait_attr(page, ROOT, "d.status === 'running' && +d.step > 300 && +d.grids >= 4",
+                  timeout=90_000)
+        # (the kernel's status in the page is no proof of a busy cell: the subshell that
+        # handles widget messages reports idle after each one; the growing step is)
         page.wait_for_timeout(3000)                          # a few epochs, two grid rounds
         curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
         heat = ink(page.locator(f"{ROOT} .vw-kl-heatmap").screenshot())
@@ -121,8 +121,9 @@ def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
         page.click(f"{ROOT} .vw-run")                         # Resume
         wait_attr(page, ROOT, f"d.status === 'running' && +d.step > {held + 10}",
                   timeout=10_000)
-        page.wait_for_timeout(1000)
+        page.wait_for_timeout(2500)                           # fresh grids of a better model
         page.screenshot(path=str(ARTIFACTS / "watch_light.png"), full_page=True)
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "watch_widget.png"))
 
         # Stop: the loop sees should_stop and breaks; the cell ends, the run is closed
         t0 = time.perf_counter()
@@ -130,8 +131,7 @@ def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
         wait_attr(page, ROOT, "d.status === 'stopped'", timeout=5_000)
         stop_s = time.perf_counter() - t0
         assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
-        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext"
-                               ".session.kernel.status === 'idle'", timeout=20_000)
+        # the loop's cell ended and the next one ran (kernel_exec waits for the main shell)
         got = kernel_json(page, "[after, v.should_stop, v.running, v._loop.step, "
                                 "len(v.epoch_history)]")
         assert got[:3] == ["stopped", True, False] and got[3] >= held + 10 and got[4] >= 1
