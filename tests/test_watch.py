@@ -81,7 +81,8 @@ def test_the_monitor_computes_what_the_built_in_trainer_does():
     model.load_state_dict(start)
     Xtr, Xval = tr._Xtr, tr._Xval
     mon = LoopMonitor(model, Xval, recon_loss=lambda o, x: F.binary_cross_entropy_with_logits(
-        o, x, reduction="none").sum(1), visuals_every=None, metrics_every=10, row_interval=0)
+        o, x, reduction="none").sum(1), visuals_every=None, metrics_every=10, row_interval=0,
+        val_every=1)
     opt = make_optimizer(model.parameters(), 1e-3)
     g = torch.Generator().manual_seed(0)
     for epoch in range(2):
@@ -116,7 +117,8 @@ def test_the_monitor_computes_what_the_built_in_trainer_does():
 def test_a_conv_vae_of_ones_own_streams_everything(fake_comm, images):
     X, y = images
     model = ConvVAE()
-    v = VAEWidget.watch(model, X[1500:], y[1500:], recon_loss=bce, visuals_every=0.01)
+    v = VAEWidget.watch(model, X[1500:], y[1500:], recon_loss=bce, visuals_every=0.01,
+                        row_interval=0, val_every=1)
     assert v.mode == "watch" and v.latent_dim == 4 and "watching your loop" in v.info
     model.train()
     train(model, v, X[:1500], epochs=3)

@@ -5,6 +5,7 @@ Mirrored by ``js/src/common/schema.js``; change both together.
 Kernel -> front end (custom messages, ``widget.send(content, buffers)``):
   {"type": "frame", "id": int, "iteration": int, "phase": str}   buffers=[float32 x,y,x,y,...]
   {"type": "metrics", "rows": [{...}, ...]}                        rows appended to the curves
+  {"type": "epoch", "row": {...}}                                  one finished epoch (VAE)
   {"type": "images", "kind": str, "shape": [n, C, H, W], ...}     buffers=[uint8 pixels]
 
 Front end -> kernel:
@@ -19,6 +20,7 @@ metric history, the latest image grids) lives in synced traits, not messages.
 
 FRAME = "frame"
 METRICS = "metrics"
+EPOCH = "epoch"
 IMAGES = "images"
 
 COMMAND = "command"

@@ -287,3 +287,21 @@ def number(value: Any, name: str, *, low: float | None = None, high: float | Non
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}, got {value!r}.")
     return int(value) if integer else float(value)
+
+
+def page_value(name: str, value: Any, integer: bool = False) -> Any:
+    """A parameter value as a page sends it (text or a float) turned into what Python
+    expects: numbers from text, whole floats to ints where ``integer``; other text (a
+    choice such as "auto" or "linear") and non-numbers pass through for the parameter's
+    own check. A ValueError names the parameter."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            if any(c.isdigit() for c in text) or not text:
+                raise ValueError(f"{name}: {value!r} is not a number.") from None
+            return value
+    if integer and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

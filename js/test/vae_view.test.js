@@ -250,9 +250,9 @@ describe("VAEView assembly", () => {
     view.destroy();
     expect(el.children.length).toBe(0);
     expect(root.isConnected).toBe(false);
-    // only the shared state's own listeners are left (msg:custom, metrics, kl_per_dim, latent_dim)
+    // only the shared state's own listeners are left (msg:custom, metrics, kl_per_dim, latent_dim, epoch_metrics)
     expect(model.handlerCount()).toBeLessThan(withShared);
-    expect(model.handlerCount()).toBe(4);
+    expect(model.handlerCount()).toBe(5);
     shared.views.delete(view);
     const err = vi.spyOn(console, "error");
     model.change("grids", {});

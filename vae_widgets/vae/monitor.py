@@ -65,6 +65,7 @@ import pandas as pd
 import torch
 
 from .._stream import EventBus
+from .._validation import label_categories
 from . import disentangle as _dis
 from . import visuals as _vis
 from .config import MonitorConfig
@@ -288,9 +289,10 @@ class VAEMonitor:
         labels = self.source.labels
         k = self.config.n_reconstructions
         if labels is not None:
+            codes = label_categories(np.asarray(labels))[1]   # (missing labels: one category)
             seen, first, rest = set(), [], []
             for i in pool:
-                key = labels[i]
+                key = codes[i]
                 (rest if key in seen else first).append(int(i))
                 seen.add(key)
             ordered = first + rest

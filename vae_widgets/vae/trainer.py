@@ -46,8 +46,8 @@ import pandas as pd
 import torch
 
 from .._stream import Control, EventBus, Stopped
-from .._validation import (_to_numpy, as_data_matrix, as_image_shape, as_labels, number,
-                           split_labels)
+from .._validation import (MISSING_LABEL, _to_numpy, as_data_matrix, as_image_shape,
+                           as_labels, label_categories, number, split_labels)
 from . import checkpoint as _ckpt
 from . import visuals as _vis
 from .callbacks import Callback, DivergenceGuard
@@ -246,7 +246,11 @@ class VAETrainer(DataSpaceMixin):
         if cfg.conditional and lab is None:
             raise ValueError("conditional=True needs labels: pass labels=y (one class per row), "
                              "or use conditional=False.")
-        if classes is None and lab is not None:
+        if classes is None and lab is not None and cfg.conditional:
+            # the condition is one class per row: every row needs one, and they must sort
+            if label_categories(lab)[0][-1:] == [MISSING_LABEL]:
+                raise ValueError("labels has missing values (None/NaN); conditional=True needs "
+                                 "a class for every row: fill them in or drop those rows.")
             try:
                 classes = np.unique(lab).tolist()
             except TypeError:

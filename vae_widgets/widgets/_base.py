@@ -229,6 +229,9 @@ class StreamWidget(BundledWidget):
         finally:
             _openmp.after_message()    # (see vae_widgets._openmp)
 
+    def _on_hello(self):
+        """A view said hello (a new view, a reloaded page): send what it needs now."""
+
     def _on_custom_msg(self, _widget, content, _buffers):
         """Messages from the page. A malformed one is logged and ignored: it never raises
         into the kernel (a page cannot break the kernel's message loop)."""
@@ -250,6 +253,7 @@ class StreamWidget(BundledWidget):
                 if self._latest_frame is not None:
                     self._gate.offer(self._latest_frame)
                     self._gate.flush()
+                self._on_hello()
             elif kind == S.COMMAND:
                 params = content.get("params") or {}
                 if not isinstance(params, dict):

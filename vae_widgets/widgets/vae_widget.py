@@ -17,7 +17,7 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
-from .._validation import number
+from .._validation import number, page_value
 from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
@@ -34,8 +34,6 @@ EPOCH_CURVE_COLUMNS = ("epoch", "step", "train_elbo", "val_elbo", "train_recon",
                        "train_kl", "val_kl", "active_units")
 #: rows of history kept in the synced trait (the trainer keeps more)
 TRAIT_ROWS = 2000
-#: seconds between re-syncs of the whole (decimated) history; rows stream in between
-TRAIT_SYNC_EVERY = 2.0
 _SHOWN_PARAMS = ("beta", "lr", "kl_schedule", "sample_temperature")
 
 
@@ -158,7 +156,6 @@ class VAEWidget(StreamWidget):
         self._trainer, self._loop = trainer, loop
         self._producer, self._source = producer, source
         self._monitor = producer.monitor
-        self._last_trait_sync = -np.inf
         self._sync_params()
         self.info = self._describe()
         self._selection_source = None         # None: the source's rows, else (X, labels)
@@ -248,11 +245,18 @@ class VAEWidget(StreamWidget):
 
     def set_params(self, **params) -> dict:
         """Change ``epochs`` or live parameters (beta, lr, kl_schedule, ... for the built-in
-        trainer; what is shown, e.g. sample_temperature, for a watched loop)."""
+        trainer; what is shown, e.g. sample_temperature, for a watched loop).
+
+        Every value is checked before any is applied: one bad value changes nothing, and
+        the error names the parameter."""
+        epochs = None
         if "epochs" in params:
-            self.epochs = number(_as_number(params.pop("epochs")), "epochs", low=1, integer=True)
-        params = {k: (_as_number(v) if k != "kl_schedule" else v) for k, v in params.items()}
-        new = self._producer.set_params(**params) if params else {}
+            epochs = number(page_value("epochs", params.pop("epochs"), integer=True), "epochs",
+                            low=1, integer=True)
+        params = {k: page_value(k, v) for k, v in params.items()}
+        new = self._producer.set_params(**params) if params else {}   # validates all, then applies
+        if epochs is not None:
+            self.epochs = epochs
         self._sync_params()
         # shown at once; a running fit applies them before its next step
         self._set_traits(**{k: v for k, v in new.items() if k in _SHOWN_PARAMS})
@@ -401,9 +405,12 @@ class VAEWidget(StreamWidget):
                        target_epoch=target if math.isfinite(target) else 0.0)
         if state in ("done", "stopped", "paused", "error"):
             updates.update(self._history_traits())        # the synced state catches up
+            updates.update(self._epoch_traits())
         self._set_traits(**updates)
 
     def _on_metrics(self, rows):
+        # increments only: the synced history catches up at pauses, the end and a view's
+        # hello (re-syncing it while training made long runs ever slower)
         clean = [{k: _curve_value(k, r.get(k)) for k in CURVE_COLUMNS} | {
             "kl_per_dim": [float(v) for v in r.get("kl_per_dim", [])]} for r in rows]
         self.send({"type": S.METRICS, "rows": clean})
@@ -411,17 +418,18 @@ class VAEWidget(StreamWidget):
         updates = dict(step=int(last["step"]), epoch=float(last["epoch"]))
         if last.get("active_units") is not None:    # (a row without a batch's mu has none)
             updates["active_units"] = int(last["active_units"])
-        now = time.monotonic()
-        if now - self._last_trait_sync >= TRAIT_SYNC_EVERY:
-            self._last_trait_sync = now
-            updates.update(self._history_traits())
         self._set_traits(**updates)
 
     def _on_epoch(self, **row):
-        hist = self._monitor.epoch_history
-        cols = {c: [_curve_value(c, v) for v in hist[c]] if c in hist else []
-                for c in EPOCH_CURVE_COLUMNS}
-        self._set_traits(epoch_metrics=cols)
+        self.send({"type": S.EPOCH, "row": {c: _curve_value(c, row.get(c))
+                                             for c in EPOCH_CURVE_COLUMNS}})
+        units = row.get("active_units")
+        if units is not None and math.isfinite(units):
+            self._set_traits(active_units=int(units))
+
+    def _on_hello(self):
+        """A new view (or a reloaded page): the whole state, once."""
+        self._set_traits(**self._history_traits(), **self._epoch_traits())
 
     def _on_images(self, grid, array, labels, step, epoch):
         grids = dict(self.grids)
@@ -512,6 +520,11 @@ class VAEWidget(StreamWidget):
               if len(hist) else None)
         return dict(metrics=metrics, kl_per_dim=kl)
 
+    def _epoch_traits(self) -> dict:
+        rows = self._monitor.epoch_rows
+        return {"epoch_metrics": {c: [_curve_value(c, r.get(c)) for r in rows]
+                                  for c in EPOCH_CURVE_COLUMNS}}
+
     def _sync_params(self):
         cfg = self._monitor.config
         self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS if hasattr(cfg, k)})
@@ -557,17 +570,6 @@ def _finish_runs_after_cells(widget: VAEWidget) -> None:
             loop.finish()
 
     ip.events.register("post_run_cell", after_cell)
-
-
-def _as_number(v):
-    if isinstance(v, str):
-        try:
-            return int(v) if v.strip().lstrip("-").isdigit() else float(v)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a number.") from None
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**31:
-        return v
-    return v
 
 
 def _curve_value(column, v):

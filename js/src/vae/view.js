@@ -4,7 +4,8 @@
 // selection), reads the model's traits and hands each panel its data.
 //
 // Each panel is a module of its own (see panel.js for the interface); the
-// metric history lives in state.js (shared by the views of one model). Here:
+// metric and epoch histories live in state.js (shared by the views of one
+// model; a change there redraws the `metrics` parts). Here:
 // which traits feed which panel (PARTS), coalesced redraws (redraw.js), theme
 // and size changes, and clicks turned into messages.
 
@@ -35,8 +36,8 @@ const STATUS_TRAITS = ["status", "step", "epoch", "target_epoch", "epochs", "mod
 const PARTS = {
   curves: {
     metrics: true,
-    traits: ["epoch_metrics", "marks"],
-    draw: (v) => v.panels.curves.update(v.store.cols, v.model.get("epoch_metrics"), v.model.get("marks")),
+    traits: ["marks"],
+    draw: (v) => v.panels.curves.update(v.store.cols, v.shared.epochs.cols, v.model.get("marks")),
   },
   kl: {
     metrics: true,
@@ -46,8 +47,8 @@ const PARTS = {
   },
   rd: {
     metrics: true,
-    traits: ["epoch_metrics"],
-    draw: (v) => v.panels.rd.update(v.store, v.model.get("epoch_metrics")),
+    traits: [],
+    draw: (v) => v.panels.rd.update(v.store, v.shared.epochs.cols),
   },
   mig: {
     traits: ["disentanglement"],
