@@ -307,6 +307,14 @@ def test_refuses_foreign_file(tmp_path):
 
 
 # --- threads: pause, stop, live parameters --------------------------------------------------------
+def until(condition, timeout=10.0):
+    """Wait for a condition (a loaded machine makes fixed sleeps flaky)."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def test_pause_resume_stop_from_another_thread(digits):
     X, _ = digits
     t = small(X)
@@ -317,13 +325,13 @@ def test_pause_resume_stop_from_another_thread(digits):
     while t.step < 20 and time.time() < deadline:
         time.sleep(0.01)
     t.control.pause()
-    time.sleep(0.1)
+    until(lambda: states[-1] == "paused")      # the step in flight ends first
     s1 = t.step
     time.sleep(0.3)
     assert t.step == s1 and states[-1] == "paused"
     t.control.resume()
-    time.sleep(0.2)
-    assert t.step > s1 and states[-1] == "running"
+    until(lambda: t.step > s1)
+    assert states[-1] == "running"
     t0 = time.perf_counter()
     t.control.stop()
     w.wait(timeout=5)
@@ -521,3 +529,68 @@ def test_api_shapes_and_semantics(digits):
         t.encode(np.zeros((2, 10)))
     with pytest.raises(ValueError, match="a=5000"):
         t.interpolate(5000, 1)
+
+
+FAILED_SAVE = """
+import os, resource, signal, sys
+import numpy as np, torch
+from vae_widgets import datasets
+from vae_widgets.vae import VAETrainer
+X, y = datasets.digits()
+t = VAETrainer(X[:600], labels=y[:600], latent_dim=4, hidden=(32,), visuals_every=None)
+t.fit(1)
+path = sys.argv[1]
+t.save(path, include_data=False)            # the previous checkpoint: small
+small = open(path, "rb").read()
+# the disk "fills up": the kernel refuses writes past this size (EFBIG), a real failed write
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(small) + 4096, resource.RLIM_INFINITY))
+t.fit(1)
+try:
+    t.save(path)                            # with the data: larger than the limit
+except OSError as e:
+    print("failed:", e)
+else:
+    print("saved?!")
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+assert open(path, "rb").read() == small, "the previous checkpoint was damaged"
+print("leftovers:", sorted(os.listdir(os.path.dirname(path))))
+u = VAETrainer.load(path, X=X[:600])
+print("loaded epoch", u.epoch)
+"""
+
+
+def test_failed_save_keeps_the_previous_checkpoint(tmp_path):
+    """A write that fails half-way (here the kernel's file-size limit, as a full disk would)
+    leaves the previous checkpoint byte for byte, loadable, and no temporary file behind.
+    Before: torch.save straight onto the target left 0.39 MB of a 1.17 MB file."""
+    import subprocess
+    import sys
+    path = tmp_path / "run.pt"
+    res = subprocess.run([sys.executable, "-c", FAILED_SAVE, str(path)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "failed: writing the checkpoint" in out, out
+    assert "is the disk full?" in out and "before, if any, is unchanged" in out, out
+    assert "leftovers: ['run.pt']" in out, out
+    assert "loaded epoch 1" in out, out
+
+
+def test_labels_that_cannot_round_trip_are_refused_before_writing(digits, tmp_path):
+    X, _ = digits
+    when = pd.date_range("2024-01-01", periods=200, freq="h")
+    t = small(X[:200], labels=when.to_numpy(dtype=object))
+    t.fit(1)
+    path = tmp_path / "dates.pt"
+    with pytest.raises(ValueError, match="labels hold .* values") as e:
+        t.save(path)
+    assert "astype(str)" in str(e.value)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    t.save(path, include_data=False)                  # the model alone is fine
+    # text labels round-trip
+    u = small(X[:200], labels=when.astype(str).to_numpy())
+    u.fit(1)
+    u.save(path)
+    back = VAETrainer.load(path)
+    assert list(back.labels[:3]) == list(when.astype(str)[:3])

@@ -93,11 +93,16 @@ def atomic_save(obj, path) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, RuntimeError):
+            # torch's zip writer reports a failed write (a full disk, a quota) as
+            # RuntimeError('unexpected pos ...'): say what happened, as an OSError
+            raise OSError(f"writing the checkpoint {path} failed (is the disk full?): {exc}; "
+                          f"the file that was there before, if any, is unchanged") from exc
         raise
 
 

@@ -49,19 +49,21 @@ class Display:
 
     @classmethod
     def for_data(cls, X: np.ndarray, image_shape, bernoulli: bool,
-                 feature_names: Optional[Sequence[str]] = None) -> "Display":
+                 feature_names: Optional[Sequence[str]] = None, range_=None,
+                 stats=None) -> "Display":
+        """``range_`` ``(min, max)`` and ``stats`` ``(mean, std)`` per feature of ``X``, when
+        the caller has them (big data: no second pass)."""
         n_features = X.shape[1]
         if image_shape is not None:
             cell = tuple(image_shape) if len(image_shape) == 3 else (1, *image_shape)
             if bernoulli:
                 return cls(cell, "image", "linear", 0.0, 1.0)
-            lo, hi = float(X.min()), float(X.max())
+            lo, hi = range_ if range_ is not None else (float(X.min()), float(X.max()))
             return cls(cell, "image", "linear", lo, hi if hi > lo else lo + 1.0)
         names = [str(c) for c in feature_names] if feature_names is not None else None
         if bernoulli:
             return cls((1, 1, n_features), "features", "linear", 0.0, 1.0, feature_names=names)
-        mean = X.mean(0)
-        std = X.std(0)
+        mean, std = stats if stats is not None else (X.mean(0), X.std(0))
         std = np.where(std > 0, std, 1.0)
         return cls((1, 1, n_features), "features", "zscore", -3.0, 3.0, mean, std,
                    feature_names=names)
