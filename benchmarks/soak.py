@@ -55,7 +55,8 @@ def cpu_s() -> float:
 
 
 def soak(name, widget, progress, start, seconds, every, warm, comms, unit):
-    """Run ``start()``, sample every ``every`` s for ``seconds``; returns the samples."""
+    """Run ``start()``, sample every ``every`` s for ``seconds``; stop and close the widget;
+    returns the samples and the memory before the widget."""
     gc.collect()
     _trim()
     before = rss_mb()
@@ -79,14 +80,11 @@ def soak(name, widget, progress, start, seconds, every, warm, comms, unit):
     widget.stop()
     widget.wait(timeout=30)
     widget.close()
-    del widget
-    gc.collect()
-    _trim()
-    after_close = rss_mb()
-    return samples, before, after_close
+    return samples, before
 
 
 def report(name, unit, samples, before, after_close):
+    """``after_close``: RSS once the closed widget is no longer referenced (collected)."""
     """Rates per window; "start" and "end" are the medians of the first and the last few
     windows (a single window moves with the machine's other load)."""
     win = []
@@ -145,11 +143,13 @@ def main():
     results = {}
     print(f"soak: {a.minutes:g} min per widget, load {os.getloadavg()[0]:.2f}, "
           f"{os.cpu_count()} cores, threads={a.threads or 'default'}", flush=True)
-    if a.widget in ("vae", "both"):
-        results["vae"] = report("VAEWidget.train()", "epochs", *vae(seconds, a.every, a.warm, a.threads))
-    if a.widget in ("tsne", "both"):
-        results["tsne"] = report("TSNEWidget.run()", "iterations",
-                                 *tsne(seconds, a.every, a.warm, a.threads))
+    for key, name, unit, fn in [("vae", "VAEWidget.train()", "epochs", vae),
+                                ("tsne", "TSNEWidget.run()", "iterations", tsne)]:
+        if a.widget in (key, "both"):
+            samples, before = fn(seconds, a.every, a.warm, a.threads)   # widget gone here
+            gc.collect()
+            _trim()
+            results[key] = report(name, unit, samples, before, rss_mb())
     print(f"\nload at the end {os.getloadavg()[0]:.2f}")
     for k, r in results.items():
         flat = all(abs(r[m] - 1) <= 0.10 for m in ("cpu", "rss"))

@@ -19,7 +19,9 @@ gives, at no cost:
   for an edit, continues with a new ``optimize()`` segment from exactly there.
 
 With no edits the result is bit-identical to ``openTSNE.TSNE(...).fit`` with the
-same affinities and seed; affinities are kept between runs (P restored) so a
+same affinities and seed (exact neighbours are the same affinities while the search is
+one query, n^2 * d <= ``knn.CHUNK_WORK``; a chunked search may differ from openTSNE's
+single one in the last bits of the distances, as BLAS blocks the products differently); affinities are kept between runs (P restored) so a
 re-run with the same seed is bit-identical too.
 """
 from __future__ import annotations
