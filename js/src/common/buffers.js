@@ -42,6 +42,23 @@ export function toFloat32(buf) {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + n * 4));
 }
 
+/** Little-endian uint16 payload -> Uint16Array (in place when aligned, else a copy). */
+export function toUint16(buf) {
+  if (buf instanceof Uint16Array) return buf;
+  if (Array.isArray(buf)) return Uint16Array.from(buf);
+  const b = bytesOf(buf);
+  if (!b) return new Uint16Array(0);
+  const n = b.byteLength >> 1;
+  if (!LITTLE_ENDIAN) {
+    const dv = new DataView(b.buffer, b.byteOffset, n * 2);
+    const out = new Uint16Array(n);
+    for (let i = 0; i < n; i++) out[i] = dv.getUint16(i * 2, true);
+    return out;
+  }
+  if (b.byteOffset % 2 === 0) return new Uint16Array(b.buffer, b.byteOffset, n);
+  return new Uint16Array(b.buffer.slice(b.byteOffset, b.byteOffset + n * 2));
+}
+
 /** uint8 payload -> Uint8Array view (no alignment constraint, never copies). */
 export function toUint8(buf) {
   if (buf instanceof Uint8Array) return buf;

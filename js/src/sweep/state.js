@@ -9,7 +9,7 @@
 // draw-then-acknowledge bookkeeping (one draw in flight, acks up to the newest id).
 
 import { toFloat32 } from "../common/buffers.js";
-import { FramePipeline } from "../common/frames.js";
+import { FramePipeline, decodePositions } from "../common/frames.js";
 import { FRAME, ack } from "../common/schema.js";
 import { splitPanels } from "./panels.js";
 
@@ -83,7 +83,7 @@ export function getShared(model) {
     if (!msg || msg.type !== FRAME) return;
     const k = Number(msg.panel);
     if (!Number.isInteger(k) || k < 0) return;
-    s.latest[k] = toFloat32(buffers?.[0]);
+    s.latest[k] = decodePositions(msg, buffers?.[0]);
     s.live[k] = { iteration: Number(msg.iteration), phase: msg.phase };
     s.dirty.add(k);
     s.enqueue({ id: Number(msg.id) });

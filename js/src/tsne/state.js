@@ -7,7 +7,7 @@
 // view; after a draw the highest frame id received so far is acknowledged.
 
 import { toFloat32 } from "../common/buffers.js";
-import { FramePipeline } from "../common/frames.js";
+import { FramePipeline, decodePositions } from "../common/frames.js";
 import { FRAME, ack } from "../common/schema.js";
 
 const SHARED = new Map();
@@ -64,7 +64,7 @@ export function getShared(model) {
 
   const onMsg = (msg, buffers) => {
     if (!msg || msg.type !== FRAME) return;
-    const positions = toFloat32(buffers?.[0]);
+    const positions = decodePositions(msg, buffers?.[0]);
     s.enqueue({ id: Number(msg.id), positions, iteration: msg.iteration, phase: msg.phase });
     for (const v of s.views) v.onFrameReceived(s.pipe.received);
   };
