@@ -56,7 +56,7 @@ def test_features_default_to_numeric_columns_and_every_column_is_kept():
     w = TSNEWidget(df, features=["f1", "f2"], color="price", tooltip=["title", "when"], **FAST)
     np.testing.assert_array_equal(w.runner.X, df[["f1", "f2"]].to_numpy())
     assert [c["feature"] for c in w.columns][:3] == [True, True, False]
-    assert w.tooltip == ["title", "when"] and w.color == "price"
+    assert w.tooltip_columns == ["title", "when"] and w.color == "price"
 
 
 def test_separate_features_and_table_and_default_tooltip():
@@ -65,7 +65,7 @@ def test_separate_features_and_table_and_default_tooltip():
     w = TSNEWidget(emb, df=df, color="segment", **FAST)
     assert w.runner.X.shape == (300, 8) and w.table is df
     # default hover: the first four columns that are not embedded (all of df here)
-    assert w.tooltip == ["f1", "f2", "title", "price"]
+    assert w.tooltip_columns == ["f1", "f2", "title", "price"]
     assert w.tooltip_data["columns"] == ["segment", "f1", "f2", "title", "price"]
 
 
@@ -169,7 +169,7 @@ def test_hover_beyond_the_budget_is_fetched_per_point(fake_comm, monkeypatch):
                                   np.clip((X[5] - lo) * 255 / (hi - lo) + 0.5, 0, 255).astype(np.uint8))
     # under the budget nothing is fetched
     monkeypatch.setattr(table_view, "TOOLTIP_BUDGET", 10**9)
-    w.tooltip = ["title", "price"]
+    w.tooltip_columns = ["title", "price"]
     assert not w.tooltip_fetch and len(w.tooltip_data["values"][2]) == 300
 
 
@@ -238,7 +238,7 @@ def test_sweep_shares_the_table_traits(fake_comm):
     (dict(features=["f1", "price"]), ValueError, r"feature columns \['price'\] have missing values "
                                                  r"\(30 rows in 'price'\).*features=\[\.\.\.\]"),
     (dict(color="segmnt"), ValueError, r"color='segmnt' is not a column of the table\. Did you mean"),
-    (dict(tooltip=["titel"]), traitlets.TraitError, r"tooltip: 'titel' is not a column.*'title'"),
+    (dict(tooltip=["titel"]), traitlets.TraitError, r"tooltip_columns: 'titel' is not a column.*'title'"),
     (dict(labels="sgment"), ValueError, r"labels='sgment' is not a column of X\. Did you mean"),
 ])
 def test_bad_table_arguments_name_the_fix(kwargs, error, match):

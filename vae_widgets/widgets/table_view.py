@@ -5,7 +5,7 @@ to a :class:`~vae_widgets.tsne.table.PointTable` (the user's rows):
 
 * colour by any column (``color``), with the encoding in ``color_*`` traits; legend
   emphasis and hidden categories (``emphasized``, ``hidden``);
-* hover text of the ``tooltip`` columns: shipped with the widget
+* hover text of the ``tooltip_columns``: shipped with the widget
   (``tooltip_data``) while it fits ``TOOLTIP_BUDGET``, else fetched per hovered
   point (``tooltip_fetch``; a ``rows`` request answered by :meth:`_answer_rows`);
   thumbnails the same way (``THUMBNAIL_BUDGET``, ``thumbnails_fetch``);
@@ -52,8 +52,9 @@ class TableView(traitlets.HasTraits):
     hidden = CategoryNames().tag(sync=True)
     #: category names drawn on the map at their members' centre
     show_labels = traitlets.Bool(True).tag(sync=True)
-    #: columns shown when hovering a point (the colour column comes first)
-    tooltip = ColumnNames().tag(sync=True)
+    #: columns shown when hovering a point (the colour column comes first); ``tooltip=``
+    #: of the constructor (``tooltip`` itself is ipywidgets' hover text of a whole widget)
+    tooltip_columns = ColumnNames().tag(sync=True)
     tooltip_data = traitlets.Dict().tag(sync=True)
     tooltip_fetch = traitlets.Bool(False).tag(sync=True)
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
@@ -80,7 +81,7 @@ class TableView(traitlets.HasTraits):
         tooltip = table.default_tooltip(color) if tooltip is None else tooltip
         with self.hold_sync():
             self.columns = table.describe()
-            self.tooltip = tooltip
+            self.tooltip_columns = tooltip
             if search is not None:
                 self.search_columns = search
             self._apply_color(color)
@@ -153,13 +154,13 @@ class TableView(traitlets.HasTraits):
                 self.color_title, self.color_info, self.color_kind = enc.title, enc.info, enc.kind
             self._refresh_tooltip()
 
-    @traitlets.observe("tooltip")
+    @traitlets.observe("tooltip_columns")
     def _tooltip_changed(self, change):
         if self._table is not None:
             self._refresh_tooltip()
 
     def _hover_columns(self) -> list[str]:
-        return list(dict.fromkeys(([self.color_title] if self.color_title else []) + self.tooltip))
+        return list(dict.fromkeys(([self.color_title] if self.color_title else []) + self.tooltip_columns))
 
     def _refresh_tooltip(self) -> None:
         cols = self._hover_columns()
@@ -177,7 +178,7 @@ class TableView(traitlets.HasTraits):
         if not self._search_named:          # follow the colour and hover columns
             self._auto_search = True
             try:
-                self.search_columns = self._table.default_search(self.tooltip, self.color_title)
+                self.search_columns = self._table.default_search(self.tooltip_columns, self.color_title)
             finally:
                 self._auto_search = False
 

@@ -3,6 +3,7 @@
 //
 //   setPositions(Float32Array x,y pairs) -> Promise   (latest-wins, coalesced)
 //   setColors({codes, palette})           setSelection(indices)
+//   setFilter(indices | null)             (only these points are drawn, hovered, lassoed)
 //   setPointSize(px)   setLassoMode(bool)   setTheme(theme)
 //   resetView()        resize(w, h)         screenPosition(i) -> [x, y]
 //   screenMapper() -> (x, y) => [px, py]    (data coordinates -> CSS px, current camera)
@@ -118,6 +119,7 @@ export class GLScatter {
     this.codes = null;
     this.palette = [o.theme.point];
     this.selection = [];
+    this.filterIdx = null;
     this.fit = { cx: 0, cy: 0, s: 1 };
     this.userCamera = false;
     this.lastInteraction = -Infinity;
@@ -143,6 +145,9 @@ export class GLScatter {
         pointOutlineWidth: 1,
         opacityInactiveScale: 0.2,
         colorBy: "valueA",
+        // opacity from the number of points in view and their size: 1k points
+        // opaque, 1M translucent enough to show density; adapts while zooming
+        opacityBy: "density",
         pointColor: this.palette,
         pointColorActive: this.palette,
         pointColorHover: rgba(theme.text),
@@ -264,6 +269,14 @@ export class GLScatter {
     else this.sp.deselect({ preventEvent: true });
   }
 
+  setFilter(indices) {
+    const same = indices === this.filterIdx || (!indices && !this.filterIdx);
+    this.filterIdx = indices && indices.length < (this.positions.length >> 1) ? indices : null;
+    if (same || !this.sp.get("isPointsDrawn")) return;
+    if (this.filterIdx) this.sp.filter(this.filterIdx, { preventEvent: true });
+    else this.sp.unfilter({ preventEvent: true });
+  }
+
   setPointSize(px) {
     this.sp.set({ pointSize: px });
   }
@@ -353,10 +366,12 @@ export class GLScatter {
     const sel = this.selection.filter((i) => i < n);
     const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN;
     this.drawnN = n;
+    const filter = this.filterIdx && this.filterIdx.length < n ? this.filterIdx : undefined;
     return this.sp.draw(rows, {
       zDataType: "categorical",
       wDataType: "continuous",
       select: sel.length ? sel : undefined,
+      filter,
       spatialIndex: reuse ? this.sp.get("spatialIndex") : undefined,
     }).then(() => {
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
