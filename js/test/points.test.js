@@ -185,6 +185,10 @@ describe("category names on the map", () => {
     const map = (x, y) => [100 + x * 10, 100 + y];
     const placed = placeLabels(anchors, ["small", "big", "far"], map, (t) => 6 * t.length, { width: 2000, heightPx: 400 });
     expect(placed.map((p) => p.text)).toEqual(["big", "far"]); // "small" would overlap "big"
+    // kept inside the view, long names shortened
+    const edge = placeLabels([{ code: 0, x: 0, y: 0, count: 1 }], ["a very long category name indeed"], () => [2, 50], (t) => 6 * t.length, { width: 300, heightPx: 100 });
+    expect(edge[0].text).toBe("a very long category na…"); // 23 characters and the ellipsis
+    expect(edge[0].px - (6 * 24 + 6) / 2).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -29,7 +29,7 @@ export class Legend {
     this.noteEl = h("div.vw-legend-note", { hidden: true });
     this.el = h(
       "div.vw-legend", { hidden: true },
-      h("div.vw-legend-head", {}, this.titleEl, this.selectBtn, this.resetBtn),
+      this.titleEl, h("div.vw-legend-actions", {}, this.selectBtn, this.resetBtn),
       this.itemsEl, this.noteEl,
     );
     this.barTitle = h("div.vw-legend-title");

@@ -8,6 +8,8 @@
 // (two passes over the points, no sorting).
 
 const GRID = 32;
+/** Longer category names are shortened on the map (the legend and hover have them whole). */
+const MAX_CHARS = 24;
 
 /**
  * Anchors of categories 0..k-1: an array of {code, x, y, count} (data
@@ -74,18 +76,23 @@ export function categoryAnchors(positions, codes, k, { grid = GRID, skip = null 
 
 /**
  * Labels to draw, biggest categories first, dropping any whose box would
- * overlap one already placed: [{code, text, px, py}] in CSS px.
+ * overlap one already placed: [{code, text, px, py}] in CSS px. A label is
+ * kept inside the view and long names are shortened to `maxChars`.
  * measure(text) -> width in px; map(x, y) -> [px, py]; boxes are centred.
  */
-export function placeLabels(anchors, names, map, measure, { height = 14, pad = 3, width = Infinity, heightPx = Infinity } = {}) {
+export function placeLabels(anchors, names, map, measure, { height = 14, pad = 3, width = Infinity, heightPx = Infinity, maxChars = MAX_CHARS } = {}) {
   const placed = [];
   const boxes = [];
   for (const a of [...anchors].sort((p, q) => q.count - p.count)) {
-    const text = names[a.code];
-    if (text === undefined || text === "") continue;
-    const [px, py] = map(a.x, a.y);
+    const name = names[a.code];
+    if (name === undefined || name === "") continue;
+    const text = name.length > maxChars ? `${name.slice(0, maxChars - 1)}…` : name;
+    let [px, py] = map(a.x, a.y);
     if (!(px >= 0 && py >= 0 && px <= width && py <= heightPx)) continue;
     const w = measure(text) + 2 * pad, hh = height + 2 * pad;
+    // keep the whole label inside the view
+    px = Math.min(Math.max(px, w / 2), Math.max(w / 2, width - w / 2));
+    py = Math.min(Math.max(py, hh / 2), Math.max(hh / 2, heightPx - hh / 2));
     const box = [px - w / 2, py - hh / 2, px + w / 2, py + hh / 2];
     if (boxes.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) continue;
     boxes.push(box);

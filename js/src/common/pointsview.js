@@ -162,15 +162,19 @@ export class PointsView extends ViewBase {
     this.root.dataset.hoverFetches = String(this.hover.requests);
   }
 
+  /** Title "#i", the colour column as the label line ("segment: retail"), the other hover columns as rows. */
   hoverContent(i) {
     const t = this.hover.get(i);
-    return {
-      title: `#${i}`,
-      label: t.rows.length || t.pending ? "" : this.colors.labelOf(i),
-      rows: t.rows,
-      image: t.image,
-      pending: t.pending,
-    };
+    let rows = t.rows;
+    let label = "";
+    const title = this.model.get("color_title");
+    if (rows.length && title && rows[0][0] === title) {
+      label = `${title}: ${rows[0][1] ?? "missing"}`;
+      rows = rows.slice(1);
+    } else if (!t.pending) {
+      label = this.colors.labelOf(i);
+    }
+    return { title: `#${i}`, label, rows, image: t.image, pending: t.pending };
   }
 
   refreshHover(i) {

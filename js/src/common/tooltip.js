@@ -35,7 +35,7 @@ export class Tooltip {
         h(
           "div.vw-tooltip-row",
           {},
-          h("span.vw-tooltip-key", {}, name),
+          h("span.vw-tooltip-key", {}, `${name}:`),
           value === null || value === undefined
             ? h("span.vw-tooltip-value.vw-missing", {}, "missing")
             : h("span.vw-tooltip-value", {}, String(value)),
