@@ -118,11 +118,11 @@ def reviews(n: int = 3000, dims: int = 32, seed: int = 0):
     # embeddings: category + tone + asides + noise
     basis = rng.normal(size=(len(cats) + 3, dims))
     basis /= np.linalg.norm(basis, axis=1, keepdims=True)
-    emb = (6.0 * basis[cat] + 2.2 * tone[:, None] * basis[len(cats)]
-           + 2.5 * (aside == "gift")[:, None] * basis[len(cats) + 1]
-           + 2.5 * (aside == "late")[:, None] * basis[len(cats) + 2]
+    emb = (4.5 * basis[cat] + 3.0 * tone[:, None] * basis[len(cats)]
+           + 2.8 * (aside == "gift")[:, None] * basis[len(cats) + 1]
+           + 2.8 * (aside == "late")[:, None] * basis[len(cats) + 2]
            + 0.35 * prod[:, None] * rng.normal(size=(1, dims)) / np.sqrt(dims)
-           + rng.normal(size=(n, dims)))
+           + 0.7 * rng.normal(size=(n, dims)))
     # prices, dates, countries
     typical = np.array([REVIEW_CATEGORIES[c][1] for c in cats], float)
     price = np.round(typical[cat] * rng.lognormal(0, 0.45, n), 2)

@@ -4,14 +4,12 @@
 
 import { h } from "./dom.js";
 
-const GROUP_TEXT = { number: "numbers", string: "text", category: "categories", boolean: "yes / no", datetime: "dates" };
-
 /** Menu entries: [{label, options: [{value, text}]}], table columns first, embedded features last. */
 export function colorOptions(columns) {
   const shown = (columns || []).filter((c) => !c.feature);
   const features = (columns || []).filter((c) => c.feature);
   const out = [{ label: "", options: [{ value: "", text: "(one colour)" }] }];
-  if (shown.length) out.push({ label: "columns", options: shown.map((c) => ({ value: c.name, text: `${c.name} · ${GROUP_TEXT[c.group] || c.group}` })) });
+  if (shown.length) out.push({ label: "columns", options: shown.map((c) => ({ value: c.name, text: c.name })) });
   if (features.length && features.length <= 64)
     out.push({ label: "embedded features", options: features.map((c) => ({ value: c.name, text: c.name })) });
   return out;

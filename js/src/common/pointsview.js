@@ -192,9 +192,11 @@ export class PointsView extends ViewBase {
     const enc = this.colors.enc;
     let labels = null;
     if (this.model.get("show_labels") && enc && enc.kind === "categorical") {
+      // hidden, "other" and missing get no name; with an emphasis, only the emphasised do
       const skip = new Set(this.colors.hidden);
       if (enc.other >= 0) skip.add(enc.other);
       skip.add(enc.unknownCode);
+      if (this.colors.emphasized.size) for (let c = 0; c < enc.k; c++) if (!this.colors.emphasized.has(c)) skip.add(c);
       labels = { anchors: panel.anchors(enc.codes, enc.k, skip), names: this.colors.names() };
     }
     const q = (this.model.get("query") || "").trim();

@@ -81,8 +81,9 @@ export class ScatterPanel {
   /** Category anchors of the drawn positions (cached per positions / codes / skip). */
   anchors(codes, k, skip) {
     const c = this.cache;
-    if (c.pos !== this.positions || c.codes !== codes || c.k !== k || c.skip !== skip) {
-      Object.assign(c, { pos: this.positions, codes, k, skip, anchors: categoryAnchors(this.positions, codes, k, { skip }) });
+    const skipKey = [...skip].sort((a, b) => a - b).join(",");
+    if (c.pos !== this.positions || c.codes !== codes || c.k !== k || c.skipKey !== skipKey) {
+      Object.assign(c, { pos: this.positions, codes, k, skipKey, anchors: categoryAnchors(this.positions, codes, k, { skip }) });
     }
     return c.anchors;
   }
