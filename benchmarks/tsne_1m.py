@@ -131,8 +131,9 @@ PAGE_PROBE = """() => {
   const root = document.querySelector('.vw-tsne');
   const probe = window.__probe = {draws: [], zooms: [], hovers: [], heap: [], lastMove: null};
   const frames = () => +root.dataset.frames;
+  // a frame drawn (not a trait update): data-drawn counts them
   new MutationObserver(() => probe.draws.push([performance.now(), +root.dataset.iteration]))
-    .observe(root, {attributes: true, attributeFilter: ['data-iteration']});
+    .observe(root, {attributes: true, attributeFilter: ['data-drawn']});
   window.addEventListener('mousemove', () => { probe.lastMove = performance.now(); }, true);
   const tip = root.querySelector('.vw-tooltip');
   new MutationObserver(() => {
@@ -152,16 +153,23 @@ PAGE_PROBE = """() => {
     requestAnimationFrame(() => requestAnimationFrame(() => {
       probe.zooms.push(performance.now() - t0); resolve(); }));
   });
-  probe.sampleHeap = () => probe.heap.push([performance.now(),
-    performance.memory ? performance.memory.usedJSHeapSize : null]);
+  // where point i is drawn now (CSS px in the scatter), from the view on the root element
+  probe.pointAt = (i) => root.__vw.panels[0].scatter.screenPosition(i);
+  probe.sampleHeap = () => {
+    if (typeof gc === 'function') gc();    // Chromium started with --expose-gc: live objects only
+    probe.heap.push([performance.now(), performance.memory ? performance.memory.usedJSHeapSize : null]);
+  };
   return frames();
 }"""
 
 
 def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    import labharness
     from labharness import kernel_exec, lab_server, launch, open_notebook, run_all, write_notebook
     from playwright.sync_api import sync_playwright
+
+    labharness.CHROMIUM_ARGS = [*labharness.CHROMIUM_ARGS, "--js-flags=--expose-gc"]
 
     print(f"== (b) headless Chromium while t-SNE streams {n:,} points", flush=True)
     root = pathlib.Path(tempfile.mkdtemp(prefix="tsne1m-"))
@@ -197,12 +205,12 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
                 break
             page.evaluate("() => window.__probe.zoom()")
             page.evaluate("() => window.__probe.sampleHeap()")
-            # hover: sweep the mouse over the map until a tooltip with its row shows
-            for j in range(12):
-                x = box["x"] + box["width"] * (0.2 + 0.6 * ((k * 7 + j * 5) % 23) / 23)
-                y = box["y"] + box["height"] * (0.2 + 0.6 * ((k * 11 + j * 3) % 19) / 19)
-                page.mouse.move(x, y)
-                page.wait_for_timeout(120)
+            # hover: a real mouse move onto a point drawn on the map (a different one each time)
+            p = page.evaluate(f"() => window.__probe.pointAt({(k * 7919) % n})")
+            if p:
+                page.mouse.move(box["x"] + p[0] + 20, box["y"] + p[1] + 20)
+                page.mouse.move(box["x"] + p[0], box["y"] + p[1])
+                page.wait_for_timeout(600)
             k += 1
             if k % 5 == 0:
                 kernel_rss.append(int(kernel_exec(page, rss).strip()) / 1024)

@@ -84,6 +84,11 @@ export class PointsView extends ViewBase {
     this.notice.set(this.model.get("notice") || "");
   }
 
+  /** Keep a handle on the view on its root element (for tests and benchmarks in a real page). */
+  attach() {
+    this.root.__vw = this;
+  }
+
   /** Status shared by both views: run controls, progress bar, root data attribute. */
   statusShared(st) {
     this.root.dataset.status = st;

@@ -25,6 +25,7 @@ import { parseColor, toUnitRgba } from "./colors.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
+const INDEX_MAX_AGE_MS = 1000;
 
 let sharedRenderer = null;
 let releaseTimer = null;
@@ -364,7 +365,12 @@ export class GLScatter {
     const rows = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
     const sel = this.selection.filter((i) => i < n);
-    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN;
+    // a reused index is at most INDEX_MAX_AGE_MS old, so hover and lasso stay close to
+    // the points while they stream
+    const now = performance.now();
+    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN &&
+      now - (this.indexBuiltAt ?? -Infinity) < INDEX_MAX_AGE_MS;
+    if (!reuse) this.indexBuiltAt = now;
     this.drawnN = n;
     const filter = this.filterIdx && this.filterIdx.length < n ? this.filterIdx : undefined;
     return this.sp.draw(rows, {

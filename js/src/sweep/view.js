@@ -99,6 +99,7 @@ export class SweepView extends PointsView {
       this.legend.bar,
     );
     el.append(this.root);
+    this.attach();
   }
 
   _buildPanels() {

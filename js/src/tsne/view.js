@@ -93,7 +93,7 @@ export class TSNEView extends PointsView {
         dataset: {
           status: "", phase: "", iteration: "0", frames: String(this.stream.pipe.received), selected: "0", webgl: "",
           quality: "", newPoints: "0", rings: "0", drift: "", focused: "-1", focusDrawn: "0", replay: "", trails: "0",
-          matches: "0", marks: "0", labels: "", color: "", hovered: "-1",
+          matches: "0", marks: "0", labels: "", color: "", hovered: "-1", drawn: "0",
         },
       },
       h("div.vw-header", {}, h("span.vw-title", {}, "t-SNE"), this.run.statusEl, this.infoEl),
@@ -120,6 +120,7 @@ export class TSNEView extends PointsView {
       this.statsEl,
     );
     el.append(this.root);
+    this.attach();
   }
 
   // ---------- wiring ----------
@@ -201,7 +202,11 @@ export class TSNEView extends PointsView {
       this.recolor();
       this.selectionChanged();
     }
-    return this._draw();
+    const drawn = this._draw();
+    if (item.id === undefined) return drawn;
+    return drawn.then(() => {
+      this.root.dataset.drawn = String(Number(this.root.dataset.drawn || 0) + 1);
+    });
   }
 
   /** Reference positions (or the replayed frame) plus the new points, to the scatter. */
