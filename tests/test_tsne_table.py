@@ -307,3 +307,30 @@ def test_a_run_sends_exact_key_frames_and_quantised_frames_between(fake_comm):
     assert last["key"] and last["iteration"] == 100
     np.testing.assert_array_equal(decode_frame(last, buf[0]), w.embedding.reshape(-1, 2))
     assert w.frame_bytes == sum(b[0].nbytes for _, b in frames)
+
+
+# ------------------------------------------------------------------ the HTML export follows
+def test_export_colours_like_the_widget(fake_comm):
+    from bokeh.models import ColorBar, DatetimeTickFormatter, Legend
+
+    from vae_widgets import datasets, export
+
+    df = datasets.reviews(300, seed=2)
+    emb = [c for c in df.columns if c.startswith("e")]
+    w = TSNEWidget(df, features=emb, color="country", **FAST)
+    w.run()
+    w.wait(60)
+
+    def models(layout, kind):
+        return list(layout.select({"type": kind}))
+
+    lay = export.to_bokeh(w)                     # 30 countries: 20 + "other" + missing
+    legend = models(lay, Legend)[0]
+    names = [item.label.value for item in legend.items]
+    assert names[:-2] == w.color_names[:-1] and names[-2].startswith("other (")
+    assert names[-1] == "missing" and legend.title == "country"
+    w.color = "date"                              # dates: a colour bar with date ticks
+    bars = models(export.to_bokeh(w), ColorBar)
+    assert len(bars) == 1 and isinstance(bars[0].formatter, DatetimeTickFormatter)
+    lo, hi = bars[0].color_mapper.low, bars[0].color_mapper.high
+    assert lo == pytest.approx(w.color_info["lo"] * 1000) and hi > lo

@@ -107,6 +107,7 @@ def test_table_colour_hover_search_legend_lasso(lab):
         assert page.locator(f"{ROOT} .vw-tooltip-label").inner_text() == f"category: {cat}"
         assert int(data_attr(page, ROOT, "hoverFetches")) >= 1
         page.screenshot(path=str(ARTIFACTS / "tsne_table_hover.png"))
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "tsne_table_hover_view.png"))
         page.mouse.move(5, 5)
 
         # colour by switched in the page: the kernel encodes, the legend becomes a colour bar
