@@ -68,63 +68,70 @@ class ColumnName(traitlets.Unicode):
         return value
 
 
-class ColumnNames(traitlets.List):
-    """Names of columns of the widget's table (a single name is taken as a list of one)."""
+class _Names(traitlets.List):
+    """A list of names, each once, checked against what ``options(obj)`` offers.
+
+    A single name is taken as a list of one. ``what`` says what a name is (in messages).
+    """
+
+    what = "name"
 
     def __init__(self, **kwargs):
         super().__init__(traitlets.Unicode(), **kwargs)
 
-    def validate(self, obj, value):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            try:
-                value = list(value)
-            except TypeError:
-                raise traitlets.TraitError(f"{self.name} must be a list of column names, "
-                                           f"got {value!r:.80}") from None
-        value = super().validate(obj, value)
-        table = getattr(obj, "_table", None)
-        if table is not None:
-            bad = [v for v in value if v not in table.columns]
-            if bad:
-                raise traitlets.TraitError(
-                    f"{self.name}: {bad[0]!r} is not a column of the table."
-                    f"{_hint(bad[0], table.columns)} Columns: {_listing(table.columns)}.")
-        return list(dict.fromkeys(value))        # each once, in the order given
-
-
-class CategoryNames(traitlets.List):
-    """Categories of the current colour column (legend entries), e.g. for emphasis."""
-
-    def __init__(self, **kwargs):
-        super().__init__(traitlets.Unicode(), **kwargs)
+    def options(self, obj) -> list | None:
+        """The names allowed for ``obj`` (None: not known yet, anything goes)."""
+        return None
 
     def validate(self, obj, value):
         if isinstance(value, str):
             value = [value]
         try:
-            value = [str(v) for v in value]
+            value = [v if isinstance(v, str) else str(v) for v in value]
         except TypeError:
-            raise traitlets.TraitError(f"{self.name} must be a list of category names, "
+            raise traitlets.TraitError(f"{self.name} must be a list of {self.what}s, "
                                        f"got {value!r:.80}") from None
         value = super().validate(obj, value)
-        if getattr(obj, "color_kind", "categorical") != "categorical" and value:
+        options = self.options(obj) if value else None
+        bad = [v for v in value if options is not None and v not in options]
+        if bad:
+            raise traitlets.TraitError(f"{self.name}: {bad[0]!r} is not {self.where(obj)}."
+                                       f"{_hint(bad[0], options)} {self.what.capitalize()}s: "
+                                       f"{_listing(options)}.")
+        return list(dict.fromkeys(value))        # each once, in the order given
+
+
+class ColumnNames(_Names):
+    """Names of columns of the widget's table."""
+
+    what = "column"
+
+    def options(self, obj):
+        table = getattr(obj, "_table", None)
+        return None if table is None else table.columns
+
+    def where(self, obj):
+        return "a column of the table"
+
+
+class CategoryNames(_Names):
+    """Categories of the current colour column (legend entries), e.g. for emphasis."""
+
+    what = "category"
+
+    def options(self, obj):
+        if getattr(obj, "color_kind", "categorical") != "categorical":
             raise traitlets.TraitError(
                 f"{self.name}: the points are coloured by {obj.color_title or 'nothing'!r}, "
                 f"which has no categories; colour by a categorical column first "
                 f"(w.color = 'column').")
         names = list(getattr(obj, "color_names", []) or [])
-        info = getattr(obj, "color_info", {}) or {}
-        if info.get("missing"):
+        if (getattr(obj, "color_info", {}) or {}).get("missing"):
             names.append("missing")
-        bad = [v for v in value if v not in names]
-        if bad:
-            raise traitlets.TraitError(
-                f"{self.name}: {bad[0]!r} is not a category of "
-                f"{getattr(obj, 'color_title', '') or 'the colours'!r}.{_hint(bad[0], names)}"
-                f" Categories: {_listing(names)}.")
-        return list(dict.fromkeys(value))
+        return names
+
+    def where(self, obj):
+        return f"a category of {getattr(obj, 'color_title', '') or 'the colours'!r}"
 
 
 # ---------------------------------------------------------------- frames on the wire
