@@ -148,6 +148,16 @@ def split_table(X, labels=None, *, features=None, df=None) -> TableInput:
     return TableInput(source[features], labels, frame, list(features), label_column)
 
 
+def table_for(inp: TableInput, n: int, labels=None, label_name: str = "label",
+              color: str | None = None) -> tuple["PointTable", str | None]:
+    """The :class:`PointTable` of ``n`` embedded rows and the column to colour by
+    (``color``, else the labels)."""
+    table = PointTable(inp.frame, n, labels=labels, label_name=label_name, features=inp.features)
+    if color is None:
+        color = inp.label_column or (label_name if labels is not None else None)
+    return table, color
+
+
 def _check_features(source: pd.DataFrame, features) -> list:
     if isinstance(features, str) or not hasattr(features, "__iter__"):
         raise TypeError(f"features must be a list of column names, e.g. features=['a', 'b']; "

@@ -28,7 +28,7 @@ from .._validation import as_data_matrix, as_image_shape, as_labels, split_label
 from ..tsne.align import Alignment, procrustes
 from ..tsne.params import check_param, make_params
 from ..tsne.runner import TSNERunner
-from ..tsne.table import PointTable, split_table
+from ..tsne.table import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .table_view import TableView
@@ -155,10 +155,7 @@ class TSNESweepWidget(TableView, StreamWidget):
         if not (isinstance(reference, numbers.Integral) and 0 <= reference < len(values)):
             raise ValueError(f"reference={reference!r} must be a panel index in 0..{len(values) - 1} "
                              f"(the panel the others are aligned onto); leave it out for the middle one.")
-        table = PointTable(table_in.frame, n, labels=labels, label_name=label_name,
-                           features=table_in.features)
-        if color is None:
-            color = table_in.label_column or (label_name if labels is not None else None)
+        table, color = table_for(table_in, n, labels, label_name, color)
         super().__init__(n_points=n, param=param, reference=int(reference))
         self._setup_table(table, color=color, tooltip=tooltip, search=search, images=X,
                           image_shape=shape)

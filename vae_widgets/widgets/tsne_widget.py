@@ -10,7 +10,7 @@ from .. import _schema as S
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
                            split_labels)
 from ..tsne.runner import TSNERunner
-from ..tsne.table import PointTable, split_table
+from ..tsne.table import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .sweep_widget import sweep as _sweep
@@ -128,10 +128,7 @@ class TSNEWidget(TableView, StreamWidget):
         n, d = runner.X.shape
         labels = as_labels(labels, n)
         shape = as_image_shape(image_shape, d)
-        table = PointTable(table_in.frame, n, labels=labels, label_name=label_name,
-                           features=table_in.features)
-        if color is None:
-            color = table_in.label_column or (label_name if labels is not None else None)
+        table, color = table_for(table_in, n, labels, label_name, color)
         super().__init__(n_points=n)
         self._runner = runner
         self._feature_names = [str(c) for c in table_in.features] or None
