@@ -334,3 +334,27 @@ def test_export_colours_like_the_widget(fake_comm):
     assert len(bars) == 1 and isinstance(bars[0].formatter, DatetimeTickFormatter)
     lo, hi = bars[0].color_mapper.low, bars[0].color_mapper.high
     assert lo == pytest.approx(w.color_info["lo"] * 1000) and hi > lo
+
+
+# ------------------------------------------------------------------ the teaching table
+def test_reviews_table_is_deterministic_and_mixed():
+    from vae_widgets import datasets
+
+    df = datasets.reviews(1000, dims=8, seed=4)
+    assert len(df) == 1000 and df.index.name == "review_id" and df.index[0] == "r00001"
+    assert list(df.columns) == [f"e{j}" for j in range(8)] + [
+        "category", "product", "title", "text", "rating", "price", "date", "country", "verified"]
+    pd.testing.assert_frame_equal(df, datasets.reviews(1000, dims=8, seed=4))
+    assert not df.equals(datasets.reviews(1000, dims=8, seed=5))
+    kinds = {c: T.column_kind(df[c]) for c in df.columns[8:] if c != "title"}
+    assert kinds == {"category": "categorical", "product": "categorical", "text": "text", "rating": "categorical", "price": "continuous",
+                     "date": "datetime", "country": "categorical", "verified": "boolean"}
+    assert df["country"].nunique() > T.MAX_COLORS           # the legend needs its "other" entry
+    assert 0 < df["price"].isna().mean() < 0.05 and 0 < df["country"].isna().mean() < 0.03
+    # the tone of the text and the rating agree
+    unhappy = df["text"].str.contains("refund|damaged|broke")
+    assert df.loc[unhappy, "rating"].mean() < df.loc[~unhappy, "rating"].mean() - 1
+    with pytest.raises(TypeError, match="n must be an integer"):
+        datasets.reviews(10.5)
+    with pytest.raises(ValueError, match="dims must be >= 4"):
+        datasets.reviews(10, dims=2)
