@@ -22,9 +22,12 @@
 import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { applyFit, computeFit } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
+import { spatialIndex, workerAvailable } from "./spatialindex.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
+// from here on the spatial index is built in a worker (spatialindex.js), never on the page
+const WORKER_INDEX_MIN_POINTS = 100000;
 const INDEX_MAX_AGE_MS = 1000;
 
 let sharedRenderer = null;
@@ -125,6 +128,8 @@ export class GLScatter {
     this.userCamera = false;
     this.lastInteraction = -Infinity;
     this.busy = null;
+    // where each draw's spatial index came from (read by benchmarks/tsne_1m.py)
+    this.indexStats = { reused: 0, worker: 0, regl: 0 };
     this.dirty = false;
     this.destroyed = false;
     this.width = Math.max(50, container.clientWidth || 520);
@@ -361,16 +366,34 @@ export class GLScatter {
     const n = pos.length >> 1;
     const xs = new Float32Array(n), ys = new Float32Array(n);
     applyFit(pos, this.fit, xs, ys);
-    const codes = this.codes && this.codes.length === n ? this.codes : null;
-    const rows = new Array(n);
-    for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
-    const sel = this.selection.filter((i) => i < n);
     // a reused index is at most INDEX_MAX_AGE_MS old, so hover and lasso stay close to
     // the points while they stream
     const now = performance.now();
     const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN &&
       now - (this.indexBuiltAt ?? -Infinity) < INDEX_MAX_AGE_MS;
-    if (!reuse) this.indexBuiltAt = now;
+    if (reuse) {
+      this.indexStats.reused++;
+      return this._drawPoints(xs, ys, n, this.sp.get("spatialIndex"));
+    }
+    this.indexBuiltAt = now;
+    if (n >= WORKER_INDEX_MIN_POINTS && workerAvailable()) {
+      // the page stays free while the worker builds the index; the draw follows
+      // (null: no worker after all, regl-scatterplot builds the index itself)
+      return spatialIndex(xs, ys).then((index) => {
+        if (this.destroyed) return null;
+        this.indexStats[index ? "worker" : "regl"]++;
+        return this._drawPoints(xs, ys, n, index || undefined);
+      });
+    }
+    this.indexStats.regl++;
+    return this._drawPoints(xs, ys, n, undefined);
+  }
+
+  _drawPoints(xs, ys, n, index) {
+    const codes = this.codes && this.codes.length === n ? this.codes : null;
+    const rows = new Array(n);
+    for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
+    const sel = this.selection.filter((i) => i < n);
     this.drawnN = n;
     const filter = this.filterIdx && this.filterIdx.length < n ? this.filterIdx : undefined;
     return this.sp.draw(rows, {
@@ -378,7 +401,7 @@ export class GLScatter {
       wDataType: "continuous",
       select: sel.length ? sel : undefined,
       filter,
-      spatialIndex: reuse ? this.sp.get("spatialIndex") : undefined,
+      spatialIndex: index,
     }).then(() => {
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
       this.o.onView?.();
