@@ -111,7 +111,7 @@ def test_trainer_measures_after_each_epoch(shapes):
     # the event is the measurement of the model as it is at the epoch end
     again = t.measure_disentanglement()
     assert again["mig"] == pytest.approx(h.mig.iloc[-1])
-    assert len(t._probe.rows) == 500
+    assert len(t.monitor.probe.rows) == 500
     print(f"\nMI/MIG measurement: {1000 * np.mean(h.seconds):.1f} ms per epoch (500 rows)")
 
 
@@ -123,7 +123,7 @@ def test_checkpoint_keeps_factors_and_mig_history(shapes, tmp_path):
     t.save(tmp_path / "run.pt")
     back = VAETrainer.load(tmp_path / "run.pt")
     assert back.factor_names == t.factor_names
-    np.testing.assert_array_equal(back._probe.rows, t._probe.rows)
+    np.testing.assert_array_equal(back.monitor.probe.rows, t.monitor.probe.rows)
     pd.testing.assert_frame_equal(back.mig_history, t.mig_history)
     assert back.measure_disentanglement()["mig"] == pytest.approx(
         t.measure_disentanglement()["mig"])

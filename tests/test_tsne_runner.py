@@ -35,7 +35,7 @@ def test_kl_at_the_end_of_early_exaggeration_is_not_corrected_twice(small_data):
 
 def test_events_come_in_order_and_the_layout_precedes_affinities(small_data):
     X, _ = small_data
-    r = TSNERunner(X, **FAST)
+    r = TSNERunner(X, kl_every=25, **FAST)
     events = record(r)
     E = r.run()
     kinds = [e.kind for e in events]
@@ -87,7 +87,9 @@ def test_set_data_gives_the_same_map_as_a_new_runner(small_data):
         r.set_data(np.full_like(X, np.nan))
 
 
-def test_chunked_exact_neighbours_match_sklearn_even_with_duplicate_rows():
+def test_chunked_exact_neighbours_match_sklearn_even_with_duplicate_rows(monkeypatch):
+    from vae_widgets.tsne import knn
+    monkeypatch.setattr(knn, "CHUNK_WORK", 700 * 200 * 5)    # several queries at this size
     rng = np.random.default_rng(0)
     X = rng.normal(size=(700, 5))
     X[100:110] = X[5]                  # ten duplicates of one row
@@ -202,3 +204,24 @@ def test_wide_data_is_reduced_and_standardised(small_data):
     r2 = TSNERunner(X, pca_components=None, **FAST)
     r2.run()
     assert r2.description == ""
+
+
+def test_auto_kl_points_start_each_phase_and_keep_their_gaps_bounded(small_data):
+    """kl_every="auto" (the default): a KL point at the start of each phase and at its end
+    (openTSNE's closing evaluation), and in between gaps of KL_MIN_GAP..KL_MAX_GAP
+    iterations, chosen so the evaluations cost about KL_BUDGET of the run."""
+    from vae_widgets.tsne.runner import KL_MAX_GAP, KL_MIN_GAP
+
+    X, _ = small_data
+    r = TSNERunner(X, early_exaggeration_iter=120, n_iter=240, n_jobs=1)
+    assert r.params.kl_every == "auto"
+    events = record(r)
+    r.run()
+    rows = [e.data["row"] for e in events if e.kind == "kl"]
+    for phase, start, end in (("early_exaggeration", 0, 120), ("main", 120, 360)):
+        its = [row["iteration"] for row in rows if row["phase"] == phase]
+        assert its[0] == start and its[-1] == end
+        gaps = np.diff(its[:-1])       # (the closing evaluation may come sooner)
+        assert len(gaps) and KL_MIN_GAP <= gaps.min() and gaps.max() <= KL_MAX_GAP
+    with pytest.raises(ValueError, match="kl_every must be 'auto'"):
+        TSNERunner(X, kl_every="often")

@@ -15,7 +15,7 @@ FAST = dict(early_exaggeration_iter=50, n_iter=100, n_jobs=1)
 
 def test_frames_are_binary_float32_and_state_follows(fake_comm, small_data):
     X, y = small_data
-    w = TSNEWidget(X, labels=y, **FAST)
+    w = TSNEWidget(X, labels=y, kl_every=25, **FAST)
     comm = w.comm
     w.run()
     w.wait(60)
@@ -127,7 +127,7 @@ def test_selected_accepts_arrays_and_refuses_bad_indices(fake_comm, small_data):
     assert w.selected == [7]
     with pytest.raises(traitlets.TraitError, match="outside 0..399"):
         w.selected = [400]
-    with pytest.raises(traitlets.TraitError, match="list of point indices"):
+    with pytest.raises(traitlets.TraitError, match="list of row indices"):
         w.selected = ["a"]
 
 

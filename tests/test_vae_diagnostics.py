@@ -8,7 +8,8 @@ import torch
 
 from vae_widgets import datasets
 from vae_widgets.vae import VAETrainer
-from vae_widgets.vae import trainer as trainer_mod
+from vae_widgets.vae.callbacks import DivergenceGuard
+from vae_widgets.vae.trainer import DivergedError
 from vae_widgets.vae.diagnostics import (CollapseMonitor, DivergenceMonitor, OverfitMonitor,
                                          active_units)
 
@@ -97,10 +98,12 @@ def test_no_collapse_alert_on_healthy_run(digits):
     assert t.epoch_history.active_units.iloc[-1] >= 4
 
 
-def test_nan_injection_stops_and_restores_last_good_weights(digits, monkeypatch):
+def test_nan_injection_stops_and_restores_last_good_weights(digits):
     X, _ = digits
-    monkeypatch.setattr(trainer_mod, "_SNAPSHOT_EVERY_S", 1e9)   # only the fit-start snapshot
     t = VAETrainer(X, latent_dim=4, hidden=(32,), visuals_every=None)
+    guard = t.callbacks[0]
+    assert isinstance(guard, DivergenceGuard)
+    guard.every = 1e9                             # only the copies taken as each fit starts
     t.fit(1)
     before = {k: v.clone() for k, v in t.model.state_dict().items()}
     step0 = t.step
@@ -114,8 +117,11 @@ def test_nan_injection_stops_and_restores_last_good_weights(digits, monkeypatch)
             statuses.append((e.data["state"], e.data["reason"]))
 
     t.events.subscribe(inject)
-    t.fit(10)
-    assert statuses[-1] == ("stopped", "diverged")
+    with pytest.raises(DivergedError, match=f"weights of step {step0} were restored") as err:
+        t.fit(10)
+    assert err.value.restored_step == step0 and err.value.step > step0
+    state, reason = statuses[-1]
+    assert state == "error" and reason.startswith(f"training diverged at step {err.value.step}")
     assert t.epoch < 11 and t.step < step0 + 10 * 13
     a = t.alerts[-1]
     assert a["kind"] == "divergence" and "NaN" in a["message"]
@@ -129,12 +135,21 @@ def test_nan_injection_stops_and_restores_last_good_weights(digits, monkeypatch)
 
 
 def test_absurd_learning_rate_diverges_cleanly(digits):
+    """The restore point is a copy of weights some loss was computed from, never the
+    weights an exploding step just produced (which encoded to NaN before the fix)."""
     X, _ = digits
-    t = VAETrainer(X, latent_dim=4, hidden=(32,), lr=1e6, visuals_every=None)
-    t.fit(5)
-    assert t.alerts and t.alerts[-1]["kind"] == "divergence"
-    assert all(torch.isfinite(p).all() for p in t.model.parameters())
-    assert "lr" in t.alerts[-1]["fix"]
+    for lr in (1e6, 1e3, 30.0):
+        t = VAETrainer(X, latent_dim=4, hidden=(32,), lr=lr, visuals_every=None)
+        with pytest.raises(DivergedError) as err:
+            t.fit(5)
+        assert t.alerts and t.alerts[-1]["kind"] == "divergence"
+        assert "lr" in t.alerts[-1]["fix"]
+        assert all(torch.isfinite(p).all() for p in t.model.parameters())
+        mu, logvar = t.encode(X[:50])
+        assert np.isfinite(mu).all() and np.isfinite(logvar).all(), lr
+        assert np.isfinite(t.reconstruct(X[:5])).all()
+        if err.value.restored_step is not None:
+            assert f"weights of step {err.value.restored_step} were restored" in str(err.value)
 
 
 def test_overfitting_alert_on_a_run(digits):

@@ -235,17 +235,38 @@ def test_checkpoint_is_weights_only_and_can_omit_data(digits, tmp_path):
     assert u.reconstruct(X[:2]).shape == (2, 8, 8)
     u.fit(1)
     assert u.epoch == 2
-    # a version-1 file (before the factor probe and MIG history were kept) still loads
+    # version-2 and version-1 files (the trainer's fields one by one; v1 before the factor
+    # probe and MIG history were kept) still load
+    v2 = as_version_2(ck)
+    torch.save(v2, tmp_path / "v2.pt")
+    old = VAETrainer.load(tmp_path / "v2.pt", X=X[:300])
+    assert old.epoch == 1 and old.step == ck["trainer"]["loop"]["step"]
+    assert len(old.history) == len(ck["trainer"]["monitor"]["history"])
     for key in ("factor_probe", "mig_history"):
-        del ck[key]
-    ck["version"] = 1
-    torch.save(ck, tmp_path / "v1.pt")
+        del v2[key]
+    v2["version"] = 1
+    torch.save(v2, tmp_path / "v1.pt")
     old = VAETrainer.load(tmp_path / "v1.pt", X=X[:300])
     assert old.epoch == 1 and old.mig_history.empty and old.factor_names is None
     ck["version"] = 99
     torch.save(ck, tmp_path / "v99.pt")
     with pytest.raises(ValueError, match="newer vae_widgets"):
         VAETrainer.load(tmp_path / "v99.pt", X=X[:300])
+
+
+def as_version_2(ck: dict) -> dict:
+    """The layout checkpoints had before version 3 (state_dict fields written one by one)."""
+    tr = ck["trainer"]
+    loop, mon = tr["loop"], tr["monitor"]
+    old = {k: v for k, v in ck.items() if k != "trainer"}
+    old.update(version=2, model=tr["model"], optimizer=tr["optimizer"],
+               history=mon["history"], epoch_history=mon["epoch_history"],
+               param_history=mon["param_history"], alerts=mon["alerts"],
+               factor_probe=mon["factor_probe"], mig_history=mon["mig_history"],
+               state=dict(loop, stride=mon["stride"], row_counter=mon["row_counter"],
+                          last_kl=mon["last_kl"], overfit=mon["overfit"],
+                          collapse=mon["collapse"], diverge_first=mon["diverge_first"]))
+    return old
 
 
 class _RunsCode:

@@ -35,7 +35,7 @@ def test_image_grids(image_trainer):
     # originals are chosen one per class first
     assert len({t.labels[i] for i in lab["indices"]}) == len(lab["indices"])
     tr, tl = grids["traversal"]
-    kl = np.asarray(t._last_kl)
+    kl = np.asarray(t.monitor.last_kl)
     assert tl["dims"] == np.argsort(-kl, kind="stable").tolist()   # sorted by KL
     assert tl["values"][0] == -3.0 and tl["values"][-1] == 3.0
     assert tl["cols"][0] == "-3.0σ"

@@ -117,3 +117,56 @@ def test_bad_input_names_the_argument(fake_comm, digits, kwargs, error, match):
     X, _ = digits
     with pytest.raises(error, match=match):
         VAEWidget(X, **kwargs)
+
+
+def test_a_long_run_streams_increments_and_syncs_the_history_only_when_due(fake_comm, digits):
+    """Each epoch row travels once, as a message; the whole (decimated) history is synced
+    when the run ends (or pauses) and when a view says hello - not again and again while
+    training (that made long runs ever slower: 93 -> 37 epochs/s)."""
+    from conftest import front_end_says
+    X, _ = digits
+    v = VAEWidget(X[:400], image_shape=(8, 8), latent_dim=3, visuals_every=None, epochs=25,
+                  val_every=1, batch_size=100, publish_every=0)
+    comm = v.comm
+    # a page reloaded at epoch 10: its view says hello and gets the whole state at once
+    v.trainer.events.subscribe(lambda e: front_end_says(v, {"type": "hello"})
+                               if e.kind == "epoch" and e.data["epoch"] == 10 else None)
+    v.train()
+    v.wait(60)
+    rows = [m["row"] for m, _ in comm.custom("epoch")]
+    assert [r["epoch"] for r in rows] == list(range(1, 26))
+    assert all(r["val_elbo"] is not None and r["val_elbo"] > 0 for r in rows)   # -ELBO
+    assert sum(len(m["rows"]) for m, _ in comm.custom("metrics")) == len(v.history)
+    syncs = [s for s in comm.states() if "epoch_metrics" in s or "metrics" in s]
+    assert len(syncs) == 2                           # the hello at epoch 10, the run's end
+    assert syncs[0]["epoch_metrics"]["epoch"] == list(range(1, 11))
+    assert v.epoch_metrics["epoch"] == list(range(1, 26))
+    assert len(v.metrics["step"]) == len(v.history)
+
+
+def test_set_params_checks_every_value_before_applying_any(fake_comm, digits):
+    X, _ = digits
+    v = VAEWidget(X, image_shape=(8, 8), latent_dim=3)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        v.set_params(epochs=50, lr=0)
+    assert v.epochs == 30 and v.trainer.config.lr == 1e-3      # nothing applied
+    with pytest.raises(TypeError, match="lr must be a number, got 'abc'"):
+        v.set_params(lr="abc")
+    with pytest.raises(ValueError, match="epochs: '5x' is not a number"):
+        v.set_params(epochs="5x", beta=2)
+    assert v.trainer.config.beta == 1.0
+    assert v.set_params(epochs="7", beta="2") == {"beta": 2.0} and v.epochs == 7
+
+
+def test_labels_with_missing_values(fake_comm, digits):
+    """Not conditional: None / NaN mixed with text are fine (one '(missing)' category);
+    conditional: every row needs a class."""
+    X, _ = digits
+    lab = np.array([None if i % 7 == 0 else ("a" if i % 2 else float("nan"))
+                    for i in range(len(X))], dtype=object)
+    v = VAEWidget(X, labels=lab, image_shape=(8, 8), latent_dim=3, visuals_every=None)
+    v.train(1)
+    v.wait(60)
+    assert v.status == "done"
+    with pytest.raises(ValueError, match="conditional=True needs a class for every row"):
+        VAEWidget(X, labels=lab, image_shape=(8, 8), conditional=True)

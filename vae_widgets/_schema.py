@@ -7,6 +7,7 @@ Kernel -> front end (custom messages, ``widget.send(content, buffers)``):
       buffers=[float32 x,y,x,y,...], or with "encoding": "u16", "lo": [x, y], "span": [w, h]
       buffers=[uint16 x,y pairs quantised over lo..lo+span] (frames between key frames)
   {"type": "metrics", "rows": [{...}, ...]}                        rows appended to the curves
+  {"type": "epoch", "row": {...}}                                  one finished epoch (VAE)
   {"type": "images", "kind": str, "shape": [n, C, H, W], ...}     buffers=[uint8 pixels]
 
 Front end -> kernel:
@@ -21,6 +22,7 @@ metric history, the latest image grids) lives in synced traits, not messages.
 
 FRAME = "frame"
 METRICS = "metrics"
+EPOCH = "epoch"
 IMAGES = "images"
 
 COMMAND = "command"

@@ -9,11 +9,20 @@ Nothing here knows about t-SNE, VAEs or Jupyter.
 """
 from __future__ import annotations
 
+import collections
+import logging
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from . import _openmp
+
+log = logging.getLogger("vae_widgets")
+
+#: failures kept in ``EventBus.listener_errors`` (the oldest are dropped)
+MAX_LISTENER_ERRORS = 20
 
 
 @dataclass
@@ -26,24 +35,56 @@ class Event:
 
 
 class EventBus:
-    """Synchronous publish/subscribe. A failing listener never breaks the engine."""
+    """Synchronous publish/subscribe. A failing listener never breaks the engine.
+
+    A listener that raises is reported, not hidden: its traceback goes to the
+    ``vae_widgets`` logger (a warning, once per listener and exception type; the
+    repeats are counted in ``listener_failures``), the last ``MAX_LISTENER_ERRORS``
+    tracebacks are kept in ``listener_errors``, and every callback registered with
+    ``on_listener_error`` is told (a widget shows a notice).
+    """
 
     def __init__(self):
         self._listeners: list[Callable[[Event], None]] = []
-        self.listener_errors: list[str] = []
+        self._error_handlers: list[Callable[[Callable, Event, BaseException], None]] = []
+        self.listener_errors: collections.deque[str] = collections.deque(
+            maxlen=MAX_LISTENER_ERRORS)
+        self.listener_failures = 0
+        self._logged: set[tuple[str, str]] = set()
 
     def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
         self._listeners.append(fn)
         return lambda: self._listeners.remove(fn) if fn in self._listeners else None
+
+    def on_listener_error(self, fn: Callable[[Callable, Event, BaseException], None]) -> None:
+        """Call ``fn(listener, event, exception)`` whenever a listener raises."""
+        if fn not in self._error_handlers:
+            self._error_handlers.append(fn)
 
     def publish(self, kind: str, **data: Any) -> Event:
         event = Event(kind, data)
         for fn in list(self._listeners):
             try:
                 fn(event)
-            except Exception:  # a view's bug must not kill the computation
-                self.listener_errors.append(traceback.format_exc())
+            except Exception as exc:  # a view's bug must not kill the computation
+                self._listener_failed(fn, event, exc)
         return event
+
+    def _listener_failed(self, fn, event: Event, exc: Exception) -> None:
+        self.listener_failures += 1
+        tb = traceback.format_exc()
+        self.listener_errors.append(tb)
+        name = getattr(fn, "__qualname__", repr(fn))
+        key = (name, type(exc).__name__)
+        if key not in self._logged:   # a listener failing on every frame logs once
+            self._logged.add(key)
+            log.warning("listener %s failed on a %r event (the run goes on; repeats are "
+                        "not logged):\n%s", name, event.kind, tb)
+        for handler in list(self._error_handlers):
+            try:
+                handler(fn, event, exc)
+            except Exception:  # noqa: BLE001 - reporting must never raise into the engine
+                log.exception("the listener-error handler %r failed", handler)
 
 
 class Stopped(Exception):
@@ -57,6 +98,7 @@ class Control:
         self._cv = threading.Condition()
         self._paused = False
         self._stop = False
+        self._wake = False
 
     @property
     def paused(self) -> bool:
@@ -87,17 +129,35 @@ class Control:
         with self._cv:
             self._stop = False
 
+    def wake(self):
+        """Wake a loop parked in ``wait_while_paused`` so it runs its ``serve`` callback."""
+        with self._cv:
+            self._wake = True
+            self._cv.notify_all()
+
     def wait_while_paused(self, on_pause: Callable[[], None] | None = None,
-                          on_resume: Callable[[], None] | None = None) -> None:
-        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives."""
+                          on_resume: Callable[[], None] | None = None,
+                          serve: Callable[[], None] | None = None) -> None:
+        """Block while paused (a zero-cost pause); raise ``Stopped`` if a stop arrives.
+
+        ``serve`` runs on the waiting thread whenever ``wake()`` is called during the
+        pause (work that must happen on the engine's thread, such as a call queued
+        by ``VAETrainer.run_between_steps``).
+        """
         if self._stop:
             raise Stopped()
         if not self._paused:
             return
         if on_pause:
             on_pause()
-        with self._cv:
-            self._cv.wait_for(lambda: not self._paused or self._stop)
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: not self._paused or self._stop or self._wake)
+                woken, self._wake = self._wake, False
+                if not self._paused or self._stop:
+                    break
+            if woken and serve is not None:
+                serve()
         if self._stop:
             raise Stopped()
         if on_resume:
@@ -105,31 +165,60 @@ class Control:
 
 
 class Worker:
-    """Run ``target`` on a daemon thread; ``wait()`` joins and re-raises its error."""
+    """Run ``target`` on a daemon thread; ``wait()`` joins and re-raises its error.
 
-    def __init__(self, target: Callable[[], Any], name: str = "vae-widgets-worker"):
+    Whether the work has ended is tracked by an event set when ``target`` returns,
+    never by ``Thread.is_alive()``: on CPython 3.11 a ``join()`` interrupted by
+    Ctrl-C (KeyboardInterrupt) releases the thread's state lock and marks a thread
+    that still runs as stopped (then the interpreter exits under it and aborts).
+    ``thread_class`` makes the thread (a host's own, e.g. ``marimo.Thread``).
+    """
+
+    def __init__(self, target: Callable[[], Any], name: str = "vae-widgets-worker",
+                 thread_class: type[threading.Thread] = threading.Thread):
         self._target = target
         self.result: Any = None
         self.exception: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = False
+        self._finished = threading.Event()
+        self._thread = thread_class(target=self._run, name=name, daemon=True)
 
     def _run(self):
         try:
             self.result = self._target()
         except BaseException as exc:  # kept for wait(); the engine already reported it
             self.exception = exc
+        finally:
+            self._target = None      # drop what the work held (the engine, its data)
+            try:
+                _openmp.worker_finished()
+            finally:
+                self._finished.set()
 
     def start(self) -> "Worker":
+        self._started = True
+        # the caller's idle OpenMP teams would throttle the worker's (see _openmp)
+        _openmp.worker_starting()
         self._thread.start()
         return self
 
     @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+    @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        """True from ``start()`` until the target has returned (or raised)."""
+        return self._started and not self._finished.is_set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the end without raising the work's error; True when it ended.
+        Safe to interrupt (an ``Event`` wait, not ``Thread.join``)."""
+        return self._finished.wait(timeout)
 
     def wait(self, timeout: float | None = None):
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+        _openmp.release_teams()     # the waiting thread computes nothing meanwhile
+        if not self._finished.wait(timeout):
             raise TimeoutError(f"still running after {timeout} s")
         if self.exception is not None:
             raise self.exception
@@ -145,7 +234,9 @@ class FrameGate:
     pending frame regardless (used at pauses and at the end). With no front end
     attached nothing ever acks: frames stop flowing once the window is full, and
     unacknowledged frames older than ``ack_timeout`` are written off so a view
-    that appears later starts receiving again.
+    that appears later starts receiving again. ``unacked`` counts the frames
+    written off since the last acknowledgement (a view that never acks: a host
+    that drops messages sent from threads, a closed page).
     """
 
     def __init__(self, send: Callable[[int, Any], None], interval: float = 0.1,
@@ -162,6 +253,7 @@ class FrameGate:
         self._last_send = -float("inf")
         self.sent = 0
         self.replaced = 0
+        self.unacked = 0
 
     def offer(self, frame: Any) -> bool:
         with self._lock:
@@ -178,6 +270,7 @@ class FrameGate:
         with self._lock:
             for fid in [f for f in self._in_flight if f <= frame_id]:
                 del self._in_flight[fid]
+            self.unacked = 0
             # an ack frees a slot: a frame held back by the window may go now
             self._maybe_send(force=False)
 
@@ -197,6 +290,7 @@ class FrameGate:
         for fid, t in list(self._in_flight.items()):
             if now - t > self.ack_timeout:
                 del self._in_flight[fid]
+                self.unacked += 1
         if not force and (now - self._last_send < self.interval
                           or len(self._in_flight) >= self.window):
             return False

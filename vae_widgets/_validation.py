@@ -139,8 +139,13 @@ def split_labels(X: Any, labels: Any, name: str = "X",
     return X, labels
 
 
-def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5) -> np.ndarray:
-    """A finite float matrix of shape (n_samples, n_features), n_samples >= min_rows."""
+def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5,
+                   keep_float32: bool = False) -> np.ndarray:
+    """A finite float matrix of shape (n_samples, n_features), n_samples >= min_rows.
+
+    float64, except that with ``keep_float32`` a float32 input stays float32 (no copy of
+    a big input just to widen it). An input that already has the dtype is not copied.
+    """
     if X is None:
         raise TypeError(f"{name} is None; pass a 2-D array of shape (n_samples, n_features).")
     try:
@@ -167,9 +172,10 @@ def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5) -> np.ndarray:
                          f"and one column.")
     if arr.shape[0] < min_rows:
         raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} are needed.")
-    arr = np.asarray(arr, dtype=np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
+    arr = np.asarray(arr, dtype=np.float32 if keep_float32 and arr.dtype == np.float32
+                     else np.float64)
+    if not _all_finite(arr):
+        bad = ~np.isfinite(arr)
         rows = np.flatnonzero(bad.any(axis=1))
         kind = "NaN" if np.isnan(arr[bad]).any() else "inf"
         raise ValueError(
@@ -177,6 +183,16 @@ def as_data_matrix(X: Any, name: str = "X", min_rows: int = 5) -> np.ndarray:
             f"(first: {rows[:5].tolist()}); drop or impute them, e.g. "
             f"{name}[np.isfinite({name}).all(axis=1)].")
     return arr
+
+
+def _all_finite(arr: np.ndarray, chunk_bytes: int = 32 * 2**20) -> bool:
+    """Whether every value is finite, without an n x d temporary: a sum is finite when
+    every value is (the common case, one pass); otherwise check in row blocks."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    step = max(1, chunk_bytes // max(1, arr.shape[1] * arr.itemsize))
+    return all(np.isfinite(arr[i:i + step]).all() for i in range(0, len(arr), step))
 
 
 def as_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray | None:
@@ -193,6 +209,41 @@ def as_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray | None:
         raise ValueError(f"{name} has {len(arr)} entries but the data has {n} rows; "
                          f"pass one label per row.")
     return arr
+
+
+#: the category of missing labels (None, NaN, pd.NA, NaT), listed last
+MISSING_LABEL = "(missing)"
+
+
+def label_categories(labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The categories of ``labels`` (1-D) and each row's category code: the one rule for
+    every widget that colours, groups or conditions on labels.
+
+    Numbers come in numeric order, text in alphabetical order; a mix of types (text and
+    numbers) in the order of their text. Missing entries (None, NaN, ``pd.NA``, NaT)
+    form one category, ``MISSING_LABEL``, listed last, whatever else the labels hold.
+
+    Returns ``(names, codes)``: the category names (str) and an int64 code per row.
+    """
+    import pandas as pd
+
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {arr.shape}.")
+    missing = (np.asarray(pd.isna(arr), dtype=bool) if arr.dtype.kind in "OfcmM"
+               else np.zeros(len(arr), dtype=bool))
+    present = arr[~missing]
+    try:
+        uniques, inverse = np.unique(present, return_inverse=True)
+    except TypeError:   # values that do not compare (text and numbers): by their text
+        uniques, inverse = np.unique(present.astype(str), return_inverse=True)
+    names = [str(v) for v in uniques]
+    codes = np.empty(len(arr), dtype=np.int64)
+    codes[~missing] = inverse.reshape(-1)
+    if missing.any():
+        codes[missing] = len(names)
+        names.append(MISSING_LABEL)
+    return names, codes
 
 
 def as_image_shape(image_shape: Any, n_features: int, name: str = "image_shape") -> tuple | None:
@@ -236,3 +287,21 @@ def number(value: Any, name: str, *, low: float | None = None, high: float | Non
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}, got {value!r}.")
     return int(value) if integer else float(value)
+
+
+def page_value(name: str, value: Any, integer: bool = False) -> Any:
+    """A parameter value as a page sends it (text or a float) turned into what Python
+    expects: numbers from text, whole floats to ints where ``integer``; other text (a
+    choice such as "auto" or "linear") and non-numbers pass through for the parameter's
+    own check. A ValueError names the parameter."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            if any(c.isdigit() for c in text) or not text:
+                raise ValueError(f"{name}: {value!r} is not a number.") from None
+            return value
+    if integer and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

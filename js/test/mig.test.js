@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
+import { hover, mountPanel } from "./canvas_recorder.js";
 import { describe, expect, it } from "vitest";
 import { MigPanel, fmtMig, migData, textOn } from "../src/vae/mig.js";
-import { h } from "../src/common/dom.js";
 
 const TRAIT = {
   factors: ["shape", "scale", "pos_x"],
@@ -50,21 +50,38 @@ describe("migData", () => {
 });
 
 describe("MigPanel", () => {
-  const makePanel = (cls, title, caption, extras, ...body) => h(`div.vw-panel.${cls}`, {}, h("span", {}, title), ...extras, ...body);
+  const panel = (width = 0) => mountPanel((host) => new MigPanel(host), { width });
 
   it("hidden without factors, shown with them; score text escapes nothing odd", () => {
-    const p = new MigPanel(makePanel);
+    const { host, p } = panel();
+    expect(host.querySelector(".vw-panel-mig .vw-panel-title").textContent).toBe("Disentanglement");
     expect(p.el.hidden).toBe(true);
-    expect(p.update({}, {})).toBe(true);
+    expect(p.update({})).toBe(true);
     expect(p.el.hidden).toBe(true);
-    p.update({ factors: ["<b>x</b>"], latent_dim: 2 }, {});
+    p.update({ factors: ["<b>x</b>"], latent_dim: 2 });
     expect(p.el.hidden).toBe(false);
     expect(p.empty.hidden).toBe(false);
     expect(p.score.textContent).toBe("MIG –");
     // measured but the box has no width in jsdom: asks for a retry, the score is already set
-    expect(p.update(TRAIT, { font: "sans-serif" })).toBe(false);
+    expect(p.update(TRAIT)).toBe(false);
     expect(p.score.textContent).toBe("MIG 0.695");
     expect(p.score.dataset.mig).toBe("0.695");
     expect(p.el.innerHTML).not.toContain("<b>x</b>");
+  });
+
+  it("draws a cell per (unit, factor) with its share, the best unit outlined, gaps and the MIG per epoch", () => {
+    const { p, ctx } = panel(600);
+    expect(p.update(TRAIT)).toBe(true);
+    // 2 units x 3 factors, 40 px of row labels, cells 90 px wide (capped), 24 px high
+    const cells = ctx.ops("fillRect");
+    expect(cells.length).toBe(6);
+    expect(cells[4].args).toEqual([40 + 90, 4 + 24, 89, 23]);
+    expect(ctx.texts).toEqual(expect.arrayContaining(["0.82", "0.06", "z0", "z1", "shape", "scale", "pos_x", "gap", "0.78", "–", "MIG per epoch"]));
+    // the missing value is a grey cell without text; the best unit of each factor is outlined
+    expect(cells[2].fillStyle).toBe("#c8c8c8");
+    expect(ctx.ops("strokeRect").map((c) => [c.args[0], c.args[1]])).toEqual([[41, 5], [131, 29], [221, 29]]);
+    expect(p.readout.textContent).toBe("epoch 3");
+    hover(p.canvas, 40 + 90 + 5, 4 + 24 + 5);
+    expect(p.readout.textContent).toBe("z1 · scale · I = 1.200 nats (0.67 of H)");
   });
 });

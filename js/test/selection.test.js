@@ -1,4 +1,6 @@
 // @vitest-environment jsdom
+import { LIGHT, hover, setWidth } from "./canvas_recorder.js";
+import { fmtNum } from "../src/common/format.js";
 import { describe, expect, it, vi } from "vitest";
 import { decodeGrid } from "../src/vae/grids.js";
 import { SelectionPanel, selectionHit, selectionLayout, selectionSummary, tileOrigin } from "../src/vae/selection.js";
@@ -59,16 +61,14 @@ describe("selection layout", () => {
   });
 });
 
-function fakeModel(traits) {
-  return { get: (k) => traits[k] };
-}
-
 describe("SelectionPanel", () => {
   it("hidden without a selection; shows the count; Clear calls back", () => {
     const onClear = vi.fn();
-    const p = new SelectionPanel({ onClear });
-    const theme = { font: "sans-serif", axis: "#333" };
-    expect(p.draw(fakeModel({ selection: {}, grid_selection: null }), theme)).toBe(true);
+    const host = document.createElement("div");
+    const p = new SelectionPanel(host, { onClear });
+    expect(p.el.parentNode).toBe(host);
+    p.setTheme(LIGHT);
+    expect(p.update({}, new Uint8Array(0))).toBe(true);
     expect(p.el.hidden).toBe(true);
 
     const k = 40, shown = 32;
@@ -77,12 +77,32 @@ describe("SelectionPanel", () => {
     expect(decodeGrid(px, meta.shape, meta.labels)).not.toBe(null);
     document.body.append(p.el);
     // jsdom has no layout: a zero-width box asks the caller to retry, but the panel shows
-    expect(p.draw(fakeModel({ selection: meta, grid_selection: new DataView(px.buffer) }), theme)).toBe(false);
+    expect(p.update(meta, px)).toBe(false);
     expect(p.el.hidden).toBe(false);
     expect(p.el.dataset.count).toBe("40");
     expect(p.el.dataset.shown).toBe("32");
     expect(p.count.textContent).toBe("40 selected · first 32 shown");
     p.clearBtn.click();
     expect(onClear).toHaveBeenCalledTimes(1);
+  });
+
+  it("draws each point over its reconstruction, captioned, and reads out the pixel under the pointer", () => {
+    const p = new SelectionPanel(document.createElement("div"), { onClear() {} });
+    p.setTheme(LIGHT);
+    setWidth(p.box, 300);
+    const k = 3;
+    const px = Uint8Array.from({ length: 2 * k * 64 }, (_, i) => i % 256);
+    const meta = { shape: [2, k, 1, 8, 8], labels: { layout: "image", cols: ["#4", "#9", "#12"] }, count: k, shown: k, step: 42, source: "X" };
+    expect(p.update(meta, px)).toBe(true);
+    const ctx = p.canvas.getContext("2d");
+    const draws = ctx.ops("drawImage");
+    expect(draws.length).toBe(2 * k);
+    // tile 1: 48 px images (6x), 8 px apart; the reconstruction 2 px under the data point, below a 13 px caption
+    expect(draws[3].args.slice(5)).toEqual([56, 13 + 48 + 2, 48, 48]);
+    expect(ctx.texts).toEqual(["#4", "#9", "#12"]);
+    expect(p.readout.textContent).toBe("rows of the map's X · drawn at step 42");
+    expect(p.el.dataset.draws).toBe("1");
+    hover(p.canvas, 56 + 6 * 5 + 1, 13 + 48 + 2 + 6 * 2 + 1); // tile 1, reconstruction, pixel (2, 5)
+    expect(p.readout.textContent).toBe(`#9 · reconstruction · pixel (2, 5) = ${fmtNum((((k + 1) * 64 + 2 * 8 + 5) % 256) / 255, 3)}`);
   });
 });

@@ -34,6 +34,13 @@ describe("loss curves", () => {
     expect(half.series[3][2]).toBe(39);
   });
 
+  it("an epoch row's own step places its validation point (an epoch cut short ends early)", () => {
+    // epoch 2 was stopped at step 35: mapped through the rows it would sit at step 40
+    const d = buildCurves(s.cols, { epoch: [1, 2], step: [20, 35], val_elbo: [41, 36] }, []);
+    expect(d.x).toEqual([10, 20, 30, 35, 40]);
+    expect(d.series[3]).toEqual([null, 41, null, 36, null]);
+  });
+
   it("no validation, empty, and log scale drops non-positive values", () => {
     const d = buildCurves(s.cols, { epoch: [1], val_elbo: [null] }, null);
     expect(d.hasVal).toBe(false);

@@ -74,3 +74,33 @@ describe("MetricsStore", () => {
     expect(s.latentDim).toBe(3);
   });
 });
+
+describe("bounded stores and epoch rows", () => {
+  it("past MAX_ROWS every other row goes (the newest kept): memory stays bounded", async () => {
+    const { MetricsStore, MAX_ROWS } = await import("../src/vae/metrics.js");
+    const st = new MetricsStore();
+    for (let s = 1; s <= MAX_ROWS * 3; s++) st.append([{ step: s, elbo: -s, kl_per_dim: [0.1, 0.2] }]);
+    expect(st.length).toBeLessThanOrEqual(MAX_ROWS);
+    expect(st.length).toBeGreaterThan(MAX_ROWS / 2);
+    expect(st.lastStep).toBe(MAX_ROWS * 3);
+    expect(st.cols.step[0]).toBe(1);
+    expect(st.kl.length).toBe(st.length);
+    expect(st.live.length).toBeLessThanOrEqual(2 * MAX_ROWS);
+  });
+
+  it("EpochStore: trait base, message rows appended, an epoch repeated is replaced", async () => {
+    const { EpochStore } = await import("../src/vae/metrics.js");
+    const e = new EpochStore();
+    expect(e.append({ epoch: 1, step: 10, val_elbo: -40 })).toBe(true);
+    expect(e.append({ epoch: 2, step: 20, val_elbo: -38 })).toBe(true);
+    expect(e.append({ epoch: 1, step: 10, val_elbo: -99 })).toBe(false);   // older: ignored
+    expect(e.append({ epoch: 2, step: 20, val_elbo: -37 })).toBe(true);    // same: replaced
+    expect(e.cols.val_elbo).toEqual([-40, -37]);
+    // the full state arrives (a pause): it is the base; a later message row survives
+    e.append({ epoch: 3, step: 30, val_elbo: -35 });
+    e.replace({ epoch: [1, 2], step: [10, 20], val_elbo: [-40, -37], train_elbo: [-41, -38] });
+    expect(e.cols.epoch).toEqual([1, 2, 3]);
+    expect(e.cols.train_elbo.slice(0, 2)).toEqual([-41, -38]);
+    expect(e.cols.val_elbo).toEqual([-40, -37, -35]);
+  });
+});

@@ -49,6 +49,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def lab_server(root_dir, extra_args=()):
     """Start `jupyter lab` on 127.0.0.1 with its own config/runtime dirs; yield (base, token)."""
+    with jupyter_server(root_dir, "lab", extra_args) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def jupyter_server(root_dir, app="lab", extra_args=()):
+    """`jupyter lab` or `jupyter notebook` (Notebook 7) on 127.0.0.1 with its own
+    config/runtime dirs and `window.jupyterapp` exposed; yield (base, token)."""
+    expose = {"lab": "--LabApp.expose_app_in_browser=True",
+              "notebook": "--JupyterNotebookApp.expose_app_in_browser=True"}[app]
     token, port = secrets.token_hex(16), free_port()
     run = pathlib.Path(tempfile.mkdtemp(prefix="labrun-"))
     settings = run / "settings/@jupyterlab/apputils-extension"
@@ -66,27 +76,50 @@ def lab_server(root_dir, extra_args=()):
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3", "language": "python"}))
-    log = open(run / "server.log", "w")
-    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+    cmd = [str(BIN / "jupyter"), app, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root_dir}",
-           "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True", *extra_args]
+           "--ServerApp.port_retries=0", expose, *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    with _serve(f"jupyter {app}", cmd, env, run, f"{base}/api/status?token={token}"):
+        yield base, token
+
+
+@contextlib.contextmanager
+def marimo_server(notebook, mode="run"):
+    """`marimo run` (or `edit`) of one notebook file on 127.0.0.1 with a random access
+    token and its own config dir, no update check; yield the page URL to open."""
+    token, port = secrets.token_hex(16), free_port()
+    run = pathlib.Path(tempfile.mkdtemp(prefix="marimo-"))
+    env = dict(os.environ, XDG_CONFIG_HOME=str(run / "config"), XDG_STATE_HOME=str(run / "state"),
+               XDG_CACHE_HOME=str(run / "cache"), MARIMO_SKIP_UPDATE_CHECK="1",
+               PATH=f"{BIN}:{os.environ['PATH']}")
+    cmd = [str(BIN / "marimo"), mode, str(notebook), "--headless", "--host", "127.0.0.1",
+           "--port", str(port), "--token-password", token, "--no-sandbox"]
+    base = f"http://127.0.0.1:{port}"
+    with _serve("marimo", cmd, env, run, f"{base}/health", cwd=pathlib.Path(notebook).parent):
+        yield f"{base}/?access_token={token}"
+
+
+@contextlib.contextmanager
+def _serve(name, cmd, env, run, probe, cwd=None):
+    """Run a server (its log in ``run``), wait until ``probe`` answers, stop it after."""
+    log = open(run / "server.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         for _ in range(600):
             if proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited rc={proc.returncode}:\n"
+                raise RuntimeError(f"{name} exited rc={proc.returncode}:\n"
                                    + (run / "server.log").read_text()[-3000:])
             try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+                urllib.request.urlopen(probe, timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            raise TimeoutError("jupyter lab did not come up in 60 s")
-        yield base, token
+            raise TimeoutError(f"{name} did not come up in 60 s")
+        yield
     finally:
         proc.send_signal(signal.SIGINT)        # twice: a clean shutdown that also ends kernels
         time.sleep(0.2)
@@ -182,8 +215,9 @@ def assert_offline(browser):
     assert not blocked, f"pages tried to reach other hosts: {sorted(set(blocked))[:20]}"
 
 
-def open_notebook(page, base, token, nb_name, timeout=90_000):
-    page.goto(f"{base}/lab/tree/{nb_name}?token={token}")
+def open_notebook(page, base, token, nb_name, timeout=90_000, path="lab/tree"):
+    """Open a notebook (``path="notebooks"`` in Notebook 7) and wait for an idle kernel."""
+    page.goto(f"{base}/{path}/{nb_name}?token={token}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout)
     page.wait_for_function("""async () => { const w = window.jupyterapp.shell.currentWidget;

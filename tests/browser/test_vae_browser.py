@@ -2,7 +2,8 @@
 
 Trains on digits: curves, the per-dimension KL heatmap and a non-blank traversal grid
 are drawn; pause stops the step counter; a beta typed in the page reaches the trainer;
-resume; stop within a second; screenshots in light and dark themes.
+resume; stop within a second; the KL heatmap's and the traversal's read-outs under the
+pointer equal the kernel's values; screenshots in light and dark themes.
 """
 import json
 import pathlib
@@ -97,6 +98,9 @@ def test_vae_widget_end_to_end(lab):
         assert kernel_json(page, "[v.status, v.running]") == ["stopped", False]
         hist = kernel_json(page, "v.history.beta.tolist()[-3:]")
         assert hist and all(b == 4.0 for b in hist)
+        page.wait_for_timeout(500)                    # the last trait updates drawn
+        kl_text, kl_kernel = hover_kl(page)
+        grid_text, grid_kernel = hover_traversal(page)
 
         page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
                       " {theme: 'JupyterLab Dark'})")
@@ -104,4 +108,40 @@ def test_vae_widget_end_to_end(lab):
         page.screenshot(path=str(ARTIFACTS / "vae_dark.png"), full_page=True)
         browser.close()
     print(f"\nstop {stop_s:.2f} s; ink curves {curves}, heatmap {heat}, traversal {trav}")
+    print(f"KL read-out {kl_text!r} (kernel {kl_kernel:.6g}); traversal {grid_text!r} (kernel {grid_kernel:.6g})")
     assert not errors, errors
+
+
+def readout_number(text):
+    return float(text.replace(",", ""))
+
+
+def hover_kl(page):
+    """The KL heatmap's read-out at z0's latest column equals the kernel's KL of z0 at that step."""
+    canvas = page.locator(f"{ROOT} .vw-kl-canvas")
+    box = canvas.bounding_box()
+    canvas.hover(position={"x": box["width"] - 58 - 2, "y": 4 + 2})   # plot area: L 40, R 58, T 4
+    text = page.locator(f"{ROOT} .vw-panel-kl .vw-chart-readout").inner_text()
+    unit, step, value = text.split(" · ")
+    assert unit == "z0" and step.startswith("step ") and value.endswith(" nats"), text
+    step = int(step[5:].replace(",", ""))
+    kernel = kernel_json(page, f"float(v.history.set_index('step').kl_per_dim.loc[{step}][0])")
+    assert readout_number(value[:-5]) == pytest.approx(kernel, rel=6e-3, abs=1e-6), (text, kernel)
+    return text, kernel
+
+
+def hover_traversal(page):
+    """The traversal's read-out under the pointer equals the kernel's pixel (last cell, near its corner)."""
+    canvas = page.locator(f"{ROOT} .vw-grid[data-kind=traversal] canvas")
+    box = canvas.bounding_box()
+    canvas.hover(position={"x": box["width"] - 4, "y": box["height"] - 4})
+    text = page.locator(f"{ROOT} .vw-panel-traversal .vw-grid-readout").inner_text()
+    row, col, pixel = text.split(" · ")
+    where, value = pixel.split(" = ")
+    py, px = (int(t) for t in where.removeprefix("pixel (").removesuffix(")").split(", "))
+    kernel = float(kernel_exec(page, "\n".join([
+        "m = v.grids['traversal']; lab = m['labels']; lo, hi = lab.get('value_range', [0, 1])",
+        f"r, c = lab['rows'].index({row!r}), lab['cols'].index({col!r})",
+        f"print(lo + int(v.grid_traversal[r, c, 0, {py}, {px}]) / 255 * (hi - lo))"])))
+    assert readout_number(value) == pytest.approx(kernel, rel=6e-3, abs=1e-3), (text, kernel)
+    return text, kernel

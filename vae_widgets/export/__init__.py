@@ -139,9 +139,9 @@ def _tsne_args(obj) -> dict:
 
 
 def _vae_args(obj) -> dict:
-    """Histories and image grids of a VAEWidget or VAETrainer."""
-    widget = obj if hasattr(obj, "trainer") else None
-    trainer = obj.trainer if widget is not None else obj
+    """Histories and image grids of a VAEWidget (training or watching) or VAETrainer."""
+    widget = obj if hasattr(obj, "_producer") else None
+    trainer = obj._producer if widget is not None else obj      # VAETrainer or LoopMonitor
     notes = []
     history, epochs = trainer.history, trainer.epoch_history
     if len(history) == 0:
@@ -156,8 +156,9 @@ def _vae_args(obj) -> dict:
                 arr = getattr(widget, f"grid_{kind}", None)
                 if arr is not None:
                     grids[kind] = (np.asarray(arr, np.uint8).reshape(meta["shape"]), meta["labels"])
-    else:
-        grids = trainer.render_visuals(publish=False)   # of the model as it is now
+    else:   # of the model as it is now
+        grids = trainer.monitor.render(step=trainer.step, progress=float(trainer.epoch),
+                                       publish=False)
     if len(history) == 0 and grids:
         notes.append("The model is untrained: the images show its random initial state.")
     return dict(history=history, epoch_history=epochs, grids=grids, notes=notes)

@@ -5,6 +5,8 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Union
 
+import numpy as np
+
 from .._validation import choice, number
 
 INITIALIZATIONS = ("pca", "spectral", "random")
@@ -38,7 +40,9 @@ class TSNEParams:
     standardize: bool = False
     pca_components: Union[str, int, None] = "auto"   # auto: reduce to 50 when wider than 50
     frame_interval: float = 0.1            # seconds between frames sent to views
-    kl_every: int = 25                     # KL costs a full evaluation: not every iteration
+    # KL costs ~half a gradient evaluation: "auto" asks for it as often as that stays
+    # under 1 % of the run (every 5-50 iterations); an int k: every k iterations
+    kl_every: Union[str, int] = "auto"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +112,11 @@ def check_param(name: str, value: Any) -> Any:
     if name == "frame_interval":
         return number(value, name, low=0)
     if name == "kl_every":
+        if value == "auto":
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"kl_every must be 'auto' or a whole number of iterations >= 1, "
+                             f"got {value!r}.")
         return number(value, name, low=1, integer=True)
     raise AssertionError(name)  # every field is handled above
 
@@ -127,3 +136,12 @@ def check_for_data(p: TSNEParams, n_samples: int, n_features: int) -> None:
         raise ValueError(
             f"pca_components={p.pca_components} exceeds min(n_samples, n_features)="
             f"{min(n_samples, n_features)}; lower it or pass pca_components=None.")
+
+
+def check_rows_differ(X: np.ndarray, name: str = "X") -> None:
+    """t-SNE places rows by how they differ: refuse data whose rows are all the same (the
+    map would be undefined; openTSNE's start layout would be NaN)."""
+    if not np.ptp(X, axis=0).any():
+        raise ValueError(
+            f"{name}: all {len(X)} rows are identical, so there is nothing to embed (t-SNE "
+            f"places rows by their differences); check that the right columns were passed.")

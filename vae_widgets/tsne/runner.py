@@ -9,7 +9,9 @@ gives, at no cost:
   (~12 µs for 20k points);
 - KL every ``kl_every`` iterations, by asking that one call to evaluate the
   error (openTSNE's callbacks force a KL evaluation each time they run: every
-  iteration would cost +50 % at 20k points);
+  iteration would cost +50 % at 20k points); with ``kl_every="auto"`` as often as
+  the evaluations stay under ``KL_BUDGET`` of the optimisation time (measured as
+  it runs: every ~50 iterations at 10k points, ~10 on small data);
 - pause, by blocking inside the call;
 - stop and live parameter edits, by raising inside the call. openTSNE then
   leaves P multiplied by the exaggeration and the optimizer state as it was after
@@ -37,12 +39,17 @@ from .._validation import as_data_matrix
 from . import knn as knn_mod
 from . import metrics
 from .history import FrameHistory
-from .params import LIVE, TSNEParams, check_for_data, check_param, make_params
+from .params import (LIVE, TSNEParams, check_for_data, check_param, check_rows_differ,
+                     make_params)
 
 #: parameters whose change invalidates the cached preprocessing/affinities
 _AFFINITY_KEYS = ("perplexity", "metric", "neighbors", "standardize", "pca_components",
                   "random_state", "n_jobs")
 PCA_TARGET = 50
+#: kl_every="auto": KL evaluations may cost this fraction of the optimisation time ...
+KL_BUDGET = 0.01
+#: ... but come at least every KL_MAX_GAP and at most every KL_MIN_GAP iterations
+KL_MIN_GAP, KL_MAX_GAP = 5, 50
 
 
 class _EditInterrupt(Exception):
@@ -81,9 +88,10 @@ class TSNERunner:
     """
 
     def __init__(self, X, **params):
-        self.X = as_data_matrix(X, "X", min_rows=5)
+        self.X = as_data_matrix(X, "X", min_rows=5, keep_float32=True)
         self.params: TSNEParams = make_params(**params)
         check_for_data(self.params, *self.X.shape)
+        check_rows_differ(self.X)
         self.events = EventBus()
         self.control = Control()
         self.embedding: np.ndarray | None = None
@@ -148,11 +156,12 @@ class TSNERunner:
         preprocesses it and computes new affinities. Not while a run is going on."""
         if self._running:
             raise RuntimeError("set_data() while the runner runs: stop() it and wait first.")
-        X = as_data_matrix(X, "X", min_rows=5)
+        X = as_data_matrix(X, "X", min_rows=5, keep_float32=True)
         if X.shape[0] != self.X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but this runner embeds "
                              f"{self.X.shape[0]}; make a new runner for other rows.")
         check_for_data(self.params, *X.shape)
+        check_rows_differ(X)
         self.X = X
         # preprocessed data and affinities are cached per parameter set: drop them
         self._cache_key, self._cache = None, {}
@@ -169,6 +178,7 @@ class TSNERunner:
         p = self.params
         self.history, self.marks, self.timings = [], [], {}
         self.iteration, self.kl = 0, None
+        self._kl_last, self._kl_next, self._plain_s = -KL_MAX_GAP, 0.0, None
         self.frame_history.clear()
         self.quality, self.result = None, None
         t_start = time.perf_counter()
@@ -179,6 +189,9 @@ class TSNERunner:
             aff = self._affinities(Xp, p)
             embedding = self._prepare_embedding(Xp, aff, p)
             self._optimize(embedding, p)
+            if not np.isfinite(embedding).all():   # never a NaN map reported as done
+                raise FloatingPointError("the embedding holds NaN or inf values; try a "
+                                         "smaller learning_rate or exaggeration")
             stopped = False
         except Stopped:
             stopped = True
@@ -224,8 +237,9 @@ class TSNERunner:
         prep = {}   # the fitted steps, so new points get exactly the same treatment
         if p.standardize:
             sd = X.std(axis=0)
-            prep["mean"], prep["sd"] = X.mean(axis=0), np.where(sd > 0, sd, 1.0)
-            X = (X - prep["mean"]) / prep["sd"]
+            prep["mean"], prep["sd"] = X.mean(axis=0), np.where(sd > 0, sd, 1).astype(X.dtype)
+            X = X - prep["mean"]
+            X /= prep["sd"]
             steps.append("standardised")
         target = PCA_TARGET if p.pca_components == "auto" else p.pca_components
         if target is not None and d > target and (p.pca_components != "auto" or d > PCA_TARGET):
@@ -246,6 +260,13 @@ class TSNERunner:
         """Publish a layout before the (slow) affinities, so views show points at once."""
         if p.initialization == "random":
             init = initialization.random(X.shape[0], 2, random_state=p.random_state)
+        elif X.shape[1] == 1:   # PCA needs two columns: the column along x, a small random y
+            init = initialization.random(X.shape[0], 2, random_state=p.random_state)
+            init[:, 0] = initialization.rescale(X - X.mean())[:, 0]
+            if p.initialization == "pca":
+                self.events.publish("notice", message=(
+                    "X has one column: t-SNE starts from it along x with a small random y "
+                    "(a PCA start needs two columns)."))
         else:  # pca, and a PCA preview while a spectral start waits for P
             init = initialization.pca(X, 2, random_state=p.random_state)
         self._cache["init"] = init
@@ -375,13 +396,36 @@ class TSNERunner:
             ctl.wait_while_paused(on_pause=self._on_pause, on_resume=self._on_resume)
             if self._pending:
                 raise _EditInterrupt()
-        eval_kl = self.iteration % self.params.kl_every == 0
+        kl_every = self.params.kl_every
+        if kl_every == "auto":
+            eval_kl = self._kl_due(k)
+            t0 = time.perf_counter()
+        else:
+            eval_kl = self.iteration % kl_every == 0
         error, grad = self._base_gradient(embedding, P, should_eval_error=eval_kl, **kw)
+        if kl_every == "auto":
+            self._kl_clock(eval_kl, time.perf_counter() - t0)
         if eval_kl:
             self._record_kl(self.iteration, error, seg)
         if time.perf_counter() - self._last_frame >= self.params.frame_interval:
             self._frame()
         return error, grad
+
+    def _kl_due(self, k: int) -> bool:
+        """kl_every="auto": a KL point at each segment's start, then whenever enough
+        time has passed for the last evaluation to have cost under KL_BUDGET."""
+        gap = self.iteration - self._kl_last
+        if k == 0 or gap >= KL_MAX_GAP:
+            return True
+        return gap >= KL_MIN_GAP and time.perf_counter() >= self._kl_next
+
+    def _kl_clock(self, evaluated: bool, seconds: float) -> None:
+        if not evaluated:   # the gradient alone: a running mean of its cost
+            self._plain_s = seconds if self._plain_s is None else 0.9 * self._plain_s + 0.1 * seconds
+            return
+        self._kl_last = self.iteration
+        extra = seconds - self._plain_s if self._plain_s is not None else 0.5 * seconds
+        self._kl_next = time.perf_counter() + max(extra, 0.0) / KL_BUDGET
 
     def _on_pause(self):
         self._frame(key=True)

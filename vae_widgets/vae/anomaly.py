@@ -52,16 +52,13 @@ def kl_rows(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def check_ready(trainer) -> None:
-    """Raise when the trainer cannot score: never trained, or a step may be in flight."""
+    """Raise when the trainer cannot score: never trained."""
     if trainer.step == 0:
         raise ValueError("the VAE has not been trained yet (0 steps), so its scores mean "
                          "nothing; train it first: trainer.fit(epochs) or widget.train(); "
                          "widget.wait().")
-    if not trainer._idle:
-        raise RuntimeError("the VAE is training: pause or stop it (and wait) before scoring.")
 
 
-@torch.no_grad()
 def anomaly_scores(trainer, X, labels=None, *, n_samples: int = 1, z: str = "sample",
                    seed: int = 0) -> pd.DataFrame:
     """Per-sample negative ELBO and its terms, in nats: higher = less like the training data.
@@ -97,8 +94,16 @@ def anomaly_scores(trainer, X, labels=None, *, n_samples: int = 1, z: str = "sam
         ``-log p(x)``), ``reconstruction`` (``-E_q log p(x|z)``), ``kl``
         (``KL(q(z|x) || N(0, I))``, closed form), then ``neg_iwae`` (when
         ``n_samples > 1``) and ``label`` (when ``labels`` is given). The model is
-        evaluated in eval mode, batched, without gradients.
+        evaluated in eval mode, batched, without gradients. While the trainer trains,
+        the scores are computed on its thread between two steps (see
+        ``VAETrainer.run_between_steps``).
     """
+    return trainer.run_between_steps(
+        lambda: _scores(trainer, X, labels, n_samples=n_samples, z=z, seed=seed))
+
+
+@torch.no_grad()   # (here: grad mode is per thread, and this may run on the training thread)
+def _scores(trainer, X, labels, n_samples, z, seed) -> pd.DataFrame:
     check_ready(trainer)
     n_samples = number(n_samples, "n_samples", low=1, integer=True)
     seed = number(seed, "seed", low=0, integer=True)

@@ -5,24 +5,34 @@ lists and dicts, so it loads with ``torch.load(weights_only=True)``: a file that
 carries pickled Python objects (which could run code when unpickled) is refused
 with :class:`UnsafeCheckpointError` before anything in it is used.
 
-Contents: weights, optimiser state, config, model spec, standardisation, classes,
-feature names, run state (step, epoch, position in the epoch's permutation, the
-generators, monitors), histories (metrics, epochs, parameter changes, alerts,
-disentanglement), the known-factor probe, and by default the data.
+Contents: the trainer's ``state_dict()`` (weights, optimiser state, the loop's
+position and generators, the monitor's histories and alert states, the factor probe,
+each callback's state), plus what rebuilding it needs: config, model spec,
+standardisation, classes, feature names and, by default, the data.
 
-Version 2 added the factor probe and the disentanglement history; version 1 files
-still load (without them).
+The file is written next to its target and moved over it only when complete
+(``os.replace``), so a save that fails half-way (a full disk, an interrupt) leaves a
+previous file intact. Labels are stored only as plain values (str, int, float,
+bool, None); others (datetimes, objects) are refused before anything is written.
+
+Version 3 stores ``state_dict()`` as it is; versions 1 and 2 (the trainer's fields
+written one by one; version 1 without the factor probe and disentanglement
+history) still load.
 """
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 from typing import Any
 
 import numpy as np
 import torch
 
 FORMAT = "vae_widgets.vae.checkpoint"
-VERSION = 2
+VERSION = 3
+#: label values a checkpoint can hold (weights_only refuses everything else)
+_PLAIN_LABELS = (str, int, float, bool, type(None))
 
 
 class UnsafeCheckpointError(ValueError):
@@ -43,48 +53,52 @@ def plain(v: Any) -> Any:
 
 
 def write(trainer, path, include_data: bool = True) -> None:
-    """``torch.save`` everything needed to resume ``trainer`` (see the module docstring)."""
+    """Save everything needed to resume ``trainer`` (see the module docstring)."""
     t = trainer
-    probe = t._probe
+    labels = None
+    if include_data and t.labels is not None:
+        labels = plain(t.labels)
+        bad = next((v for v in labels if not isinstance(v, _PLAIN_LABELS)), None)
+        if bad is not None:
+            raise ValueError(f"the labels hold {type(bad).__name__} values (e.g. {bad!r}), which "
+                             f"a checkpoint cannot store safely; save without them "
+                             f"(include_data=False) or train with labels converted to text "
+                             f"or numbers (e.g. labels.astype(str)).")
     ckpt = {
         "format": FORMAT,
         "version": VERSION,
         "torch": str(torch.__version__),
         "config": t.config.to_dict(),
         "model_spec": plain(t._model.spec),
-        "model": t._model.state_dict(),
-        "optimizer": t._opt.state_dict(),
         "norm": {"mean": torch.from_numpy(t._mean.copy()),
                  "std": torch.from_numpy(t._std.copy())},
         "classes": plain(t.classes),
         "feature_names": t.feature_names,
-        "state": {
-            "step": t.step, "epoch": t.epoch, "pos": t._pos,
-            "perm": None if t._perm is None else t._perm.cpu(),
-            "schedule_total": t._schedule_total,
-            "device_type": t.device.type,
-            "gen": t._gen.get_state(), "sample_gen": t._sample_gen.get_state(),
-            "train_time": t._train_time, "stride": t._stride,
-            "row_counter": t._row_counter, "last_kl": t._last_kl,
-            "overfit": {"train": list(t._overfit.train), "val": list(t._overfit.val),
-                        "fired": t._overfit.fired},
-            "collapse": {"counts": list(t._collapse.counts), "fired": t._collapse.fired},
-            "diverge_first": t._diverge.first,
-        },
-        "history": plain(t._rows),
-        "epoch_history": plain(t._epoch_rows),
-        "param_history": plain(t._param_rows),
-        "alerts": plain(t.alerts),
-        "factor_probe": None if probe is None else {
-            "rows": torch.from_numpy(np.asarray(probe.rows, dtype=np.int64)),
-            "codes": torch.from_numpy(np.asarray(probe.codes, dtype=np.int64)),
-            "names": list(probe.names), "bins": int(probe.bins)},
-        "mig_history": plain(t._mig_rows),
-        "data": ({"X": torch.from_numpy(t.data.copy()),
-                  "labels": plain(t.labels) if t.labels is not None else None}
+        "trainer": t.state_dict(),
+        "data": ({"X": torch.from_numpy(np.ascontiguousarray(t.data)), "labels": labels}
                  if include_data else None),
     }
-    torch.save(ckpt, path)
+    atomic_save(ckpt, path)
+
+
+def atomic_save(obj, path) -> None:
+    """``torch.save`` to a temporary file in the target's folder, then ``os.replace`` it
+    over ``path``: the target is either the old file or the complete new one."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vae-ckpt-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def read(path) -> dict:
@@ -130,36 +144,24 @@ def config_dict(ckpt: dict, device=None) -> dict:
     return cfgd
 
 
-def restore(trainer, ckpt: dict) -> None:
-    """Put weights, optimiser, run state and histories of ``ckpt`` into a freshly set-up
-    ``trainer`` (same data shape and config)."""
-    t = trainer
-    t._model.load_state_dict(ckpt["model"])
-    t._opt.load_state_dict(ckpt["optimizer"])
+def trainer_state(ckpt: dict) -> dict:
+    """The ``VAETrainer.state_dict()`` a checkpoint holds (versions 1 and 2 kept the same
+    facts field by field: they are mapped onto it)."""
+    if "trainer" in ckpt:
+        return ckpt["trainer"]
     st = ckpt["state"]
-    t.step, t.epoch, t._pos = st["step"], st["epoch"], st["pos"]
-    t._perm = None if st["perm"] is None else st["perm"].to(t.device)
-    if t._perm is not None and len(t._perm) != len(t._Xtr):   # other data: new permutation
-        t._perm, t._pos = None, 0
-    t._schedule_total = st["schedule_total"]
-    if st.get("device_type") == t.device.type:   # generator states are per device type
-        t._gen.set_state(st["gen"])
-    t._sample_gen.set_state(st["sample_gen"])
-    t._train_time = st["train_time"]
-    t._stride, t._row_counter = st["stride"], st["row_counter"]
-    t._last_kl = st["last_kl"]
-    t._overfit.train = list(st["overfit"]["train"])
-    t._overfit.val = list(st["overfit"]["val"])
-    t._overfit.fired = st["overfit"]["fired"]
-    t._collapse.counts = list(st["collapse"]["counts"])
-    t._collapse.fired = st["collapse"]["fired"]
-    t._diverge.first = st["diverge_first"]
-    t._rows = list(ckpt["history"])
-    t._epoch_rows = list(ckpt["epoch_history"])
-    t._param_rows = list(ckpt["param_history"])
-    t.alerts = list(ckpt["alerts"])
     probe = ckpt.get("factor_probe")
-    if probe is not None and int(probe["rows"].max()) < len(t.data):
-        t._use_probe(probe["rows"].numpy(), probe["codes"].numpy(), probe["names"],
-                     probe["bins"])
-    t._mig_rows = list(ckpt.get("mig_history") or [])
+    return {
+        "model": ckpt["model"], "optimizer": ckpt["optimizer"],
+        "loop": {k: st[k] for k in ("step", "epoch", "pos", "perm", "schedule_total", "gen",
+                                    "sample_gen", "train_time")}
+        | {"device_type": st.get("device_type")},
+        "monitor": {
+            "history": ckpt["history"], "epoch_history": ckpt["epoch_history"],
+            "param_history": ckpt["param_history"], "alerts": ckpt["alerts"],
+            "mig_history": ckpt.get("mig_history") or [], "last_kl": st["last_kl"],
+            "stride": st["stride"], "row_counter": st["row_counter"],
+            "overfit": st["overfit"], "collapse": st["collapse"],
+            "diverge_first": st["diverge_first"], "factor_probe": probe},
+        "callbacks": {},
+    }

@@ -9,6 +9,7 @@ checkpoint.
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import numpy as np
@@ -20,9 +21,23 @@ from .._validation import _to_numpy, as_data_matrix, as_labels, number
 EVAL_CHUNK = 4096
 
 
+def between_steps(method):
+    """Run ``method`` through ``self.run_between_steps``: on the training thread, between
+    two steps, while a ``fit`` runs (consistent weights, no second OpenMP team); in the
+    calling thread otherwise."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        return self.run_between_steps(lambda: method(self, *args, **kwargs))
+    return wrapper
+
+
 class DataSpaceMixin:
     """Mixed into ``VAETrainer``; relies on its model, device, standardisation
-    (``_mean``/``_std`` and their tensors), likelihood, labels and classes."""
+    (``_mean``/``_std`` and their tensors), likelihood, labels and classes, and its
+    ``run_between_steps`` (the public methods are safe from any thread while it trains)."""
+
+    def run_between_steps(self, fn, timeout=None):   # a trainer overrides this
+        return fn()
 
     def _prep(self, X, name: str = "X") -> torch.Tensor:
         """Data-space rows (flat or image-shaped, one row allowed) -> standardised tensor."""
@@ -66,6 +81,7 @@ class DataSpaceMixin:
             x = x.reshape(x.shape[0], *self.image_shape)
         return x
 
+    @between_steps
     @torch.no_grad()
     def encode(self, X, labels=None):
         """Posterior ``(mu, logvar)`` as float32 numpy arrays of shape (n, latent_dim)."""
@@ -79,6 +95,7 @@ class DataSpaceMixin:
             lvs.append(lv)
         return torch.cat(mus).cpu().numpy(), torch.cat(lvs).cpu().numpy()
 
+    @between_steps
     @torch.no_grad()
     def decode(self, z, labels=None) -> np.ndarray:
         """Means of p(x|z) in data space (probabilities for Bernoulli data),
@@ -98,12 +115,14 @@ class DataSpaceMixin:
                 for s in range(0, z.shape[0], EVAL_CHUNK)]
         return torch.cat(outs)
 
+    @between_steps
     @torch.no_grad()
     def reconstruct(self, X, labels=None) -> np.ndarray:
         """Decode the posterior means of ``X``: data-space reconstructions."""
         mu, _ = self.encode(X, labels)
         return self.decode(mu, labels)
 
+    @between_steps
     @torch.no_grad()
     def sample(self, n: int, temperature: float = 1.0, labels=None,
                seed: Optional[int] = None) -> np.ndarray:
@@ -137,6 +156,7 @@ class DataSpaceMixin:
             raise ValueError(f"{name} must be one data row or a row index, got {mu.shape[0]} rows.")
         return mu, lab
 
+    @between_steps
     @torch.no_grad()
     def traverse(self, dim: int, values, base=None, labels=None, base_z=None) -> np.ndarray:
         """Decode ``z`` with ``z[dim] = base_z[dim] + v`` for each ``v`` in ``values``.
@@ -171,6 +191,7 @@ class DataSpaceMixin:
             lab = list(np.asarray(lab, dtype=object).reshape(-1))[:1] * len(vals)
         return self.decode(z, lab)
 
+    @between_steps
     @torch.no_grad()
     def interpolate(self, a, b, steps: int = 10, labels=None) -> np.ndarray:
         """Decode ``(1 - t) mu_a + t mu_b`` for ``steps`` values of ``t`` in [0, 1];

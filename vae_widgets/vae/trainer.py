@@ -1,55 +1,35 @@
-"""``VAETrainer``: train a VAE on in-memory data and publish what happens.
+"""``VAETrainer``: a training loop for a VAE on in-memory data, plus callbacks.
 
 Plain Python, no Jupyter: a widget subscribes to ``trainer.events`` and calls
 ``fit`` on a worker thread; a script just calls ``fit``.
 
-Hot path (per step): index the permuted in-memory tensor, forward, loss,
-backward, Adam step (fused where torch has it), and keep the step's
-reconstruction and per-dimension KL as detached device tensors (no copy, no
-sync). Every ``metrics_every`` steps (and at the last step of each epoch) the
-kept terms, the per-tensor gradient norms and the batch's posterior-mean
-variances are stacked and copied to the host: the only syncs. Pause/stop checks,
-live parameter changes and the visuals timer are plain Python attribute reads.
+What is where:
+
+* this module: the data, the model, the optimiser and the loop (one step: index
+  the permuted in-memory tensor, forward, loss, backward, Adam step), live
+  parameter changes, the thread that owns the model while it trains
+  (``run_between_steps``), and checkpoints (``state_dict`` / ``save`` / ``load``);
+* ``monitor.VAEMonitor``: everything measured and shown (metric rows, epoch rows
+  and validation scheduling, image grids, alerts, disentanglement, histories and
+  the events; see its docstring for the event schema). The same monitor serves a
+  user's own loop (``watch.LoopMonitor``), so there is one place where diagnostics
+  are computed;
+* ``callbacks``: hooks in the shape of Lightning's ``Callback``
+  (``on_fit_start``, ``on_metrics_row``, ``on_train_epoch_end``, ``on_pause``,
+  ``on_resume``, ``on_divergence``, ``on_fit_end``; ``state_dict``); the built-in
+  ``DivergenceGuard`` keeps the last weights known to be finite.
+
+Hot path (per step): forward, loss, backward, Adam step (fused where torch has it),
+and the step's reconstruction and per-dimension KL appended to the monitor's window
+as detached device tensors (no copy, no sync). Every ``metrics_every`` steps (and at
+the last step of each epoch) the window, the per-tensor gradient norms and the
+batch's posterior-mean variances become one row: the only syncs. Pause/stop checks,
+live parameter changes, queued calls and the visuals timer are attribute reads.
 ``benchmarks/vae_overhead.py`` measures the result against a bare PyTorch loop.
-
-Events (``trainer.events``, an ``EventBus``; every ``data`` field listed):
-
-* ``"status"``: ``state`` (running | paused | done | stopped | error),
-  ``epoch`` (float: epochs completed, fractional mid-epoch), ``step``,
-  ``target_epoch`` (where the current ``fit`` stops), ``reason`` (str or None:
-  "stop requested", "diverged", "interrupted", the error message).
-* ``"metrics"``: ``rows``: a list of row dicts, sent at most every
-  ``publish_every`` seconds and at epoch ends, pauses and the end. Row keys
-  (``METRIC_COLUMNS``): ``step`` (steps done), ``epoch`` (float), ``time``
-  (training seconds), ``elbo`` (= -(recon + kl), nats per data point),
-  ``loss`` (recon + beta * KL with free bits: what is minimised), ``recon``,
-  ``kl``, ``kl_per_dim`` (list of latent_dim floats) — all averaged over the
-  steps since the previous row — ``active_units`` (on the row's last batch),
-  ``grad_norm`` (last step, before clipping), ``lr``, ``beta`` (effective:
-  beta times the schedule factor).
-* ``"epoch"``: one row as keyword fields (``EPOCH_COLUMNS``): ``epoch`` (int),
-  ``step``, ``time``, ``train_elbo``/``train_recon``/``train_kl`` (means over
-  the epoch's steps), ``val_elbo``/``val_recon``/``val_kl``/``val_kl_per_dim``
-  (validation rows, fixed noise; NaN without a validation set),
-  ``active_units`` (validation rows), ``beta``, ``lr``. Epochs that do not
-  validate (see ``val_every``) carry NaN validation terms and active units
-  (``val_kl_per_dim`` None).
-* ``"images"``: ``grid`` (reconstructions | samples | traversal | interpolation),
-  ``array`` (uint8, ``(rows, cols, C, H, W)``), ``labels`` (dict, see
-  ``visuals``), ``step``, ``epoch``.
-* ``"alert"``: ``alert`` (collapse | divergence | overfitting), ``message``,
-  ``fix``, ``step``, ``epoch``. (``trainer.alerts`` keeps them as dicts with
-  ``kind``, ``message``, ``fix``, ``step``, ``epoch``.)
-* ``"params"``: ``step``, ``epoch``, ``changes`` ({name: new value}),
-  ``previous`` ({name: old value}).
-* ``"disentanglement"`` (only with ``factors=``, after each epoch): ``epoch``,
-  ``step``, ``mig``, ``gaps`` (per factor), ``mi`` and ``mi_normalized`` (lists,
-  latent dim x factor), ``entropy`` (per factor), ``factors`` (names), ``seconds``
-  (cost of the measurement).
-* ``"error"``: ``message``, ``traceback``.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import inspect
@@ -57,6 +37,8 @@ import math
 import threading
 import time
 import traceback
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -64,34 +46,32 @@ import pandas as pd
 import torch
 
 from .._stream import Control, EventBus, Stopped
-from .._validation import (_to_numpy, as_data_matrix, as_image_shape, as_labels, number,
-                           split_labels)
+from .._validation import (MISSING_LABEL, _to_numpy, as_data_matrix, as_image_shape,
+                           as_labels, label_categories, number, split_labels)
 from . import checkpoint as _ckpt
-from .dataspace import EVAL_CHUNK as _EVAL_CHUNK
-from .dataspace import DataSpaceMixin
-from . import disentangle as _dis
 from . import visuals as _vis
+from .callbacks import Callback, DivergenceGuard
+from .checkpoint import UnsafeCheckpointError  # noqa: F401  (re-exported)
 from .config import LIVE_PARAMS, VAEConfig, check_names
-from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, active_units
+from .dataspace import DataSpaceMixin, between_steps
+from .dataspace import EVAL_CHUNK as _EVAL_CHUNK
+from .diagnostics import DivergenceMonitor
 from .model import VAEModel
+from .monitor import EPOCH_COLUMNS, METRIC_COLUMNS, VAEMonitor, plain  # noqa: F401
 from .objective import Likelihood, kl_per_dim, kl_term
 from .schedules import beta_factor, warmup_end
-from .checkpoint import UnsafeCheckpointError  # noqa: F401  (re-exported)
 
 MAX_CLASSES = 1000
-_SNAPSHOT_EVERY_S = 0.5
-
-METRIC_COLUMNS = ("step", "epoch", "time", "elbo", "loss", "recon", "kl", "kl_per_dim",
-                  "active_units", "grad_norm", "lr", "beta")
-EPOCH_COLUMNS = ("epoch", "step", "time", "train_elbo", "train_recon", "train_kl",
-                 "val_elbo", "val_recon", "val_kl", "val_kl_per_dim", "active_units",
-                 "beta", "lr")
 
 
-#: with val_every="auto", validate every epoch once an epoch has this many training rows
-_VAL_MIN_ROWS = 4096
-#: ... and at least every this many epochs (the curves and alerts need validation points)
-_VAL_MAX_GAP = 5
+class DivergedError(RuntimeError):
+    """Training diverged (NaN/inf or an exploding loss); the last finite weights were
+    restored where there were any. ``step``: where it diverged; ``restored_step``: whose
+    weights are in the model now (None: none were known to be finite)."""
+
+    def __init__(self, message: str, step: int, restored_step: Optional[int]):
+        super().__init__(message)
+        self.step, self.restored_step = step, restored_step
 
 
 def _resolve_device(dev: str) -> torch.device:
@@ -163,9 +143,6 @@ def _read_data(X: Any, image_shape):
     return M, image_shape, names
 
 
-_plain = _ckpt.plain
-
-
 class VAETrainer(DataSpaceMixin):
     """Train a (conditional, beta-) VAE on in-memory data; see the module docstring.
 
@@ -189,12 +166,15 @@ class VAETrainer(DataSpaceMixin):
     (``factor_sample`` rows, ``factor_bins`` bins; see ``disentangle``), published as
     a ``"disentanglement"`` event and kept in ``mig_history``.
 
+    ``callbacks``: :class:`~vae_widgets.vae.callbacks.Callback` objects called at the
+    hooks of ``fit`` (after the built-in ``DivergenceGuard``).
+
     Every check runs here, before any thread: bad input raises ``ValueError`` or
     ``TypeError`` naming the argument and what to do.
     """
 
     def __init__(self, X, labels=None, config: Optional[VAEConfig] = None, *, factors=None,
-                 **params):
+                 callbacks: Sequence[Callback] = (), **params):
         if config is not None:
             if not isinstance(config, VAEConfig):
                 raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}.")
@@ -202,10 +182,14 @@ class VAETrainer(DataSpaceMixin):
             cfg = dataclasses.replace(config, **params).validate()
         else:
             cfg = VAEConfig.from_kwargs(**params)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be vae_widgets.vae.callbacks.Callback "
+                                f"objects, got {type(cb).__name__}.")
         X, labels = split_labels(X, labels)
         raw, image_shape, names = _read_data(X, cfg.image_shape)
         lab = as_labels(labels, raw.shape[0], "labels")
-        self._setup(raw, lab, cfg, image_shape, names)
+        self._setup(raw, lab, cfg, image_shape, names, callbacks=callbacks)
         if factors is not None:
             self.set_factors(factors)
 
@@ -213,7 +197,8 @@ class VAETrainer(DataSpaceMixin):
     # set-up
     # ==================================================================================
     def _setup(self, raw: np.ndarray, lab, cfg: VAEConfig, image_shape, names,
-               norm: Optional[dict] = None, classes: Optional[list] = None):
+               norm: Optional[dict] = None, classes: Optional[list] = None,
+               callbacks: Sequence[Callback] = ()):
         n, nf = raw.shape
         image_shape = as_image_shape(image_shape, nf, "image_shape")
         cfg.image_shape = image_shape
@@ -261,7 +246,11 @@ class VAETrainer(DataSpaceMixin):
         if cfg.conditional and lab is None:
             raise ValueError("conditional=True needs labels: pass labels=y (one class per row), "
                              "or use conditional=False.")
-        if classes is None and lab is not None:
+        if classes is None and lab is not None and cfg.conditional:
+            # the condition is one class per row: every row needs one, and they must sort
+            if label_categories(lab)[0][-1:] == [MISSING_LABEL]:
+                raise ValueError("labels has missing values (None/NaN); conditional=True needs "
+                                 "a class for every row: fill them in or drop those rows.")
             try:
                 classes = np.unique(lab).tolist()
             except TypeError:
@@ -342,8 +331,7 @@ class VAETrainer(DataSpaceMixin):
         self._sample_gen = torch.Generator()
         self._sample_gen.manual_seed(cfg.seed + 2)
 
-        # --- run state --------------------------------------------------------------------------
-        self.events = EventBus()
+        # --- run state ------------------------------------------------------------------
         self.control = Control()
         self.step = 0
         self.epoch = 0                        # completed epochs
@@ -351,56 +339,18 @@ class VAETrainer(DataSpaceMixin):
         self._perm: Optional[torch.Tensor] = None
         self._schedule_total: Optional[float] = cfg.schedule_epochs
         self._steps_per_epoch = math.ceil(n_train / cfg.batch_size)
+        self._target = 0
         self._train_time = 0.0
-        self._rows: list[dict] = []
-        self._row_counter = 0
-        self._stride = 1
-        self._epoch_rows: list[dict] = []
-        self._param_rows: list[dict] = []
-        self.alerts: list[dict] = []
-        self._row_buf: list[dict] = []
+        self._win = 0
         self._pending: dict = {}
         self._lock = threading.Lock()
-        self._copy_waiters: list = []         # snapshot() requests served between two steps
+        self._calls: list = []                # run_between_steps() calls, served between steps
         self._fit_thread: Optional[int] = None
         self._running = False
         self._parked = False
-        self._visuals_requested = False
-        self._last_kl: Optional[list] = None
-        # the window's per-step (recon, KL per dim), summed (without grad) at the next
-        # metrics row. Not detached: backward already freed their graphs' saved tensors,
-        # and a list append costs less than a detach or an in-place add per step
-        self._window: list = []
-        self._win = 0
-        self._ep = [0.0, 0.0, 0]              # sum recon, sum kl, steps (this epoch)
-        self._good: Optional[tuple] = None    # (step, [tensors]) last finite weights
-        self._good_time = -math.inf
-        self._collapse = CollapseMonitor(cfg.latent_dim, cfg.collapse_fraction,
-                                         cfg.collapse_patience)
-        self._overfit = OverfitMonitor(cfg.overfit_patience)
-        self._diverge = DivergenceMonitor(cfg.diverge_factor)
-        self._pick_visual_rows()
-        self._probe: Optional[_dis.FactorProbe] = None   # set_factors()
-        self._probe_x = self._probe_y = None
-        self._mig_rows: list[dict] = []
-
-    def _pick_visual_rows(self):
         pool = self._val_idx if len(self._val_idx) else self._train_idx
-        k = self.config.n_reconstructions
-        if self.labels is not None:
-            seen, first, rest = set(), [], []
-            for i in pool:
-                key = self.labels[i]
-                (rest if key in seen else first).append(int(i))
-                seen.add(key)
-            ordered = first + rest
-        else:
-            ordered = [int(i) for i in pool]
-        self._recon_rows = ordered[:k]
-        self._default_base = ordered[0]
-        m = min(len(ordered), 6)
-        self._default_pairs = [(ordered[i], ordered[i + 1]) for i in range(0, m - 1, 2)] or \
-            [(ordered[0], ordered[0])]
+        self.monitor = VAEMonitor(self, cfg, pool, events=EventBus())
+        self.callbacks: list[Callback] = [DivergenceGuard(), *callbacks]
 
     def _onehot(self, lab) -> torch.Tensor:
         try:
@@ -419,10 +369,12 @@ class VAETrainer(DataSpaceMixin):
     def fit(self, epochs: int = 10) -> "VAETrainer":
         """Train ``epochs`` more epochs in the calling thread; call again to continue.
 
-        An epoch interrupted by ``control.stop()`` (or a divergence) is resumed where
-        it stopped by the next ``fit``. A stop request made before ``fit`` starts is
-        cleared; a pause requested before stays in force (``fit`` waits for resume).
-        Exceptions are published as ``"error"`` and re-raised.
+        An epoch interrupted by ``control.stop()`` is resumed where it stopped by the
+        next ``fit``. A stop request made before ``fit`` starts is cleared; a pause
+        requested before stays in force (``fit`` waits for resume). Exceptions are
+        published as ``"error"`` and re-raised. When training diverges the last
+        weights known to be finite are restored and :class:`DivergedError` is raised
+        (the alert says which step's weights came back).
         """
         epochs = number(epochs, "epochs", low=1, integer=True)
         if self._running:
@@ -430,55 +382,70 @@ class VAETrainer(DataSpaceMixin):
                                "control.stop() and wait for it first.")
         self._running = True
         self._fit_thread = threading.get_ident()
-        clear = getattr(self.control, "clear_stop", None)  # keeps a pause in force
-        (clear or self.control.reset)()
+        self.control.clear_stop()                 # keeps a pause in force
         target = self.epoch + epochs
         if self._schedule_total is None:
             self._schedule_total = float(target)
         self._target = target
         self._fit_start = time.perf_counter()
         self._time_base = self._train_time
-        self._next_visual = (self._fit_start + self.config.visuals_every
-                             if self.config.visuals_every is not None else math.inf)
-        self._last_pub = self._fit_start
+        self.monitor.reset_visual_clock(self._fit_start)
+        self.monitor.flush_rows()
         if self._pending:
             self._apply_pending()
-        self._snapshot(force=True)
+        self._hook("on_fit_start", target)
         self._status("running")
+        outcome = "error"
         try:
             outcome = self._loop(target)
         except Stopped:
+            outcome = "stopped"
             self._finish()
             self._status("stopped", "stop requested")
         except KeyboardInterrupt:                 # Ctrl-C in a script: a stop, then re-raise
+            outcome = "interrupted"
             self._train_time = self._now()
-            self._flush_rows()
+            self.monitor.flush_rows()
             self._status("stopped", "interrupted")
             raise
         except BaseException as exc:
             self._train_time = self._now()
-            self._model.train()
             tb = traceback.format_exc()
-            self.events.publish("error", message=f"{type(exc).__name__}: {exc}", traceback=tb)
+            self.monitor.error(f"{type(exc).__name__}: {exc}", tb)
             self._status("error", f"{type(exc).__name__}: {exc}")
             raise
         else:
             self._finish()
+            if outcome == "diverged":
+                step, restored, reason = self._divergence
+                msg = (f"training diverged at step {step} ({reason}); "
+                       + (f"the weights of step {restored} were restored"
+                          if restored is not None else "no finite weights were known to "
+                          "restore"))
+                self._status("error", msg)
+                raise DivergedError(msg, step, restored)
             self._status("done" if outcome == "done" else "stopped",
                          None if outcome == "done" else outcome)
         finally:
-            self._running = False
-            self._parked = False
+            with self._lock:
+                self._running = False
+                self._parked = False
+            self._serve_calls()       # calls queued as fit ended: nobody else will
+            self._hook("on_fit_end", outcome)
         return self
+
+    def _hook(self, name: str, *args):
+        for cb in self.callbacks:
+            getattr(cb, name)(self, *args)
 
     def _now(self) -> float:
         return self._time_base + (time.perf_counter() - self._fit_start)
 
     def _finish(self):
         self._train_time = self._now()
-        self._flush_rows()
-        if self.config.visuals_every is not None or self._visuals_requested:
-            self._render(train_thread=True)
+        self.monitor.flush_rows()
+        if self.config.visuals_every is not None or self.monitor._visuals_requested:
+            self._render(scheduled=True)
 
     def _loop(self, target: int) -> str:
         cfg = self.config
@@ -486,9 +453,9 @@ class VAETrainer(DataSpaceMixin):
         X, Y = self._Xtr, self._Ytr
         n, dev, g = X.shape[0], self.device, self._gen
         wait = self.control.wait_while_paused
-        on_pause, on_resume = self._on_pause, self._on_resume
+        on_pause, on_resume, serve = self._on_pause, self._on_resume, self._serve_calls
         params = [p for p in model.parameters()]
-        keep = self._window.append
+        mon = self.monitor
         learned_var = model.out_log_var_raw is not None
         spe = self._steps_per_epoch
         clock = time.perf_counter
@@ -499,13 +466,13 @@ class VAETrainer(DataSpaceMixin):
             perm = self._perm
             bs = cfg.batch_size
             while self._pos < n:
-                wait(on_pause, on_resume)
+                wait(on_pause, on_resume, serve)
                 if self._pending:
                     self._apply_pending()
-                if self._copy_waiters:
-                    self._serve_copies()
-                if self._visuals_requested or clock() >= self._next_visual:
-                    self._render(train_thread=True)
+                if self._calls:
+                    self._serve_calls()
+                if mon.visuals_due(clock()):
+                    self._render(scheduled=True)
                 start = self._pos
                 idx = perm[start:start + bs]
                 self._pos = start + bs
@@ -529,23 +496,48 @@ class VAETrainer(DataSpaceMixin):
                 self._win += 1
                 # a row every metrics_every steps and at each epoch end; a row that would
                 # leave fewer than metrics_every/2 steps before the epoch end waits for it
-                sync = self._pos >= n or (self._win >= cfg.metrics_every and
-                                          self._pos + (cfg.metrics_every // 2) * bs < n)
+                row_due = self._pos >= n or (self._win >= cfg.metrics_every and
+                                             self._pos + (cfg.metrics_every // 2) * bs < n)
                 gn = None
                 if cfg.clip_grad is not None:
                     gn = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
                 opt.step()
-                # values, not graphs: a kept graph is torn down inside the next _sync, which
+                # values, not graphs: a kept graph is torn down inside the next row, which
                 # made each metrics row ~0.2 ms dearer than two detach() calls per step
-                keep((recon.detach(), klpd.detach()))
+                mon.window.append((recon.detach(), klpd.detach()))
                 # (the parameter list is built once: model.parameters() walks the module tree)
-                if sync and not self._sync(mu, gn or _grad_norms(params), beta):
+                if row_due and not self._row(mu, gn or _grad_norms(params), beta):
                     return "diverged"
             self.epoch += 1
             self._perm = None
             self._pos = 0
             self._end_epoch()
         return "done"
+
+    def _row(self, mu: torch.Tensor, gn: list, beta: float) -> bool:
+        """One metrics row from the window (see ``VAEMonitor.close_row``); False when the
+        numbers diverged (the weights are then restored and the run ends)."""
+        self._win = 0
+        row, reason = self.monitor.close_row(
+            step=self.step, progress=self._progress(), time=self._now(), beta=beta,
+            lr=self._opt.param_groups[0]["lr"], mu=mu, grad_norms=gn,
+            free_bits=self.config.free_bits)
+        if reason is not None:
+            self._diverged(reason)
+            return False
+        self._hook("on_metrics_row", row)
+        return True
+
+    def _diverged(self, reason: str):
+        step, restored = self.step, None
+        for cb in self.callbacks:
+            got = cb.on_divergence(self, reason)
+            if got is not None:
+                restored = got
+        self.monitor.drop_window()
+        self._divergence = (step, restored, reason)
+        self.monitor.alert(DivergenceMonitor.make_alert(reason, step, restored), step,
+                           self._progress())
 
     def _factor(self, t: float) -> float:
         cfg = self.config
@@ -557,170 +549,54 @@ class VAETrainer(DataSpaceMixin):
         n = self._Xtr.shape[0]
         return self.epoch + min(self._pos, n) / n
 
-    def _sync(self, mu: torch.Tensor, gn: Optional[list], beta: float) -> bool:
-        """Turn the accumulated window into a metrics row: two stacks copied to the host
-        (the window's per-step terms, the batch's posterior-mean variances, per-tensor grad
-        norms: the step's gradients are still in place after ``opt.step()``); the sums are
-        done in Python on the host copies, which is cheaper than more small torch ops."""
-        cfg = self.config
-        if gn is None:
-            gn = _grad_norms(list(self._model.parameters()))
-        recons, klpds = zip(*self._window)
-        self._window.clear()
-        w = len(recons)
-        with torch.no_grad():
-            scalars = torch.stack(recons + tuple(gn)).tolist()                 # w + n_gn
-            rows = torch.stack(klpds + (mu.var(0, unbiased=False),)).tolist()  # w + 1 rows of d
-        self._win = 0
-        recon_sum = sum(scalars[:w])
-        recon = recon_sum / w
-        grad_norm = math.sqrt(sum(v * v for v in scalars[w:]))
-        klpd = [s / w for s in map(sum, zip(*rows[:w]))]
-        active = sum(v > cfg.active_threshold for v in rows[w])
-        kl = float(sum(klpd))
-        kl_obj = (sum(max(cfg.free_bits, k) for k in klpd) if cfg.free_bits > 0 else kl)
-        loss = recon + beta * kl_obj
-        # finiteness of the sums covers every term: one NaN or inf makes its sum non-finite
-        reason = self._diverge.check((recon_sum, kl, grad_norm, sum(rows[w])), loss)
-        if reason is not None:
-            self._on_divergence(reason)
-            return False
-        self._ep[0] += recon_sum
-        self._ep[1] += kl * w
-        self._ep[2] += w
-        self._last_kl = klpd
-        row = {"step": self.step, "epoch": self._progress(), "time": self._now(),
-               "elbo": -(recon + kl), "loss": loss, "recon": recon, "kl": kl,
-               "kl_per_dim": klpd, "active_units": int(active), "grad_norm": grad_norm,
-               "lr": self._opt.param_groups[0]["lr"], "beta": beta}
-        self._add_row(row)
-        now = time.perf_counter()
-        if now - self._last_pub >= cfg.publish_every:
-            self._flush_rows()
-        self._snapshot()
-        return True
-
-    def _add_row(self, row: dict):
-        self._row_buf.append(row)
-        self._row_counter += 1
-        if self._row_counter % self._stride == 0:
-            self._rows.append(row)
-            if len(self._rows) > self.config.history_max_rows:
-                self._rows = self._rows[::2]
-                self._stride *= 2
-
-    def _flush_rows(self):
-        self._last_pub = time.perf_counter()
-        if self._row_buf:
-            rows, self._row_buf = self._row_buf, []
-            self.events.publish("metrics", rows=rows)
-
-    # --- last good weights ------------------------------------------------------------------
-    def _state_tensors(self) -> list:
+    # --- the weights and optimiser moments, for DivergenceGuard --------------------------
+    def state_tensors(self) -> list:
+        """Weights then optimiser moments, in a fixed order (live tensors: copy them)."""
         ts = list(self._model.state_dict().values())
         for st in self._opt.state.values():
             ts += [v for v in st.values() if isinstance(v, torch.Tensor)]
         return ts
 
-    def _snapshot(self, force: bool = False):
-        now = time.perf_counter()
-        if not force and now - self._good_time < _SNAPSHOT_EVERY_S:
-            return
-        src = self._state_tensors()
-        if self._good is not None and len(self._good[1]) == len(src):
-            with torch.no_grad():
-                for d, s in zip(self._good[1], src):
+    def load_state_tensors(self, saved: list) -> None:
+        """Copy ``saved`` (from ``state_tensors``) back in place."""
+        src = self.state_tensors()
+        with torch.no_grad():
+            if len(src) == len(saved):
+                for d, s in zip(src, saved):
                     d.copy_(s)
-            self._good = (self.step, self._good[1])
-        else:
-            self._good = (self.step, [s.detach().clone() for s in src])
-        self._good_time = now
-
-    def _on_divergence(self, reason: str):
-        step = self.step
-        restored = None
-        if self._good is not None:
-            src = self._state_tensors()
-            if len(src) == len(self._good[1]):
-                with torch.no_grad():
-                    for d, s in zip(src, self._good[1]):
-                        d.copy_(s)
-            else:  # optimiser state appeared after the snapshot: keep weights, reset moments
-                with torch.no_grad():
-                    for d, s in zip(self._model.state_dict().values(), self._good[1]):
-                        d.copy_(s)
+            else:  # optimiser state appeared after the copy: keep weights, reset moments
+                for d, s in zip(self._model.state_dict().values(), saved):
+                    d.copy_(s)
                 self._opt.state.clear()
-            restored = self._good[0]
-        self._window.clear()
-        self._win = 0
-        self._alert(DivergenceMonitor.make_alert(reason, step, restored))
 
-    def _alert(self, a: dict):
-        a = dict(a, step=self.step, epoch=self._progress())
-        self.alerts.append(a)
-        # EventBus.publish takes the event kind as its first argument: the alert's own
-        # kind travels as ``alert``
-        self.events.publish("alert", alert=a["kind"], message=a["message"], fix=a["fix"],
-                            step=a["step"], epoch=a["epoch"])
-
-    # --- epochs -------------------------------------------------------------------------------
+    # --- epochs -------------------------------------------------------------------------
     def _end_epoch(self):
         cfg = self.config
-        ep_recon, ep_kl, ep_n = self._ep
-        self._ep = [0.0, 0.0, 0]
-        train_recon = ep_recon / max(ep_n, 1)
-        train_kl = ep_kl / max(ep_n, 1)
-        validate = self._validation_due()
-        if not validate:
-            nan = float("nan")
-            ev = {"elbo": nan, "recon": nan, "kl": nan, "kl_per_dim": None, "active_units": nan}
-        elif self._Xval is not None:
-            ev = self._evaluate(self._Xval, self._Yval)
-        else:
-            k = min(len(self._Xtr), 512)   # no validation set: active units on a sample
-            ev = self._evaluate(self._Xtr[:k], self._Ytr[:k] if self._Ytr is not None else None)
-        beta = cfg.beta * self._factor(self.step / self._steps_per_epoch)
-        row = {"epoch": self.epoch, "step": self.step, "time": self._now(),
-               "train_elbo": -(train_recon + train_kl), "train_recon": train_recon,
-               "train_kl": train_kl, "val_elbo": ev["elbo"], "val_recon": ev["recon"],
-               "val_kl": ev["kl"], "val_kl_per_dim": ev["kl_per_dim"],
-               "active_units": ev["active_units"], "beta": beta,
-               "lr": self._opt.param_groups[0]["lr"]}
-        if self._Xval is None:
-            row.update(val_elbo=float("nan"), val_recon=float("nan"), val_kl=float("nan"))
-        self._epoch_rows.append(row)
-        self._flush_rows()
-        self.events.publish("epoch", **row)
-        if self._probe is not None:
-            self._measure_factors()
-        if not validate:
-            return
-        self._last_kl = ev["kl_per_dim"]
+        n_train = len(self._Xtr)
+        ev = None
+        if self.monitor.validation_due(self.epoch, n_train, self.epoch >= self._target):
+            if self._Xval is not None:
+                ev = self._evaluate(self._Xval, self._Yval)
+            else:
+                k = min(n_train, 512)   # no validation set: active units on a sample
+                ev = self._evaluate(self._Xtr[:k], self._Ytr[:k] if self._Ytr is not None
+                                    else None)
         w_end = warmup_end(cfg.kl_schedule, warmup=cfg.warmup_epochs,
                            total=self._schedule_total or 0.0, n_cycles=cfg.n_cycles,
                            ratio=cfg.ramp_ratio)
         grace_end = max(w_end + cfg.collapse_grace_epochs,
                         w_end + cfg.collapse_grace_steps / self._steps_per_epoch)
-        a = self._collapse.update(ev["active_units"], self.epoch >= grace_end, beta)
-        if a:
-            self._alert(a)
-        if self._Xval is not None:
-            a = self._overfit.update(-row["train_elbo"], -row["val_elbo"])
-            if a:
-                self._alert(a)
+        row = self.monitor.end_epoch(
+            epoch=self.epoch, step=self.step, time=self._now(),
+            beta=cfg.beta * self._factor(self.step / self._steps_per_epoch),
+            lr=self._opt.param_groups[0]["lr"], validation=ev,
+            grace_over=self.epoch >= grace_end, has_val_set=self._Xval is not None)
+        self._hook("on_train_epoch_end", row)
 
     @property
     def validation_interval(self) -> int:
         """Epochs between validation passes: ``val_every``, with "auto" resolved."""
-        k = self.config.val_every
-        if k == "auto":
-            k = min(max(1, math.ceil(_VAL_MIN_ROWS / self._Xtr.shape[0])), _VAL_MAX_GAP)
-        return k
-
-    def _validation_due(self) -> bool:
-        """Validate after epochs 1, 1 + k, 1 + 2k, ... (k = ``validation_interval``) and
-        always after the last epoch of a ``fit``."""
-        return (self.epoch - 1) % self.validation_interval == 0 or self.epoch >= self._target
+        return self.monitor.validation_interval(len(self._Xtr))
 
     @torch.inference_mode()   # (lighter per op than no_grad: ~7 % of a small evaluation)
     def _evaluate(self, X: torch.Tensor, Y: Optional[torch.Tensor]) -> dict:
@@ -761,6 +637,7 @@ class VAETrainer(DataSpaceMixin):
         return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
                 "active_units": int(sum(v > self.config.active_threshold for v in var))}
 
+    @between_steps
     def evaluate(self, X=None, labels=None) -> dict:
         """ELBO terms (``elbo``, ``recon``, ``kl``, ``kl_per_dim``) and ``active_units`` on
         ``X`` (default: the validation rows), with fixed noise."""
@@ -780,14 +657,15 @@ class VAETrainer(DataSpaceMixin):
 
     # --- status, pause ----------------------------------------------------------------------
     def _status(self, state: str, reason: Optional[str] = None):
-        self.events.publish("status", state=state, epoch=self._progress(), step=self.step,
-                            target_epoch=getattr(self, "_target", self.epoch), reason=reason)
+        self.monitor.status(state, epoch=self._progress(), step=self.step,
+                            target_epoch=self._target or self.epoch, reason=reason)
 
     def _on_pause(self):
-        self._flush_rows()
-        self._render(train_thread=True)
+        self.monitor.flush_rows()
+        self._render(scheduled=True)
         self._pause_start = time.perf_counter()
         self._status("paused")
+        self._hook("on_pause")
         self._parked = True       # from here until on_resume the loop is blocked
 
     def _on_resume(self):
@@ -796,6 +674,7 @@ class VAETrainer(DataSpaceMixin):
             self._apply_pending()
         # paused time is not training time
         self._fit_start += time.perf_counter() - self._pause_start
+        self._hook("on_resume")
         self._status("running")
 
     @property
@@ -809,7 +688,8 @@ class VAETrainer(DataSpaceMixin):
     def set_params(self, **params) -> dict:
         """Change live parameters (``LIVE_PARAMS``) from any thread.
 
-        Values are validated here (errors raise in the caller's thread); a running
+        Every value is validated first, and nothing is applied unless all are valid
+        (errors raise in the caller's thread, naming the parameter); a running
         ``fit`` applies them before its next step; when idle or paused they apply now
         (and grids affected by a visual parameter are re-rendered and published at
         once). Each change is logged in ``param_history`` and published as a
@@ -831,7 +711,7 @@ class VAETrainer(DataSpaceMixin):
             self._pending.update(new)
         if self._idle:
             self._apply_pending()
-            if self._visuals_requested:
+            if self.monitor._visuals_requested:
                 self._render()
         return new
 
@@ -841,25 +721,19 @@ class VAETrainer(DataSpaceMixin):
         if not new:
             return
         cfg = self.config
-        previous = {k: _plain(getattr(cfg, k)) for k in new}
+        previous = {k: plain(getattr(cfg, k)) for k in new}
         for k, v in new.items():
             setattr(cfg, k, v)
             if k == "lr":
                 for group in self._opt.param_groups:
                     group["lr"] = v
         if "visuals_every" in new:
-            self._next_visual = (time.perf_counter() if cfg.visuals_every is not None
-                                 else math.inf)
+            self.monitor.reset_visual_clock(time.perf_counter())
         if set(new) & {"sample_temperature", "traverse_base", "interpolation_pairs"}:
-            self._visuals_requested = True
-        changes = {k: _plain(v) for k, v in new.items()}
-        epoch = self._progress()
-        t = self._now() if self._running else self._train_time
-        for k in new:
-            self._param_rows.append({"step": self.step, "epoch": epoch, "time": t, "param": k,
-                                     "old": previous[k], "new": changes[k]})
-        self.events.publish("params", step=self.step, epoch=epoch, changes=changes,
-                            previous=previous)
+            self.monitor.request_visuals()
+        self.monitor.record_params(step=self.step, epoch=self._progress(),
+                                   time=self._now() if self._running else self._train_time,
+                                   changes=new, previous=previous)
 
     # ==================================================================================
     # visuals
@@ -872,52 +746,30 @@ class VAETrainer(DataSpaceMixin):
         events.
         """
         if not self._idle:
-            self._visuals_requested = True
+            self.monitor.request_visuals()
             return {}
         return self._render(kinds, publish=publish)
 
     def _render(self, kinds: Sequence[str] = _vis.KINDS, publish: bool = True,
-                train_thread: bool = False) -> dict:
-        cfg = self.config
-        self._visuals_requested = False
-        if train_thread:
-            self._next_visual = (time.perf_counter() + cfg.visuals_every
-                                 if cfg.visuals_every is not None else math.inf)
+                scheduled: bool = False) -> dict:
+        return self.monitor.render(kinds, step=self.step, progress=self._progress(),
+                                   publish=publish, scheduled=scheduled)
+
+    @contextlib.contextmanager
+    def rendering(self):
+        """Eval mode and no gradients while grids are drawn. Only models with dropout or
+        normalisation layers need the mode walk (the built-in models have none; skipping
+        it saves ~25 % of a small evaluation)."""
         model = self._model
-        was_training = model.training
-        # (as in _evaluate: only models with dropout / normalisation need the mode walk)
-        toggle = train_thread and self._mode_sensitive
+        toggle = self._mode_sensitive and model.training
         if toggle:
             model.eval()
-        out = {}
         try:
             with torch.no_grad():
-                for kind in kinds:
-                    if kind == "reconstructions":
-                        out[kind] = _vis.reconstructions(self, self._recon_rows)
-                    elif kind == "samples":
-                        out[kind] = _vis.samples(self, cfg.n_samples, cfg.sample_temperature,
-                                                 seed=cfg.seed)
-                    elif kind == "traversal":
-                        base = cfg.traverse_base if cfg.traverse_base is not None \
-                            else self._default_base
-                        out[kind] = _vis.traversal(self, base, self._last_kl,
-                                                   cfg.traversal_steps, cfg.traversal_range,
-                                                   cfg.max_traversal_dims)
-                    elif kind == "interpolation":
-                        pairs = cfg.interpolation_pairs or self._default_pairs
-                        out[kind] = _vis.interpolation(self, pairs, cfg.interpolation_steps)
-                    else:
-                        raise ValueError(f"kinds: {kind!r} is not one of {list(_vis.KINDS)}.")
+                yield
         finally:
             if toggle:
-                model.train(was_training)
-        if publish:
-            epoch = self._progress()
-            for kind, (arr, labels) in out.items():
-                self.events.publish("images", grid=kind, array=arr, labels=labels,
-                                    step=self.step, epoch=epoch)
-        return out
+                model.train()
 
     # ==================================================================================
     # Python API (data space in, data space out)
@@ -927,34 +779,95 @@ class VAETrainer(DataSpaceMixin):
         return self._model
 
     @property
+    def events(self) -> EventBus:
+        """Where everything the trainer does is published (the monitor's event bus)."""
+        return self.monitor.events
+
+    @property
+    def alerts(self) -> list:
+        return self.monitor.alerts
+
+    @property
     def history(self) -> pd.DataFrame:
         """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
-        return pd.DataFrame(list(self._rows), columns=list(METRIC_COLUMNS))
+        return self.monitor.history
 
     @property
     def epoch_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self._epoch_rows), columns=list(EPOCH_COLUMNS))
+        return self.monitor.epoch_history
 
     @property
     def param_history(self) -> pd.DataFrame:
         """One row per live parameter change: step, epoch, time, param, old, new."""
-        return pd.DataFrame(list(self._param_rows),
-                            columns=["step", "epoch", "time", "param", "old", "new"])
+        return self.monitor.param_history
+
+    @property
+    def mig_history(self) -> pd.DataFrame:
+        """One row per epoch measured against ``factors``: epoch, step, mig, gaps (per
+        factor), mi and mi_normalized (latent dim x factor), entropy, factors, seconds."""
+        return self.monitor.mig_history
 
     @property
     def running(self) -> bool:
         return self._running
 
-    # --- a consistent copy for other threads --------------------------------------------
-    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
-        """A frozen twin of this trainer for encoding/decoding from another thread.
+    # --- one thread owns the model while fit() runs ----------------------------------------
+    def run_between_steps(self, fn, timeout: Optional[float] = None):
+        """Run ``fn()`` where no training step is in flight; return its result.
 
-        While ``fit`` runs, the weights change under any reader; this copies them
-        between two training steps (the training thread makes the copy before its
-        next step, so no step is disturbed), or at once when training is idle or
-        paused. The twin shares the data, labels and display settings and has its
-        own model in eval mode: use its ``encode``, ``decode``, ``reconstruct``,
-        ``traverse`` and ``interpolate``, never ``fit``.
+        While ``fit`` runs (or is paused), the training thread owns the model: ``fn`` is
+        queued, the training thread runs it before its next step (or at once, from a
+        pause), and the caller waits for the result (``fn``'s exception is re-raised
+        here). Otherwise (no ``fit``, or called from the training thread itself)
+        ``fn`` runs in the calling thread.
+
+        Why a queue and not a lock: the weights are consistent only between two steps,
+        and torch work done on a second thread would start a second OpenMP team that
+        throttles the training thread's (see ``vae_widgets._openmp``); on the training
+        thread a call costs its own time and nothing more. ``encode``, ``decode``,
+        ``sample``, ``evaluate``, ``anomaly_scores``, ``snapshot``, ... all go through
+        here, so they are safe from any thread while training runs.
+
+        Raises ``TimeoutError`` when ``timeout`` seconds pass before the training
+        thread picks the call up (the call is then dropped).
+        """
+        with self._lock:
+            inline = not self._running or threading.get_ident() == self._fit_thread
+            if not inline:
+                fut: Future = Future()
+                self._calls.append((fn, fut))
+        if inline:
+            return fn()
+        self.control.wake()
+        try:
+            return fut.result(timeout)
+        except FutureTimeout:
+            if fut.cancel():
+                raise TimeoutError(f"the training thread did not reach a step boundary within "
+                                   f"{timeout:g} s; pause training and try again.") from None
+            return fut.result()     # it started meanwhile: wait for it
+
+    def _serve_calls(self):
+        """Training thread, between two steps (or parked in a pause): run queued calls."""
+        with self._lock:
+            calls, self._calls = self._calls, []
+        for fn, fut in calls:
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:   # noqa: BLE001 - handed to the caller
+                fut.set_exception(exc)
+
+    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
+        """A frozen twin of this trainer (for encoding/decoding a fixed model later).
+
+        The weights are copied between two training steps (see
+        :meth:`run_between_steps`), or at once when training is idle or paused. The twin
+        shares the data, labels and display settings and has its own model in eval
+        mode: use its ``encode``, ``decode``, ``reconstruct``, ``traverse`` and
+        ``interpolate``, never ``fit``. (The trainer's own methods are safe during
+        training too; a twin is for keeping a model as it was.)
 
         Parameters
         ----------
@@ -968,8 +881,8 @@ class VAETrainer(DataSpaceMixin):
         """
         timeout = number(timeout, "timeout", low=0, low_open=True)
         twin = copy.copy(self)
-        twin._model = self._model_copy(timeout)
-        twin._running, twin._parked, twin._copy_waiters = False, False, []
+        twin._model = self.run_between_steps(self._clone_model, timeout)
+        twin._running, twin._parked, twin._calls = False, False, []
         twin._lock = threading.Lock()
         twin._sample_gen = torch.Generator()
         twin._sample_gen.set_state(self._sample_gen.get_state())
@@ -981,114 +894,75 @@ class VAETrainer(DataSpaceMixin):
         model.requires_grad_(False)
         return model
 
-    def _serve_copies(self):
-        """Training thread, between two steps: hand a copy to each waiting reader."""
-        with self._lock:
-            waiters, self._copy_waiters = self._copy_waiters, []
-        model = self._clone_model()
-        for done, box in waiters:
-            box.append(model)
-            done.set()
-
-    def _model_copy(self, timeout: float) -> VAEModel:
-        # idle, parked, or called by the training thread itself (an event listener):
-        # no step is in flight
-        if self._idle or threading.get_ident() == self._fit_thread:
-            return self._clone_model()
-        done, box = threading.Event(), []
-        with self._lock:
-            self._copy_waiters.append((done, box))
-        deadline = time.monotonic() + timeout
-        while not done.wait(0.02):
-            if self._idle:        # the loop parked (pause) or ended before serving us
-                with self._lock:
-                    mine = (done, box) in self._copy_waiters
-                    if mine:
-                        self._copy_waiters.remove((done, box))
-                if mine:
-                    return self._clone_model()
-            if time.monotonic() > deadline:
-                with self._lock:
-                    if (done, box) in self._copy_waiters:
-                        self._copy_waiters.remove((done, box))
-                if not done.is_set():
-                    raise TimeoutError(f"the training thread did not reach a step boundary "
-                                       f"within {timeout:g} s; pause training and try again.")
-        return box[0]
-
     # ==================================================================================
     # disentanglement (known factors)
     # ==================================================================================
     def set_factors(self, factors) -> None:
         """Measure MI and MIG against ``factors`` (one row per data row) after each epoch,
         on a fixed subsample of ``factor_sample`` rows; ``None`` stops measuring."""
-        if factors is None:
-            self._probe, self._probe_x, self._probe_y = None, None, None
-            return
-        cfg = self.config
-        probe = _dis.FactorProbe(factors, len(self.data), sample_size=cfg.factor_sample,
-                                 bins=cfg.factor_bins, seed=cfg.seed)
-        self._use_probe(probe.rows, probe.codes, probe.names, probe.bins)
-
-    def _use_probe(self, rows, codes, names, bins) -> None:
-        """Measure against these factor codes of data ``rows`` (also how a checkpoint's
-        probe comes back)."""
-        probe = _dis.FactorProbe.from_codes(rows, codes, names, bins)
-        self._probe_x = self._prep(self.data[probe.rows])
-        self._probe_y = (self._prep_labels(np.asarray(self.labels, dtype=object)[probe.rows],
-                                           len(probe.rows)) if self.conditional else None)
-        self._probe = probe
+        self.monitor.set_factors(factors, seed=self.config.seed)
 
     @property
     def factor_names(self) -> Optional[list]:
         """Names of the factors given with ``factors=``, or None."""
-        return None if self._probe is None else list(self._probe.names)
+        return self.monitor.factor_names
 
-    @torch.no_grad()
+    @between_steps
     def measure_disentanglement(self) -> dict:
         """MI (latent dimension x factor, nats), normalised MI, entropies, per-factor gaps
         and MIG of the current model on the probe rows (needs ``factors``)."""
-        if self._probe is None:
-            raise ValueError("no factors to measure against: pass factors= (one row of "
-                             "generative factors per data row) or call set_factors().")
-        model = self._model
-        toggle = self._mode_sensitive and model.training
-        if toggle:
-            model.eval()
-        x, y = self._probe_x, self._probe_y
-        mus = [model.encode(x[s:s + _EVAL_CHUNK], None if y is None else y[s:s + _EVAL_CHUNK])[0]
-               for s in range(0, x.shape[0], _EVAL_CHUNK)]
-        if toggle:
-            model.train()
-        return self._probe.measure(torch.cat(mus).cpu().numpy())
-
-    def _measure_factors(self):
-        # at the epoch end, off the per-step path: one encoder pass over the probe rows
-        t0 = time.perf_counter()
-        res = self.measure_disentanglement()
-        row = {"epoch": self.epoch, "step": self.step, "mig": res["mig"],
-               "gaps": res["gaps"].tolist(), "mi": res["mi"].tolist(),
-               "mi_normalized": res["mi_normalized"].tolist(),
-               "entropy": res["entropy"].tolist(), "factors": res["factors"],
-               "seconds": time.perf_counter() - t0}
-        self._mig_rows.append(row)
-        self.events.publish("disentanglement", **row)
-
-    @property
-    def mig_history(self) -> pd.DataFrame:
-        """One row per epoch measured against ``factors``: epoch, step, mig, gaps (per
-        factor), mi and mi_normalized (latent dim x factor), entropy, factors, seconds."""
-        return pd.DataFrame(list(self._mig_rows),
-                            columns=["epoch", "step", "mig", "gaps", "mi", "mi_normalized",
-                                     "entropy", "factors", "seconds"])
+        return self.monitor.measure_disentanglement()
 
     # ==================================================================================
     # checkpoints
     # ==================================================================================
+    def state_dict(self) -> dict:
+        """Everything needed to resume this run, in types ``torch.load(weights_only=True)``
+        reads: weights, optimiser, the loop's position and generators, the monitor's
+        histories and alert states, and each callback's ``state_dict``."""
+        return {
+            "model": self._model.state_dict(),
+            "optimizer": self._opt.state_dict(),
+            "loop": {
+                "step": self.step, "epoch": self.epoch, "pos": self._pos,
+                "perm": None if self._perm is None else self._perm.cpu(),
+                "schedule_total": self._schedule_total,
+                "device_type": self.device.type,
+                "gen": self._gen.get_state(), "sample_gen": self._sample_gen.get_state(),
+                "train_time": self._train_time,
+            },
+            "monitor": self.monitor.state_dict(),
+            "callbacks": {f"{type(cb).__name__}:{i}": cb.state_dict()
+                          for i, cb in enumerate(self.callbacks)},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put a ``state_dict`` back (same data shape and config)."""
+        self._model.load_state_dict(state["model"])
+        self._opt.load_state_dict(state["optimizer"])
+        st = state["loop"]
+        self.step, self.epoch, self._pos = st["step"], st["epoch"], st["pos"]
+        self._perm = None if st["perm"] is None else st["perm"].to(self.device)
+        if self._perm is not None and len(self._perm) != len(self._Xtr):  # other data
+            self._perm, self._pos = None, 0
+        self._schedule_total = st["schedule_total"]
+        if st.get("device_type") == self.device.type:   # generator states are per device
+            self._gen.set_state(st["gen"])
+        self._sample_gen.set_state(st["sample_gen"])
+        self._train_time = st["train_time"]
+        self.monitor.load_state_dict(state["monitor"])
+        saved = state.get("callbacks") or {}
+        for i, cb in enumerate(self.callbacks):
+            key = f"{type(cb).__name__}:{i}"
+            if key in saved:
+                cb.load_state_dict(saved[key])
+
     def save(self, path, include_data: bool = True) -> None:
-        """Write weights, optimiser state, config, seed, histories, run state, the known-factor
-        probe and (by default) the data to ``path`` with ``torch.save``; readable with
-        ``torch.load(weights_only=True)``. See :mod:`vae_widgets.vae.checkpoint`."""
+        """Write everything needed to resume (``state_dict``, config, standardisation,
+        classes and, by default, the data) to ``path`` with ``torch.save``; readable with
+        ``torch.load(weights_only=True)``. Written to a temporary file first and moved
+        over ``path`` only when complete, so a failed save (full disk, ...) leaves an
+        existing file as it was. See :mod:`vae_widgets.vae.checkpoint`."""
         if not self._idle:
             raise RuntimeError("save() while fit() runs: pause or stop training first.")
         _ckpt.write(self, path, include_data)
@@ -1124,7 +998,7 @@ class VAETrainer(DataSpaceMixin):
         self._setup(raw, lab, cfg, image_shape, names,
                     norm={"mean": ckpt["norm"]["mean"].numpy(), "std": ckpt["norm"]["std"].numpy()},
                     classes=ckpt["classes"])
-        _ckpt.restore(self, ckpt)
+        self.load_state_dict(_ckpt.trainer_state(ckpt))
         return self
 
     def __repr__(self) -> str:
@@ -1142,9 +1016,11 @@ def _trainer_signature() -> inspect.Signature:
     ps = [P("self", P.POSITIONAL_OR_KEYWORD), P("X", P.POSITIONAL_OR_KEYWORD),
           P("labels", P.POSITIONAL_OR_KEYWORD, default=None),
           P("config", P.POSITIONAL_OR_KEYWORD, default=None),
-          P("factors", P.KEYWORD_ONLY, default=None)]
-    for f in dataclasses.fields(VAEConfig):
-        ps.append(P(f.name, P.KEYWORD_ONLY, default=f.default))
+          P("factors", P.KEYWORD_ONLY, default=None),
+          P("callbacks", P.KEYWORD_ONLY, default=())]
+    defaults = {f.name: f.default for f in dataclasses.fields(VAEConfig)}
+    for name in VAEConfig.field_names():
+        ps.append(P(name, P.KEYWORD_ONLY, default=defaults[name]))
     return inspect.Signature(ps)
 
 

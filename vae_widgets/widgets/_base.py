@@ -1,7 +1,10 @@
-"""What both widgets share: the worker thread, commands from the front end, frame delivery."""
+"""What every widget shares: the bundled front end, the worker thread, commands from the
+front end, frame delivery, and the end of it all (close, Ctrl-C, interpreter exit)."""
 from __future__ import annotations
 
 import atexit
+import logging
+import sys
 import threading
 import uuid
 import weakref
@@ -11,26 +14,91 @@ import anywidget
 import numpy as np
 import traitlets
 
+from .. import _openmp
 from .. import _schema as S
 from .._stream import FrameGate, Worker
 
+log = logging.getLogger("vae_widgets")
 
 _LIVE_WIDGETS: "weakref.WeakSet[StreamWidget]" = weakref.WeakSet()
+#: seconds close() (and the interpreter's exit) waits for a stopped worker to end
+CLOSE_WAIT = 10.0
 
 
 @atexit.register
 def _stop_all_workers():
     """A worker still inside a C extension when Python exits can abort the process."""
     for w in list(_LIVE_WIDGETS):
-        if w.running:
-            w.stop()
+        worker = getattr(w, "_worker", None)
+        if worker is not None and worker.alive:
             try:
-                w.wait(2.0)
-            except BaseException:
+                w._engine.control.stop()
+                worker.join(2.0)
+            except BaseException:  # noqa: BLE001 - exiting anyway
                 pass
 
 
-class StreamWidget(anywidget.AnyWidget):
+def _front_end_route(data, subshell_id):
+    return subshell_id
+
+
+def host_thread_class() -> type[threading.Thread]:
+    """The thread class the host needs for messages sent from a worker to reach the page.
+
+    In a marimo notebook that is ``marimo.Thread``: marimo <= 0.23.13 drops comm
+    messages sent from a plain ``threading.Thread`` (no runtime context on it), and
+    a ``mo.Thread`` carries the context of the cell that started it. Elsewhere
+    (Jupyter, VS Code, Colab, scripts) a plain thread.
+    """
+    mo = sys.modules.get("marimo")
+    if mo is not None:
+        try:
+            if mo.running_in_notebook():
+                return mo.Thread
+        except Exception:  # noqa: BLE001 - an old or partial marimo: fall back
+            pass
+    return threading.Thread
+
+
+class BundledWidget(anywidget.AnyWidget):
+    """An anywidget whose ``_esm`` / ``_css`` are files of the bundle, held as text.
+
+    Given a ``pathlib.Path``, anywidget keeps a class-level ``FileContents`` and
+    connects every instance to its ``changed`` signal with a closure over the
+    instance, so no widget (with its data, affinities, frames, model) is ever freed.
+    Here the class keeps the file's text instead. Hot reload for developers stays
+    available: with ``ANYWIDGET_HMR=1`` (and a source checkout) the files are
+    watched and each instance listens through a weak reference.
+    """
+
+    _hot_files: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)   # anywidget: Path -> FileContents
+        hot = dict(getattr(cls, "_hot_files", {}))
+        for key in ("_esm", "_css"):
+            value = cls.__dict__.get(key)
+            if value is None or isinstance(value, str) or not hasattr(value, "changed"):
+                continue
+            if getattr(value, "_background_thread", None) is not None:
+                hot[key] = value            # watched (ANYWIDGET_HMR=1): keep for reloads
+            setattr(cls, key, str(value))   # the text; nothing per instance is connected
+        cls._hot_files = hot
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for key, contents in self._hot_files.items():
+            # a bound method: psygnal holds it weakly, so the widget can still be freed
+            contents.changed.connect(self._reload_esm if key == "_esm" else self._reload_css)
+
+    def _reload_esm(self, text: str):
+        self._esm = text
+
+    def _reload_css(self, text: str):
+        self._css = text
+
+
+class StreamWidget(BundledWidget):
     """An anywidget that runs an engine on a background thread and streams it.
 
     Subclasses implement ``_start()`` (create the worker target) and
@@ -47,10 +115,21 @@ class StreamWidget(anywidget.AnyWidget):
 
     def __init__(self, **kwargs):
         super().__init__(_uid=uuid.uuid4().hex, **kwargs)
+        # JupyterLab >= 4.4 sends widget messages on a kernel subshell of their own, handled
+        # on that subshell's thread even while a cell runs: Pause and Stop reach a loop that
+        # keeps the main shell busy. ipykernel 7.4 would re-route a comm's messages to the
+        # shell that last sent on it (the busy main shell: our views are fed from cells and
+        # workers); keep the front end's choice.
+        if hasattr(self.comm, "_reply_subshell_for"):
+            self.comm._reply_subshell_for = _front_end_route
         self._worker: Worker | None = None
+        self._closed = False
         self._sync_lock = threading.RLock()  # worker thread and kernel thread both set traits
         self._gate = FrameGate(self._send_frame, interval=0.0, window=self.frame_window)
         self._latest_frame: tuple[dict, np.ndarray] | None = None
+        self._view_said_hello = False
+        self._unacked_notice = ""
+        self._watched_buses: list = []
         self.on_msg(self._on_custom_msg)
 
     # ------------------------------------------------------------ lifecycle
@@ -59,19 +138,32 @@ class StreamWidget(anywidget.AnyWidget):
         return self._worker is not None and self._worker.alive
 
     def _start_worker(self, target: Callable[[], Any], name: str) -> None:
+        if self._closed:
+            raise RuntimeError(f"this {type(self).__name__} was closed; make a new one to "
+                               f"run again.")
         if self.running:
             self.notice = "Already running: pause or stop it first."
             return
         self.error = ""
         self.notice = ""
-        self._worker = Worker(target, name=name).start()
+        self._watch_listener_errors()
+        self._worker = Worker(target, name=name, thread_class=host_thread_class()).start()
         _LIVE_WIDGETS.add(self)
 
     def wait(self, timeout: float | None = None):
-        """Block until the background work ends; re-raise its error, if any."""
+        """Block until the background work ends; re-raise its error, if any.
+
+        Ctrl-C (the kernel's interrupt) while waiting stops the work, waits for it to
+        end (a second Ctrl-C stops waiting; the work still ends on its own) and
+        re-raises ``KeyboardInterrupt``.
+        """
         if self._worker is None:
             return None
-        return self._worker.wait(timeout)
+        try:
+            return self._worker.wait(timeout)
+        except KeyboardInterrupt:
+            self._stop_and_join()
+            raise
 
     def pause(self):
         self._engine.control.pause()
@@ -82,6 +174,28 @@ class StreamWidget(anywidget.AnyWidget):
     def stop(self):
         """Ask the work to stop; it ends within one iteration (see ``wait()``)."""
         self._engine.control.stop()
+
+    def close(self):
+        """Stop the work, wait for its thread to end, and close the widget.
+
+        Every view of the widget disappears; the widget no longer runs. Once nothing
+        else refers to it, the widget and its data are freed.
+        """
+        if hasattr(self, "_closed"):      # not when __init__ failed half-way (then __del__)
+            self._closed = True
+            self._stop_and_join()
+            self._latest_frame = None
+        super().close()
+
+    def _stop_and_join(self) -> None:
+        worker = self._worker
+        if worker is None or not worker.alive:
+            return
+        self._engine.control.stop()
+        if threading.current_thread() is not worker.thread:   # never wait for ourselves
+            if not worker.join(CLOSE_WAIT):
+                log.warning("%s: the stopped worker is still busy after %.0f s; it ends "
+                            "on its own", type(self).__name__, CLOSE_WAIT)
 
     # ------------------------------------------------------------ export
     def to_bokeh(self, **kwargs):
@@ -109,17 +223,46 @@ class StreamWidget(anywidget.AnyWidget):
                 setattr(self, k, v)
 
     # ------------------------------------------------------------ front end -> kernel
-    def _on_custom_msg(self, _widget, content: dict, _buffers):
-        kind = content.get("type")
-        if kind == S.ACK:
-            self._gate.ack(int(content.get("id", -1)))
-        elif kind == S.HELLO:
-            self._gate.reset()
-            if self._latest_frame is not None:
-                self._gate.offer(self._latest_frame)
-                self._gate.flush()
-        elif kind == S.COMMAND:
-            self._on_command(content.get("action"), content.get("params") or {})
+    def _handle_msg(self, msg):
+        try:
+            super()._handle_msg(msg)
+        finally:
+            _openmp.after_message()    # (see vae_widgets._openmp)
+
+    def _on_hello(self):
+        """A view said hello (a new view, a reloaded page): send what it needs now."""
+
+    def _on_custom_msg(self, _widget, content, _buffers):
+        """Messages from the page. A malformed one is logged and ignored: it never raises
+        into the kernel (a page cannot break the kernel's message loop)."""
+        try:
+            if not isinstance(content, dict):
+                raise ValueError("a message must be an object with a 'type'")
+            kind = content.get("type")
+            if kind == S.ACK:
+                fid = content.get("id")
+                if isinstance(fid, bool) or not isinstance(fid, int):
+                    raise ValueError(f"ack: id must be a frame number, got {fid!r:.40}")
+                self._gate.ack(fid)
+                if self._unacked_notice and self.notice == self._unacked_notice:
+                    self._unacked_notice = ""
+                    self._set_traits(notice="")
+            elif kind == S.HELLO:
+                self._view_said_hello = True
+                self._gate.reset()
+                if self._latest_frame is not None:
+                    self._gate.offer(self._latest_frame)
+                    self._gate.flush()
+                self._on_hello()
+            elif kind == S.COMMAND:
+                params = content.get("params") or {}
+                if not isinstance(params, dict):
+                    raise ValueError(f"command: params must be an object, got {params!r:.40}")
+                self._on_command(content.get("action"), params)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log.warning("%s ignored a malformed message from the page %r: %s",
+                        type(self).__name__, content if len(repr(content)) < 200 else
+                        repr(content)[:200] + "...", exc)
 
     def _on_command(self, action: str, params: dict):
         try:
@@ -131,8 +274,28 @@ class StreamWidget(anywidget.AnyWidget):
                 self.set_params(**params)
             else:
                 self.notice = f"Unknown command {action!r}."
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RuntimeError) as exc:
             self.notice = str(exc)
+
+    # ------------------------------------------------------------ errors nobody would see
+    def _event_buses(self) -> list:
+        """The engines' event buses this widget listens to."""
+        engines = [self._engine] + list(getattr(self, "runners", None) or [])
+        return [e.events for e in engines if getattr(e, "events", None) is not None]
+
+    def _watch_listener_errors(self) -> None:
+        for bus in self._event_buses():
+            if not any(b is bus for b in self._watched_buses):
+                bus.on_listener_error(self._on_listener_error)
+                self._watched_buses.append(bus)
+
+    def _on_listener_error(self, listener, event, exc) -> None:
+        """A handler of this widget failed on an engine event: say so in the widget."""
+        msg = (f"A handler failed on a {event.kind!r} event ({type(exc).__name__}: "
+               f"{str(exc)[:160]}); the run goes on. Details in the log (logger "
+               f"'vae_widgets').")
+        if self.notice != msg:
+            self._set_traits(notice=msg)
 
     # ------------------------------------------------------------ kernel -> front end
     def _offer_frame(self, meta: dict, array: np.ndarray, key: bool = False):
@@ -142,6 +305,18 @@ class StreamWidget(anywidget.AnyWidget):
         self._gate.offer(frame)
         if key:
             self._gate.flush()
+        if (self._view_said_hello and not self._unacked_notice
+                and self._gate.unacked >= self.frame_window):
+            self._warn_unacked()
+
+    def _warn_unacked(self):
+        """A view said hello but acknowledges no frame: its host drops what we send."""
+        self._unacked_notice = (
+            "The page has acknowledged no frame for a while: the view may be closed, or "
+            "the host drops messages sent from a background thread (marimo <= 0.23.13 "
+            "does; upgrade it). The run goes on in the kernel.")
+        log.warning("%s: %s", type(self).__name__, self._unacked_notice)
+        self._set_traits(notice=self._unacked_notice)
 
     def _send_frame(self, frame_id: int, frame):
         meta, array = frame

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pathlib
 import uuid
 
-import anywidget
 import numpy as np
 import traitlets
 
 from .._validation import _to_numpy, as_data_matrix, as_image_shape, number
 from ..vae.visuals import Display
+from ._base import BundledWidget
 from ._serialization import array_trait
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -112,7 +112,7 @@ def ranking_metrics(scores: np.ndarray, truth: np.ndarray | None) -> dict:
             "n_anomalies": int(truth.sum())}
 
 
-class AnomalyWidget(anywidget.AnyWidget):
+class AnomalyWidget(BundledWidget):
     """Anomaly scores: histogram, draggable threshold, flagged samples, metrics.
 
     Parameters

@@ -12,9 +12,9 @@ latent means with t-SNE and links the two widgets with traitlets observers:
 The link holds only weak references to the widgets and ends when either widget is
 closed (or on ``unlink()``), so nothing is kept alive by it.
 
-Encoding while the VAE trains is safe: it uses ``VAETrainer.snapshot()``, a copy of
-the weights taken between two training steps, so the training thread is never
-disturbed and never sees a reader.
+Encoding while the VAE trains is safe: the trainer's ``encode``/``reconstruct`` run on
+the training thread between two steps (``VAETrainer.run_between_steps``), so they see
+consistent weights and cost the training only their own time.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def selection_grid(trainer, source: np.ndarray, indices, labels=None):
     Parameters
     ----------
     trainer : VAETrainer
-        Usually a ``snapshot()`` twin (safe while training runs).
+        A ``VAETrainer`` (safe while it trains) or a ``snapshot()`` twin.
     source : ndarray (n, n_features)
         The rows the indices refer to (the training data or the ``X`` of a latent map).
     indices : sequence of int
@@ -65,13 +65,12 @@ def selection_grid(trainer, source: np.ndarray, indices, labels=None):
 
 # ---------------------------------------------------------------- latent map
 def latent_means(trainer, X=None, labels=None) -> np.ndarray:
-    """Posterior means of ``X`` (default: the training data) with a consistent copy of
-    the current encoder (``trainer.snapshot()``): safe while training runs."""
-    twin = trainer.snapshot()
+    """Posterior means of ``X`` (default: the training data) with the current encoder
+    (between two steps while training runs)."""
     if X is None:
         X = trainer.data
         labels = trainer.labels if trainer.conditional else None
-    mu, _ = twin.encode(X, labels=labels if trainer.conditional else None)
+    mu, _ = trainer.encode(X, labels=labels if trainer.conditional else None)
     return mu
 
 
@@ -80,7 +79,7 @@ def make_latent_tsne(vae, labels=None, X=None, run: bool = True, **tsne_options)
     :meth:`VAEWidget.latent_tsne`). Returns the widget."""
     from .tsne_widget import THUMBNAIL_BUDGET, TSNEWidget
 
-    trainer = vae.trainer
+    trainer = vae.source
     if X is None:
         source = trainer.data
         colour = trainer.labels if labels is None else as_labels(labels, len(source))
@@ -245,32 +244,47 @@ class LatentLink:
 
 
 # ---------------------------------------------------------------- traits
+class BadIndex(traitlets.TraitError, TypeError):
+    """A value that is not a row index (or a list of them): a TraitError and a TypeError."""
+
+
+def _is_index(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 class RowIndex(traitlets.Int):
-    """One data-row index; numpy integers are accepted (``v.traversal_base = idx[0]``)."""
+    """One data-row index; numpy integers are accepted (``v.traversal_base = idx[0]``).
+    Floats and bools are refused (1.5 is no row; True is not 1)."""
 
     def validate(self, obj, value):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{self.name} must be a row index (an int), got {value!r:.80}.")
+        if not _is_index(value):
+            raise BadIndex(f"{self.name} must be a row index (an int), got {value!r:.80}.")
         return super().validate(obj, int(value))
 
 
 class RowIndices(traitlets.List):
-    """A list of row indices; numpy arrays and other iterables of integers are accepted."""
+    """A list of row indices, the one rule for every index-list trait (``selected``,
+    ``selection_indices``): lists, tuples, sets and ranges of ints, numpy integer
+    arrays and tensors are accepted; floats, bools, strings and a bare int are
+    refused, never truncated (1.5 -> 1, True -> 1 would select the wrong rows)."""
 
     def __init__(self):
         super().__init__(traitlets.Int())
 
     def validate(self, obj, value):
-        if not isinstance(value, list) or any(type(v) is not int for v in value):
+        if isinstance(value, (list, tuple, set, frozenset, range)):
+            ok = all(type(v) is int or _is_index(v) for v in value)
+        else:
             try:
-                arr = np.asarray(value if isinstance(value, np.ndarray) else list(value))
-            except TypeError:
-                arr = np.asarray([value], dtype=object)
-            if arr.size and arr.dtype.kind not in "iu":
-                raise TypeError(f"{self.name} must be a list of row indices (ints), "
-                                f"got {value!r:.80}.")
-            value = [int(i) for i in arr.reshape(-1)]
-        return super().validate(obj, value)
+                value = np.asarray(value)
+            except Exception:  # noqa: BLE001 - whatever it is, it is not a list of indices
+                value = None
+            ok = value is not None and value.ndim == 1 and (value.dtype.kind in "iu"
+                                                            or value.size == 0)
+        if not ok:
+            raise BadIndex(f"{self.name} must be a list of row indices (ints), got "
+                           f"{value!r:.80}.")
+        return super().validate(obj, [int(v) for v in value])
 
 
 def check_rows(indices, n: int, name: str):

@@ -19,6 +19,7 @@ import numpy as np
 import traitlets
 
 from ._serialization import array_trait
+from .linking import RowIndices
 
 __all__ = ["Indices", "ColumnName", "ColumnNames", "CategoryNames", "array_trait",
            "encode_frame", "decode_frame"]
@@ -26,23 +27,11 @@ __all__ = ["Indices", "ColumnName", "ColumnNames", "CategoryNames", "array_trait
 _U16 = 65535
 
 
-class Indices(traitlets.List):
-    """A list of point indices; numpy arrays and other iterables of integers are accepted.
-
-    The range is checked by the widget (``_check_<name>``): it knows how many points exist.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(traitlets.Int(), **kwargs)
-
-    def validate(self, obj, value):
-        if not isinstance(value, list) or any(type(v) is not int for v in value):
-            try:
-                value = [int(i) for i in np.asarray(value, dtype=np.int64).reshape(-1)]
-            except (TypeError, ValueError):
-                raise traitlets.TraitError(
-                    f"{self.name} must be a list of point indices, got {value!r:.80}") from None
-        return super().validate(obj, value)
+#: A list of point indices: the package's one rule and one trait type for index lists
+#: (:class:`~vae_widgets.widgets.linking.RowIndices`: ints, numpy integer arrays, ranges;
+#: floats, bools and strings refused). The range is checked by the widget
+#: (``_check_<name>``): it knows how many points exist.
+Indices = RowIndices
 
 
 def _hint(name, options) -> str:

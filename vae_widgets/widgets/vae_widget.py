@@ -1,15 +1,25 @@
-"""``VAEWidget``: traits and glue between a ``VAETrainer`` and the front end in js/src/vae."""
+"""``VAEWidget``: traits and glue between a VAE monitor and the front end in js/src/vae.
+
+Two producers feed the same views: the built-in ``VAETrainer`` (``VAEWidget(X, ...)``,
+trained on the widget's worker thread) and a user's own loop (``VAEWidget.watch(model,
+X_val)``, fed by ``v.log(...)`` from the notebook cell). Either way the widget
+subscribes to one ``VAEMonitor``'s events.
+"""
 from __future__ import annotations
 
+import math
 import pathlib
+import threading
 import time
+import weakref
 
 import numpy as np
 import traitlets
 
 from .. import _schema as S
-from .._validation import number
+from .._validation import number, page_value
 from ..vae.trainer import VAETrainer
+from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .linking import RowIndex, RowIndices, check_rows, make_latent_tsne, selection_grid
@@ -20,12 +30,10 @@ STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 #: (reconstruction + KL per sample, lower is better).
 CURVE_COLUMNS = ("step", "epoch", "elbo", "recon", "kl", "active_units", "beta", "lr",
                  "grad_norm")
-EPOCH_CURVE_COLUMNS = ("epoch", "train_elbo", "val_elbo", "train_recon", "val_recon",
+EPOCH_CURVE_COLUMNS = ("epoch", "step", "train_elbo", "val_elbo", "train_recon", "val_recon",
                        "train_kl", "val_kl", "active_units")
 #: rows of history kept in the synced trait (the trainer keeps more)
 TRAIT_ROWS = 2000
-#: seconds between re-syncs of the whole (decimated) history; rows stream in between
-TRAIT_SYNC_EVERY = 2.0
 _SHOWN_PARAMS = ("beta", "lr", "kl_schedule", "sample_temperature")
 
 
@@ -43,6 +51,8 @@ class VAEWidget(StreamWidget):
     (``mig_history``).
 
     ``train()`` returns at once; ``wait()`` blocks and re-raises an error.
+
+    :meth:`watch` makes the same views for a model that your own loop trains.
     """
 
     _esm = STATIC / "vae.js"
@@ -78,38 +88,149 @@ class VAEWidget(StreamWidget):
     #: with ``factors=``: {factors, latent_dim, mi, mi_normalized, gaps, entropy, mig, epoch,
     #: step, history: [[epoch, mig], ...]}; empty without factors (the panel stays hidden)
     disentanglement = traitlets.Dict().tag(sync=True)
+    #: "train": the built-in trainer (Train button); "watch": a user's loop calls log()
+    mode = traitlets.Unicode("train").tag(sync=True)
 
     def __init__(self, X, labels=None, *, epochs: int = 30, **params):
         epochs = number(epochs, "epochs", low=1, integer=True)
         trainer = VAETrainer(X, labels=labels, **params)   # validates data and parameters
-        super().__init__(latent_dim=trainer.latent_dim, epochs=epochs)
-        self._trainer = trainer
-        self._last_trait_sync = -np.inf
+        self._setup(trainer, None, epochs=epochs)
+
+    @classmethod
+    def watch(cls, model=None, X_val=None, labels=None, **options) -> "VAEWidget":
+        """The same views for a VAE that your own training loop trains.
+
+        ::
+
+            v = VAEWidget.watch(model, X_val)    # model.encode(x) -> (mu, logvar), model.decode(z)
+            v                                    # show it, then in the loop's cell:
+            for epoch in range(20):
+                for xb in loader:
+                    ...                          # your forward, loss, backward, step
+                    v.log(recon=recon, mu=mu, logvar=logvar, beta=beta, epoch=epoch)
+                    if v.should_stop:            # Stop clicked in the page
+                        break
+
+        ``log()`` costs microseconds (no device sync); Pause in the page blocks inside
+        ``log()``, Stop sets ``should_stop``. Both work while the cell is busy where the
+        front end sends widget messages over a kernel subshell (JupyterLab >= 4.4 and
+        Notebook >= 7.4 with ipykernel >= 7; elsewhere they act when the cell ends: call
+        ``v.stop()`` from your own code, or see the guide). The run ends (final grids,
+        status done or stopped) when the cell finishes, or at ``v.finish()``.
+
+        Parameters
+        ----------
+        model : nn.Module, optional
+            With ``encode(x) -> (mu, logvar)`` and ``decode(z) -> x_hat`` (or logits),
+            or pass ``encode=`` and ``decode=`` callables.
+        X_val : array-like or tensor
+            A few hundred held-out rows in the shape the model takes: validation KL,
+            active units (and, with ``recon_loss``, the ELBO) are measured on them after
+            each epoch, and the grids show them.
+        labels : array-like, optional
+            One per row of ``X_val`` (colours, and one reconstruction per label).
+        **options
+            ``image_shape``, ``encode``, ``decode``, ``output`` ("auto", "logits",
+            "mean" or a callable), ``device``, ``recon_loss`` (``recon_loss(x_hat, x)``
+            per row, in nats), ``optimizer`` (for the learning rate), ``steps_per_epoch``,
+            ``factors``, and the fields of
+            :class:`~vae_widgets.vae.config.MonitorConfig` (``metrics_every``,
+            ``visuals_every`` (default 2 s), ``n_samples``, ...). See
+            :class:`~vae_widgets.vae.watch.LoopMonitor`.
+
+        Returns
+        -------
+        VAEWidget
+        """
+        loop = LoopMonitor(model, X_val, labels, **options)
+        self = cls.__new__(cls)
+        self._setup(None, loop, epochs=1)
+        _finish_runs_after_cells(self)
+        return self
+
+    def _setup(self, trainer, loop, epochs: int):
+        producer = trainer if trainer is not None else loop
+        source = trainer if trainer is not None else loop.adapter
+        super().__init__(latent_dim=source.latent_dim, epochs=epochs,
+                         mode="train" if trainer is not None else "watch")
+        self._trainer, self._loop = trainer, loop
+        self._producer, self._source = producer, source
+        self._monitor = producer.monitor
         self._sync_params()
         self.info = self._describe()
-        self._selection_source = None         # None: training data, else (X, labels)
+        self._selection_source = None         # None: the source's rows, else (X, labels)
         self._latent_links = []
-        base = trainer.config.traverse_base
-        self.traversal_base = base if base is not None else getattr(trainer, "_default_base", 0)
+        base = self._monitor.config.traverse_base
+        self.traversal_base = base if base is not None else self._monitor.default_base
         self.observe(self._follow_traversal_base, "traversal_base")
         self.observe(self._follow_selection, "selection_indices")
-        if trainer.factor_names:
-            self.disentanglement = {"factors": trainer.factor_names,
-                                    "latent_dim": trainer.latent_dim, "history": []}
-        trainer.events.subscribe(self._on_event)
+        if self._monitor.factor_names:
+            self.disentanglement = {"factors": self._monitor.factor_names,
+                                    "latent_dim": source.latent_dim, "history": []}
+        self._monitor.events.subscribe(self._on_event)
 
     # ------------------------------------------------------------ public API
     @property
     def _engine(self):
+        return self._producer
+
+    @property
+    def trainer(self) -> VAETrainer | None:
+        """The built-in trainer (None for a widget made with :meth:`watch`)."""
         return self._trainer
 
     @property
-    def trainer(self) -> VAETrainer:
-        return self._trainer
+    def source(self):
+        """The model's data-space methods (``encode``, ``decode``, ``reconstruct``,
+        ``sample``, ...) and its rows (``data``, ``labels``): the trainer, or for
+        :meth:`watch` the adapter around your model and ``X_val``."""
+        return self._source
+
+    @property
+    def monitor(self):
+        """The :class:`~vae_widgets.vae.monitor.VAEMonitor` behind the views."""
+        return self._monitor
+
+    @property
+    def running(self) -> bool:
+        if self._loop is not None:
+            return self._loop.running
+        return super().running
+
+    # --- a user's own loop (watch) ----------------------------------------------------
+    def log(self, **terms) -> None:
+        """Record one step of your loop (see :meth:`LoopMonitor.log
+        <vae_widgets.vae.watch.LoopMonitor.log>`: ``recon``, ``mu``/``logvar`` or ``kl``,
+        ``beta``, ``lr``, ``grad_norm``, ``epoch``)."""
+        self._watching("log()").log(**terms)
+
+    @property
+    def should_stop(self) -> bool:
+        """True once Stop was clicked (or ``stop()`` called): your loop should break."""
+        return self._watching("should_stop").should_stop
+
+    def end_epoch(self) -> dict:
+        """Close the current epoch now (validation, epoch row, alerts)."""
+        return self._watching("end_epoch()").end_epoch()
+
+    def finish(self) -> None:
+        """End the current run of your loop now (the cell's end does it too)."""
+        self._watching("finish()").finish()
+
+    def _watching(self, what: str) -> LoopMonitor:
+        if self._loop is None:
+            raise RuntimeError(f"{what} is for a widget that watches your own training loop: "
+                               f"make it with VAEWidget.watch(model, X_val). This one trains "
+                               f"its own model: call train().")
+        return self._loop
 
     def train(self, epochs: int | None = None) -> None:
         """Train ``epochs`` more epochs (default: the widget's ``epochs``) on a background
         thread; returns at once. Resumes instead when paused."""
+        if self._trainer is None:
+            raise RuntimeError("this widget watches your own training loop (VAEWidget.watch): "
+                               "train by running your loop's cell, calling v.log(...) each "
+                               "step.")
         if self.running and self._trainer.control.paused:
             self.resume()
             return
@@ -123,11 +244,19 @@ class VAEWidget(StreamWidget):
     run = train   # the front end's ▶ sends "run"
 
     def set_params(self, **params) -> dict:
-        """Change ``epochs`` or live training parameters (beta, lr, kl_schedule, ...)."""
+        """Change ``epochs`` or live parameters (beta, lr, kl_schedule, ... for the built-in
+        trainer; what is shown, e.g. sample_temperature, for a watched loop).
+
+        Every value is checked before any is applied: one bad value changes nothing, and
+        the error names the parameter."""
+        epochs = None
         if "epochs" in params:
-            self.epochs = number(_as_number(params.pop("epochs")), "epochs", low=1, integer=True)
-        params = {k: (_as_number(v) if k != "kl_schedule" else v) for k, v in params.items()}
-        new = self._trainer.set_params(**params) if params else {}
+            epochs = number(page_value("epochs", params.pop("epochs"), integer=True), "epochs",
+                            low=1, integer=True)
+        params = {k: page_value(k, v) for k, v in params.items()}
+        new = self._producer.set_params(**params) if params else {}   # validates all, then applies
+        if epochs is not None:
+            self.epochs = epochs
         self._sync_params()
         # shown at once; a running fit applies them before its next step
         self._set_traits(**{k: v for k, v in new.items() if k in _SHOWN_PARAMS})
@@ -135,44 +264,50 @@ class VAEWidget(StreamWidget):
 
     @property
     def model(self):
-        return self._trainer.model
+        return self._trainer.model if self._trainer is not None else self._loop.adapter.module
 
     @property
     def history(self):
         """Per-step metrics (decimated): ELBO, reconstruction, KL (total and per dimension), ..."""
-        return self._trainer.history
+        return self._monitor.history
 
     @property
     def epoch_history(self):
-        return self._trainer.epoch_history
+        return self._monitor.epoch_history
 
     @property
     def mig_history(self):
-        """With ``factors=``: MI matrix and MIG per epoch (see ``VAETrainer.mig_history``)."""
-        return self._trainer.mig_history
+        """With ``factors=``: MI matrix and MIG per epoch (see ``VAEMonitor.mig_history``)."""
+        return self._monitor.mig_history
 
     def encode(self, X, labels=None):
-        return self._trainer.encode(X, labels=labels)
+        return self._source.encode(X, labels=labels)
 
     def decode(self, z, labels=None):
-        return self._trainer.decode(z, labels=labels)
+        return self._source.decode(z, labels=labels)
 
     def reconstruct(self, X, labels=None):
-        return self._trainer.reconstruct(X, labels=labels)
+        return self._source.reconstruct(X, labels=labels)
 
     def sample(self, n: int, temperature: float = 1.0, **kw):
-        return self._trainer.sample(n, temperature=temperature, **kw)
+        return self._source.sample(n, temperature=temperature, **kw)
 
     def traverse(self, dim: int, values, base=None, **kw):
-        return self._trainer.traverse(dim, values, base=base, **kw)
+        return self._source.traverse(dim, values, base=base, **kw)
 
     def interpolate(self, a, b, steps: int = 10, **kw):
-        return self._trainer.interpolate(a, b, steps=steps, **kw)
+        return self._source.interpolate(a, b, steps=steps, **kw)
 
     def anomaly_scores(self, X, labels=None, **kw):
         """Per-sample ``neg_elbo``, ``reconstruction``, ``kl`` (nats) as a DataFrame; see
         :func:`vae_widgets.vae.anomaly.anomaly_scores`."""
-        return self._trainer.anomaly_scores(X, labels=labels, **kw)
+        return self._trained("anomaly_scores()").anomaly_scores(X, labels=labels, **kw)
+
+    def _trained(self, what: str) -> VAETrainer:
+        if self._trainer is None:
+            raise RuntimeError(f"{what} needs the built-in trainer (it knows the model's "
+                               f"likelihood); this widget watches your own model.")
+        return self._trainer
 
     def anomalies(self, X, y_true=None, score: str = "neg_elbo", **kw):
         """An :class:`~vae_widgets.widgets.anomaly_widget.AnomalyWidget` of ``X``'s scores:
@@ -180,10 +315,10 @@ class VAEWidget(StreamWidget):
         recall, F1 and AUROC against ``y_true``; see
         :func:`vae_widgets.widgets.anomaly_widget.anomalies`."""
         from .anomaly_widget import anomalies
-        return anomalies(self._trainer, X, y_true=y_true, score=score, **kw)
+        return anomalies(self._trained("anomalies()"), X, y_true=y_true, score=score, **kw)
 
     def save(self, path, **kw):
-        self._trainer.save(path, **kw)
+        self._trained("save()").save(path, **kw)
 
     # ------------------------------------------------------------ linked views
     def latent_tsne(self, labels=None, X=None, *, refresh=None, run: bool = True,
@@ -241,7 +376,7 @@ class VAEWidget(StreamWidget):
             X = np.asarray(X)
             source = (X.reshape(len(X), -1), labels)
         idx = type(self).selection_indices.validate(self, indices)
-        check_rows(idx, len(self._trainer.data if source is None else source[0]), "indices")
+        check_rows(idx, len(self._source.data if source is None else source[0]), "indices")
         self._selection_source = source
         if idx == self.selection_indices:
             self._render_selection()
@@ -265,30 +400,36 @@ class VAEWidget(StreamWidget):
             handler(**e.data)
 
     def _on_status(self, state, epoch, step, target_epoch, reason=None):
+        target = float(target_epoch)
         updates = dict(status=state, epoch=float(epoch), step=int(step),
-                       target_epoch=float(target_epoch))
+                       target_epoch=target if math.isfinite(target) else 0.0)
         if state in ("done", "stopped", "paused", "error"):
             updates.update(self._history_traits())        # the synced state catches up
+            updates.update(self._epoch_traits())
         self._set_traits(**updates)
 
     def _on_metrics(self, rows):
+        # increments only: the synced history catches up at pauses, the end and a view's
+        # hello (re-syncing it while training made long runs ever slower)
         clean = [{k: _curve_value(k, r.get(k)) for k in CURVE_COLUMNS} | {
             "kl_per_dim": [float(v) for v in r.get("kl_per_dim", [])]} for r in rows]
         self.send({"type": S.METRICS, "rows": clean})
         last = rows[-1]
-        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]),
-                       active_units=int(last.get("active_units") or 0))
-        now = time.monotonic()
-        if now - self._last_trait_sync >= TRAIT_SYNC_EVERY:
-            self._last_trait_sync = now
-            updates.update(self._history_traits())
+        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]))
+        if last.get("active_units") is not None:    # (a row without a batch's mu has none)
+            updates["active_units"] = int(last["active_units"])
         self._set_traits(**updates)
 
     def _on_epoch(self, **row):
-        hist = self._trainer.epoch_history
-        cols = {c: [_curve_value(c, v) for v in hist[c]] if c in hist else []
-                for c in EPOCH_CURVE_COLUMNS}
-        self._set_traits(epoch_metrics=cols)
+        self.send({"type": S.EPOCH, "row": {c: _curve_value(c, row.get(c))
+                                             for c in EPOCH_CURVE_COLUMNS}})
+        units = row.get("active_units")
+        if units is not None and math.isfinite(units):
+            self._set_traits(active_units=int(units))
+
+    def _on_hello(self):
+        """A new view (or a reloaded page): the whole state, once."""
+        self._set_traits(**self._history_traits(), **self._epoch_traits())
 
     def _on_images(self, grid, array, labels, step, epoch):
         grids = dict(self.grids)
@@ -316,10 +457,10 @@ class VAEWidget(StreamWidget):
     def _on_disentanglement(self, epoch, step, mig, gaps, mi, mi_normalized, entropy, factors,
                             seconds):
         history = [[int(r["epoch"]), _json_number(r["mig"])]
-                   for r in self._trainer._mig_rows[-TRAIT_ROWS:]]
+                   for r in self._monitor.mig_rows[-TRAIT_ROWS:]]
         plain = lambda m: [[_json_number(v) for v in row] for row in m]  # noqa: E731
         self._set_traits(disentanglement={
-            "factors": list(factors), "latent_dim": self._trainer.latent_dim,
+            "factors": list(factors), "latent_dim": self._source.latent_dim,
             "mi": plain(mi), "mi_normalized": plain(mi_normalized),
             "gaps": [_json_number(g) for g in gaps], "entropy": [_json_number(h) for h in entropy],
             "mig": _json_number(mig), "epoch": int(epoch), "step": int(step), "history": history})
@@ -330,20 +471,20 @@ class VAEWidget(StreamWidget):
     # ------------------------------------------------------------ selection, traversal base
     @traitlets.validate("traversal_base")
     def _check_traversal_base(self, proposal):
-        check_rows([proposal["value"]], len(self._trainer.data), "traversal_base")
+        check_rows([proposal["value"]], len(self._source.data), "traversal_base")
         return proposal["value"]
 
     @traitlets.validate("selection_indices")
     def _check_selection(self, proposal):
         src = self._selection_source
-        check_rows(proposal["value"], len(self._trainer.data if src is None else src[0]),
+        check_rows(proposal["value"], len(self._source.data if src is None else src[0]),
                    "selection_indices")
         return proposal["value"]
 
     def _follow_traversal_base(self, change):
-        if self._trainer.config.traverse_base != change["new"]:
+        if self._monitor.config.traverse_base != change["new"]:
             # re-drawn at once when idle or paused, before the next step while training
-            self._trainer.set_params(traverse_base=change["new"])
+            self._producer.set_params(traverse_base=change["new"])
 
     def _follow_selection(self, change):
         if not change["new"]:
@@ -355,19 +496,21 @@ class VAEWidget(StreamWidget):
         if not idx:
             self._set_traits(grid_selection=None, selection={})
             return
-        X, lab = self._selection_source or (self._trainer.data, self._trainer.labels)
-        # a copy of the weights between two steps: safe from any thread, training or not
-        arr, labels = selection_grid(self._trainer.snapshot(), X, idx, lab)
+        src = self._source
+        X, lab = self._selection_source or (src.data, src.labels)
+        # reconstructed between two steps while training runs: safe from any thread
+        arr, labels = selection_grid(src, X, idx, lab)
+        default = "training data" if self._trainer is not None else "validation rows"
         meta = {"shape": list(arr.shape), "labels": labels, "count": len(idx),
-                "shown": int(arr.shape[1]), "step": int(self._trainer.step),
-                "source": "training data" if self._selection_source is None else "X"}
+                "shown": int(arr.shape[1]), "step": int(self._producer.step),
+                "source": default if self._selection_source is None else "X"}
         with self._sync_lock:
             if list(self.selection_indices) == idx:   # not replaced meanwhile
                 self._set_traits(grid_selection=arr, selection=meta)
 
     # ------------------------------------------------------------ helpers
     def _history_traits(self) -> dict:
-        hist = self._trainer.history
+        hist = self._monitor.history
         if len(hist) > TRAIT_ROWS:   # keep the shape of the whole run, and its last row
             idx = np.unique(np.r_[np.linspace(0, len(hist) - 1, TRAIT_ROWS).astype(int)])
             hist = hist.iloc[idx]
@@ -377,11 +520,23 @@ class VAEWidget(StreamWidget):
               if len(hist) else None)
         return dict(metrics=metrics, kl_per_dim=kl)
 
+    def _epoch_traits(self) -> dict:
+        rows = self._monitor.epoch_rows
+        return {"epoch_metrics": {c: [_curve_value(c, r.get(c)) for r in rows]
+                                  for c in EPOCH_CURVE_COLUMNS}}
+
     def _sync_params(self):
-        cfg = self._trainer.config
-        self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS})
+        cfg = self._monitor.config
+        self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS if hasattr(cfg, k)})
 
     def _describe(self) -> str:
+        if self._trainer is None:
+            a = self._loop.adapter
+            what = (f"images {'×'.join(map(str, a.image_shape))}" if a.image_shape
+                    else f"{a.n_features:,} features")
+            name = type(a.module).__name__ if a.module is not None else "your model"
+            return (f"watching your loop · {len(a.data):,} validation rows · {what} · "
+                    f"{name}, {a.latent_dim} latent dims · {a.device}")
         t, c = self._trainer, self._trainer.config
         n = len(t.data)
         what = f"images {'×'.join(map(str, t.image_shape))}" if t.image_shape else f"{t.n_features:,} features"
@@ -392,15 +547,29 @@ class VAEWidget(StreamWidget):
                 f"dims · {lik} likelihood{cond} · {t.device}")
 
 
-def _as_number(v):
-    if isinstance(v, str):
-        try:
-            return int(v) if v.strip().lstrip("-").isdigit() else float(v)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a number.") from None
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**31:
-        return v
-    return v
+def _finish_runs_after_cells(widget: VAEWidget) -> None:
+    """In IPython, end a watched loop's run when the cell that ran it finishes (final grids,
+    status done or stopped). Holds the widget weakly: the hook goes away with it."""
+    try:
+        from IPython import get_ipython
+        ip = get_ipython()
+    except Exception:   # noqa: BLE001 - no IPython: the run ends at finish()
+        return
+    if ip is None:
+        return
+    ref = weakref.ref(widget)
+    main = threading.main_thread().ident
+
+    def after_cell(*_):
+        w = ref()
+        if w is None:
+            ip.events.unregister("post_run_cell", after_cell)
+            return
+        loop = w._loop
+        if loop.running and loop._thread == main:
+            loop.finish()
+
+    ip.events.register("post_run_cell", after_cell)
 
 
 def _curve_value(column, v):

@@ -4,6 +4,7 @@
 // Kernel -> front end (custom messages)
 export const FRAME = "frame"; // {type, id, iteration, phase, key}, buffers[0] = float32 x,y pairs, or uint16 with {encoding: "u16", lo, span}
 export const METRICS = "metrics"; // {type, rows: [...]}
+export const EPOCH = "epoch"; // {type, row: {epoch, step, train_elbo, val_elbo, ...}}: one finished epoch
 export const IMAGES = "images"; // {type, kind, shape, ...}, buffers[0] = uint8 pixels
 
 // Front end -> kernel

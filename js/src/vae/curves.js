@@ -1,8 +1,18 @@
 // Loss-curve data on a step axis (unit-tested): train -ELBO, reconstruction and
 // KL per metric row, plus validation -ELBO per finished epoch placed at the
-// step where that epoch ended (mapped through the metric rows' epoch column).
+// step where that epoch ended: its own step when the kernel sends one (an epoch
+// a user's loop cut short ends early), else mapped through the metric rows'
+// epoch column.
 
 import { cleanMarks } from "../common/chartdata.js";
+
+/** Series colours for a theme (readTheme()), shared by the loss curves and the rate-distortion plot. */
+export const CURVE_COLORS = {
+  elbo: (t) => (t.dark ? "#7fb2e5" : "#1f5fa8"),
+  recon: () => "#f28e2b",
+  kl: (t) => (t.dark ? "#6fcf68" : "#3b8f34"),
+  val: (t) => (t.dark ? "#d9a2cf" : "#9a4f8f"),
+};
 
 /** Step at which `epoch` was reached: linear interpolation over (epoch, step) rows; extrapolated past the ends. */
 export function epochToStep(epochs, steps, epoch) {
@@ -45,7 +55,8 @@ export function buildCurves(cols, epochMetrics, marks, { logY = false } = {}) {
   const valPts = [];
   for (let i = 0; i < Math.min(ve.length, vv.length); i++) {
     const v = fin(vv[i]);
-    const s = epochToStep(c.epoch || [], steps, Number(ve[i]));
+    const own = Array.isArray(em.step) ? Number(em.step[i]) : NaN;
+    const s = Number.isFinite(own) ? own : epochToStep(c.epoch || [], steps, Number(ve[i]));
     if (v !== null && Number.isFinite(s)) valPts.push([Math.round(s), v]);
   }
   valPts.sort((a, b) => a[0] - b[0]);

@@ -2,11 +2,14 @@
 // the mutual information (normalised by each factor's entropy) and the MIG score,
 // from the `disentanglement` trait (set when the VAE was given `factors=`).
 // The panel is hidden when there are no factors.
+// MigPanel(host): update(trait), setTheme(theme), destroy() (see panel.js).
 
 import "./mig.css";
 import { colormapLUT } from "../common/colormaps.js";
 import { h, setText } from "../common/dom.js";
 import { fmtNum } from "../common/format.js";
+import { CURVE_COLORS } from "./curves.js";
+import { Panel, ellipsize, panelFrame, sizeCanvas } from "./panel.js";
 
 const CMAP = "viridis";
 const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
@@ -61,35 +64,23 @@ export function textOn(v) {
   return v < 0.6 ? "#fff" : "#111";
 }
 
-/** Size a canvas for CSS w x h at the device pixel ratio; its 2-D context in CSS px. */
-function sizeCanvas(canvas, w, hgt) {
-  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
-  const bw = Math.max(1, Math.round(w * dpr)), bh = Math.max(1, Math.round(hgt * dpr));
-  if (canvas.width !== bw) canvas.width = bw;
-  if (canvas.height !== bh) canvas.height = bh;
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${hgt}px`;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return null;
-  ctx.setTransform(bw / w, 0, 0, bh / hgt, 0, 0);
-  ctx.clearRect(0, 0, w, hgt);
-  return ctx;
-}
-
-export class MigPanel {
-  /** `makePanel(cls, title, caption, headExtras, ...body)` is the view's panel builder. */
-  constructor(makePanel) {
+export class MigPanel extends Panel {
+  constructor(host) {
+    super();
     this.score = h("span.vw-mig-score", { dataset: { mig: "" } }, "MIG –");
     this.readout = h("span.vw-chart-readout");
     this.canvas = h("canvas.vw-mig-canvas");
     this.empty = h("div.vw-panel-empty", {}, "Mutual information per latent dimension and factor appears after the first epoch");
     this.box = h("div.vw-mig", {}, this.canvas, this.empty);
-    this.el = makePanel(
-      "vw-panel-mig",
-      "Disentanglement",
-      "Rows: latent units · columns: known factors · colour: mutual information I(z; factor) ÷ the factor's entropy (1 = the unit tells the factor completely). MIG: per factor, the best unit's share minus the runner-up's, averaged; 1 = one unit per factor.",
-      [this.readout, this.score],
-      this.box,
+    this.mount(
+      host,
+      panelFrame(
+        "vw-panel-mig",
+        "Disentanglement",
+        "Rows: latent units · columns: known factors · colour: mutual information I(z; factor) ÷ the factor's entropy (1 = the unit tells the factor completely). MIG: per factor, the best unit's share minus the runner-up's, averaged; 1 = one unit per factor.",
+        [this.readout, this.score],
+        this.box,
+      ),
     );
     this.el.hidden = true;
     this.data = null;
@@ -98,8 +89,8 @@ export class MigPanel {
     this.canvas.addEventListener("mouseleave", () => this._readoutDefault());
   }
 
-  /** Draw from the trait; returns false when the box has no width yet (retry later). */
-  update(trait, theme) {
+  /** Draw from the `disentanglement` trait; returns false when the box has no width yet (retry later). */
+  update(trait) {
     const d = migData(trait);
     this.data = d;
     this.el.hidden = !d;
@@ -112,7 +103,7 @@ export class MigPanel {
     if (!d.measured) return true;
     const width = this.box.clientWidth;
     if (!(width > 0)) return false;
-    this._draw(d, width, theme);
+    this._draw(d, width, this.theme);
     return true;
   }
 
@@ -196,7 +187,7 @@ export class MigPanel {
     ctx.moveTo(x0, top + ph + 0.5);
     ctx.lineTo(x0 + w, top + ph + 0.5);
     ctx.stroke();
-    ctx.strokeStyle = t.dark ? "#7fb2e5" : "#1f5fa8";
+    ctx.strokeStyle = CURVE_COLORS.elbo(t);
     ctx.fillStyle = ctx.strokeStyle;
     ctx.lineWidth = 1.75;
     ctx.beginPath();
@@ -230,11 +221,4 @@ export class MigPanel {
     const mi = Number.isFinite(d.mi[i]) ? d.mi[i].toFixed(3) : "–";
     setText(this.readout, `z${row} · ${d.factors[k]} · I = ${mi} nats (${fmtNum(d.values[i], 2)} of H)`);
   }
-}
-
-function ellipsize(ctx, text, maxW) {
-  if (ctx.measureText(text).width <= maxW) return text;
-  let s = text;
-  while (s.length > 1 && ctx.measureText(`${s}…`).width > maxW) s = s.slice(0, -1);
-  return `${s}…`;
 }

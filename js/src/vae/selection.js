@@ -4,12 +4,13 @@
 // with its row index. The kernel sends the grid like the other image grids
 // (traits `grid_selection` = uint8 [2, k, C, H, W] and `selection` = {shape,
 // labels, count, shown, source}); decoding and cell scaling are grids.js's.
-// Layout and hit-testing are pure and unit-tested; SelectionPanel owns the DOM.
+// Layout and hit-testing are pure and unit-tested; SelectionPanel owns the DOM
+// (see panel.js for the panel interface).
 
-import { toUint8 } from "../common/buffers.js";
 import { h, icon, ICONS, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
 import { cellScale, decodeGrid, pixelValue } from "./grids.js";
+import { Panel, imageCanvas, sizeCanvas } from "./panel.js";
 
 const CAPTION_H = 13; // px above each tile for "#index"
 const PAIR_GAP = 2; // px between a point and its reconstruction
@@ -73,33 +74,26 @@ export function selectionSummary(meta) {
   return shown < count ? `${what} · first ${fmtInt(shown)} shown` : what;
 }
 
-function fitCanvas(canvas, w, hgt) {
-  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
-  canvas.width = Math.max(1, Math.round(w * dpr));
-  canvas.height = Math.max(1, Math.round(hgt * dpr));
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${hgt}px`;
-  const ctx = canvas.getContext("2d");
-  if (ctx) ctx.setTransform(canvas.width / w, 0, 0, canvas.height / hgt, 0, 0);
-  return ctx;
-}
-
-export class SelectionPanel {
-  /** @param {{onClear: () => void}} opts */
-  constructor({ onClear }) {
+export class SelectionPanel extends Panel {
+  /** @param {HTMLElement} host  @param {{onClear: () => void}} opts */
+  constructor(host, { onClear }) {
+    super();
     this.count = h("span.vw-selection-count");
     this.clearBtn = h("button.vw-btn.vw-selection-clear", { type: "button", title: "Clear the selection (also the lasso in a linked t-SNE map)" }, icon(ICONS.close), h("span.vw-btn-label", {}, "Clear"));
     this.clearBtn.addEventListener("click", () => onClear());
     this.canvas = h("canvas.vw-selection-canvas");
     this.readout = h("div.vw-grid-readout");
     this.box = h("div.vw-grid.vw-selection-grid", {}, this.canvas);
-    this.el = h(
-      "div.vw-panel.vw-panel-selection",
-      { hidden: true, dataset: { count: "0", shown: "0", draws: "0" } },
-      h("div.vw-panel-head", {}, h("span.vw-panel-title", {}, "Selection"), this.count, h("span.vw-spacer"), this.clearBtn),
-      h("div.vw-caption", {}, "Points selected in a linked t-SNE map (lasso) or from Python: each tile is the data point (top) over its reconstruction. Hover for values."),
-      this.box,
-      this.readout,
+    this.mount(
+      host,
+      h(
+        "div.vw-panel.vw-panel-selection",
+        { hidden: true, dataset: { count: "0", shown: "0", draws: "0" } },
+        h("div.vw-panel-head", {}, h("span.vw-panel-title", {}, "Selection"), this.count, h("span.vw-spacer"), this.clearBtn),
+        h("div.vw-caption", {}, "Points selected in a linked t-SNE map (lasso) or from Python: each tile is the data point (top) over its reconstruction. Hover for values."),
+        this.box,
+        this.readout,
+      ),
     );
     this.state = null;
     this.draws = 0;
@@ -108,13 +102,14 @@ export class SelectionPanel {
   }
 
   /**
-   * Draw from the model's `selection` / `grid_selection` traits.
+   * Draw from the `selection` trait (`meta`) and the `grid_selection` pixels (uint8).
    * Returns false when the box has no width yet (the caller retries).
    */
-  draw(model, theme) {
-    const meta = model.get("selection") || {};
+  update(meta, pixels) {
+    meta = meta || {};
+    const theme = this.theme;
     const labels = meta.labels || {};
-    const g = meta.shape ? decodeGrid(toUint8(model.get("grid_selection")), meta.shape, labels) : null;
+    const g = meta.shape ? decodeGrid(pixels, meta.shape, labels) : null;
     const n = Number(meta.count) || 0;
     this.el.hidden = !g || !n;
     this.el.dataset.count = String(g ? n : 0);
@@ -127,13 +122,9 @@ export class SelectionPanel {
     const width = this.box.clientWidth;
     if (!(width > 0)) return false;
     const L = selectionLayout(g, width);
-    const ctx = fitCanvas(this.canvas, L.width, L.height);
+    const ctx = sizeCanvas(this.canvas, L.width, L.height);
     if (!ctx) return true;
-    ctx.clearRect(0, 0, L.width, L.height);
-    const img = document.createElement("canvas");
-    img.width = g.width;
-    img.height = g.height;
-    img.getContext("2d")?.putImageData(new ImageData(g.data, g.width, g.height), 0, 0);
+    const img = imageCanvas(g.data, g.width, g.height);
     ctx.imageSmoothingEnabled = false;
     ctx.font = `10px ${theme.font}`;
     ctx.fillStyle = theme.axis;
@@ -154,7 +145,7 @@ export class SelectionPanel {
         ctx.globalAlpha = 1;
       }
     }
-    this.state = { g, L, labels, pixels: toUint8(model.get("grid_selection")) };
+    this.state = { g, L, labels, pixels };
     this.readoutDefault = `${meta.source === "X" ? "rows of the map's X" : "training rows"} · drawn at step ${fmtInt(Number(meta.step) || 0)}`;
     setText(this.readout, this.readoutDefault);
     this.draws++;

@@ -1,11 +1,12 @@
 // Per-widget state shared by all views of one VAEWidget, keyed on the synced
 // `_uid` trait (anywidget may hand initialize() and each render() different
 // model proxies). It owns the metric history: the `metrics` + `kl_per_dim`
-// traits are the base, live {type: "metrics", rows} messages are appended,
-// and the views are told at most once per animation frame.
+// traits are the base, live {type: "metrics", rows} messages are appended;
+// likewise the epoch rows (`epoch_metrics` + {type: "epoch", row}); the views
+// are told at most once per animation frame.
 
-import { METRICS } from "../common/schema.js";
-import { MetricsStore } from "./metrics.js";
+import { EPOCH, METRICS } from "../common/schema.js";
+import { EpochStore, MetricsStore } from "./metrics.js";
 
 const SHARED = new Map();
 
@@ -16,18 +17,24 @@ export function getShared(model) {
   const uid = model.get("_uid") || "";
   let s = SHARED.get(uid);
   if (s) return s;
-  s = { uid, model, views: new Set(), store: new MetricsStore(), messages: 0, scheduled: false, needReplace: false };
+  s = { uid, model, views: new Set(), store: new MetricsStore(), epochs: new EpochStore(), messages: 0, scheduled: false, needReplace: false, needEpochs: false };
   SHARED.set(uid, s);
 
   const replace = () => {
     s.needReplace = false;
     s.store.replace(model.get("metrics"), model.get("kl_per_dim"), model.get("latent_dim"));
   };
+  const replaceEpochs = () => {
+    s.needEpochs = false;
+    s.epochs.replace(model.get("epoch_metrics"));
+  };
   replace();
+  replaceEpochs();
 
   const tick = () => {
     s.scheduled = false;
     if (s.needReplace) replace();
+    if (s.needEpochs) replaceEpochs();
     for (const v of s.views) {
       try {
         v.onMetrics();
@@ -44,29 +51,41 @@ export function getShared(model) {
   /** Apply a pending trait replace now (a view about to read the store). */
   s.flush = () => {
     if (s.needReplace) replace();
+    if (s.needEpochs) replaceEpochs();
   };
 
   const onMsg = (msg) => {
-    if (!msg || msg.type !== METRICS) return;
-    s.messages++;
-    // A trait change not yet applied goes first, so its rows are the base.
-    if (s.needReplace) replace();
-    if (s.store.append(msg.rows)) s.schedule();
+    if (!msg) return;
+    if (msg.type === METRICS) {
+      s.messages++;
+      // A trait change not yet applied goes first, so its rows are the base.
+      if (s.needReplace) replace();
+      if (s.store.append(msg.rows)) s.schedule();
+    } else if (msg.type === EPOCH) {
+      if (s.needEpochs) replaceEpochs();
+      if (s.epochs.append(msg.row)) s.schedule();
+    }
   };
   const onTrait = () => {
     s.needReplace = true;
+    s.schedule();
+  };
+  const onEpochTrait = () => {
+    s.needEpochs = true;
     s.schedule();
   };
   model.on("msg:custom", onMsg);
   model.on("change:metrics", onTrait);
   model.on("change:kl_per_dim", onTrait);
   model.on("change:latent_dim", onTrait);
+  model.on("change:epoch_metrics", onEpochTrait);
 
   s.dispose = () => {
     model.off("msg:custom", onMsg);
     model.off("change:metrics", onTrait);
     model.off("change:kl_per_dim", onTrait);
     model.off("change:latent_dim", onTrait);
+    model.off("change:epoch_metrics", onEpochTrait);
     SHARED.delete(uid);
   };
   return s;

@@ -1,0 +1,145 @@
+"""End to end: a user's own training loop busy in a notebook cell, watched by VAEWidget.watch.
+
+The cell runs the loop (the kernel is busy the whole time); the page keeps refreshing
+(step counter, curves, grids), a click on Pause holds the step counter inside log(),
+Resume lets it go on, a click on Stop ends the loop within a second (the loop checks
+v.should_stop), and the kernel then runs the next cell. Screenshots in light and dark.
+"""
+import json
+import pathlib
+import shutil
+import tempfile
+import time
+
+import pytest
+
+pytest.importorskip("playwright")
+if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+                        open_notebook, wait_attr, write_notebook)
+
+pytestmark = pytest.mark.browser
+ROOT = ".vw-vae"
+
+MODEL = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+from vae_widgets import VAEWidget, datasets
+
+class ConvVAE(nn.Module):
+    def __init__(self, d=6):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1), nn.ReLU(), nn.Flatten(),
+                                 nn.Linear(16 * 16, 2 * d))
+        self.dec = nn.Sequential(nn.Linear(d, 16 * 16), nn.ReLU(), nn.Unflatten(1, (16, 4, 4)),
+                                 nn.ConvTranspose2d(16, 1, 4, 2, 1))
+    def encode(self, x):
+        return self.enc(x).chunk(2, dim=1)
+    def decode(self, z):
+        return self.dec(z)
+
+def bce(x_hat, x):
+    return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").flatten(1).sum(1)
+
+X, y = datasets.digits()
+X = torch.tensor(X, dtype=torch.float32).reshape(-1, 1, 8, 8)
+model = ConvVAE()
+opt = torch.optim.Adam(model.parameters(), 1e-3)
+v = VAEWidget.watch(model, X[1500:], y[1500:], recon_loss=bce, optimizer=opt)
+v
+'''
+
+LOOP = '''
+import time
+started = time.time()
+for epoch in range(100000):
+    for s in range(0, 1500, 64):
+        xb = X[s:s + 64]
+        mu, logvar = model.encode(xb)
+        x_hat = model.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp())
+        recon = bce(x_hat, xb)
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
+        opt.zero_grad(); (recon + kl).mean().backward(); opt.step()
+        v.log(recon=recon, mu=mu, logvar=logvar, epoch=epoch)
+        if v.should_stop:
+            break
+    if v.should_stop:
+        break
+stopped_at = time.time()
+'''
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = pathlib.Path(tempfile.mkdtemp(prefix="nb-watch-"))
+    write_notebook(root / "watch.ipynb", [MODEL, LOOP, "after = v.status"])
+    with lab_server(root) as (base, token):
+        yield base, token
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def kernel_json(page, expr):
+    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
+
+
+def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        # tall enough for the whole widget (its picture goes into the docs)
+        page = browser.new_page(viewport={"width": 1500, "height": 2200})
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "watch.ipynb")
+        # (not run_all: its promise settles when the cells finish, and the loop does not)
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.locator(ROOT).wait_for(timeout=60_000)
+        # the loop's cell runs: the page refreshes while the kernel is busy
+        wait_attr(page, ROOT, "d.status === 'running' && +d.step > 300 && +d.grids >= 4",
+                  timeout=90_000)
+        # (the kernel's status in the page is no proof of a busy cell: the subshell that
+        # handles widget messages reports idle after each one; the growing step is)
+        page.wait_for_timeout(3000)                          # a few epochs, two grid rounds
+        curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
+        heat = ink(page.locator(f"{ROOT} .vw-kl-heatmap").screenshot())
+        recon = ink(page.locator(f"{ROOT} .vw-grid[data-kind=reconstructions] canvas")
+                    .first.screenshot())
+        assert curves > 300 and heat > 300 and recon > 100, (curves, heat, recon)
+
+        # Pause: log() blocks, the step counter holds
+        page.click(f"{ROOT} .vw-pause")
+        wait_attr(page, ROOT, "d.status === 'paused'", timeout=1_000)
+        held = int(data_attr(page, ROOT, "step"))
+        page.wait_for_timeout(1500)
+        assert int(data_attr(page, ROOT, "step")) == held and data_attr(page, ROOT, "status") == "paused"
+
+        page.click(f"{ROOT} .vw-run")                         # Resume
+        wait_attr(page, ROOT, f"d.status === 'running' && +d.step > {held + 10}",
+                  timeout=10_000)
+        page.wait_for_timeout(2500)                           # fresh grids of a better model
+        page.screenshot(path=str(ARTIFACTS / "watch_light.png"), full_page=True)
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "watch_widget.png"))
+
+        # Stop: the loop sees should_stop and breaks; the cell ends, the run is closed
+        t0 = time.perf_counter()
+        page.click(f"{ROOT} .vw-stop")
+        wait_attr(page, ROOT, "d.status === 'stopped'", timeout=5_000)
+        stop_s = time.perf_counter() - t0
+        assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
+        # the loop's cell ended and the next one ran (kernel_exec waits for the main shell)
+        got = kernel_json(page, "[after, v.should_stop, v.running, v._loop.step, "
+                                "len(v.epoch_history)]")
+        assert got[:3] == ["stopped", True, False] and got[3] >= held + 10 and got[4] >= 1
+
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
+                      " {theme: 'JupyterLab Dark'})")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "watch_dark.png"), full_page=True)
+        browser.close()
+    print(f"\nstop {stop_s:.2f} s; ink curves {curves}, heatmap {heat}, reconstructions {recon}")
+    assert not errors, errors
