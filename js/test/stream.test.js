@@ -51,18 +51,20 @@ describe("widget factory: per-model state in a closure", () => {
 });
 
 describe("t-SNE frame stream", () => {
-  it("listens once per model and stops on dispose", () => {
-    const m = fakeModel({ embedding: frameBuf([1, 2]) });
+  it("listens once per model, to frames only, and stops on dispose", () => {
+    // the positions travel only as frame messages (no `embedding` trait: a key frame
+    // is sent once; a view opened later gets the latest frame after its hello)
+    const m = fakeModel({});
     const s = tsneStream(m, new Set());
     expect(m.count("msg:custom")).toBe(1);
-    expect(Array.from(s.positions)).toEqual([1, 2]);
+    expect(m.count("change:embedding")).toBe(0);
+    expect(s.positions.length).toBe(0);
     s.dispose();
     expect(m.count("msg:custom")).toBe(0);
-    expect(m.count("change:embedding")).toBe(0);
   });
 
   it("draws the latest frame into every view and acks the highest id", async () => {
-    const m = fakeModel({ embedding: new DataView(new ArrayBuffer(0)) });
+    const m = fakeModel({});
     const views = new Set();
     const s = tsneStream(m, views);
     const v1 = fakeView(), v2 = fakeView();
@@ -89,25 +91,25 @@ describe("t-SNE frame stream", () => {
     s.dispose();
   });
 
-  it("acks even when no view is displayed, and draws trait updates without acking", async () => {
-    const m = fakeModel({ embedding: null });
+  it("acks even when no view is displayed, and keeps the latest positions for a later view", async () => {
+    const m = fakeModel({});
     const views = new Set();
     const s = tsneStream(m, views);
     m.emit("msg:custom", { type: "frame", id: 7, iteration: 1, phase: "main" }, [frameBuf([1, 1])]);
     await sleep(60);
     expect(m.sent).toEqual([{ type: "ack", id: 7 }]);
+    expect(Array.from(s.positions)).toEqual([1, 1]);
     const v = fakeView();
     views.add(v);
-    m.set("embedding", frameBuf([9, 9]));
-    m.emit("change:embedding");
+    m.emit("msg:custom", { type: "frame", id: 8, iteration: 2, phase: "main" }, [frameBuf([9, 9])]);
     await sleep(60);
     expect(v.drawn).toEqual([[9, 9]]);
-    expect(m.sent).toHaveLength(1);
+    expect(m.sent).toEqual([{ type: "ack", id: 7 }, { type: "ack", id: 8 }]);
     s.dispose();
   });
 
   it("a failing view draw does not stall acks", async () => {
-    const m = fakeModel({ embedding: null });
+    const m = fakeModel({});
     const s = tsneStream(m, new Set([{ showFrame: () => Promise.reject(new Error("boom")), onFrameReceived() {} }]));
     m.emit("msg:custom", { type: "frame", id: 1 }, [frameBuf([1, 1])]);
     await sleep(60);

@@ -92,7 +92,10 @@ class TSNEWidget(TableView, StreamWidget):
     progress = traitlets.Float(0.0).tag(sync=True)
     progress_message = traitlets.Unicode("").tag(sync=True)
     info = traitlets.Unicode("").tag(sync=True)
-    embedding = array_trait("float32")
+    #: the current layout (n x 2 float32), updated at key frames (pauses, a phase's end,
+    #: the run's end). Kept in the kernel: the page gets each key frame once, as a frame
+    #: message, and a view that opens later gets the latest frame on hello.
+    embedding = traitlets.Instance(np.ndarray, allow_none=True)
     #: the point last clicked in the view (-1: none); linked views follow it
     focused = traitlets.Int(-1).tag(sync=True)
     #: trustworthiness, knn_preservation, k, n_sampled, n_points (empty until a run ends)
@@ -316,11 +319,14 @@ class TSNEWidget(TableView, StreamWidget):
             self._describe()
 
     def _on_frame(self, iteration, phase, embedding, key):
+        if (key and iteration == self.iteration and self.embedding is not None
+                and np.array_equal(embedding, self.embedding)):
+            return   # the page has these positions (a phase's end, then the run's end)
         self._offer_frame({"iteration": int(iteration), "phase": phase, "key": bool(key)},
                           embedding, key=key)
         updates = {"iteration": int(iteration)}
-        if key:  # the synced state follows key frames only, so it never lags a drawn frame
-            updates["embedding"] = embedding
+        if key:  # the kernel's state follows key frames only, so it never lags a drawn frame
+            self.embedding = embedding   # not synced: the frame message carries it
             # the scrubber works while paused or done, both of which send a key frame
             updates["history_iterations"] = self._runner.frame_history.iterations.tolist()
         self._set_traits(**updates)
@@ -342,8 +348,9 @@ class TSNEWidget(TableView, StreamWidget):
         self._set_traits(notice=message)
 
     def _on_done(self, embedding, kl, stopped, timings):
-        self._set_traits(embedding=embedding.astype(np.float32), timings=timings,
-                         marks=list(self._runner.marks))
+        # the run's last key frame (just before this event) already sent the positions
+        self.embedding = embedding.astype(np.float32)
+        self._set_traits(timings=timings, marks=list(self._runner.marks))
 
     def _on_error(self, message, traceback):
         self._set_traits(error=message, status=S.ERROR)

@@ -1,16 +1,16 @@
 // The frame stream of one TSNEWidget model (made once per model by the widget
 // factory, common/widget.js): frames (custom messages, float32 or quantised,
-// see common/frames.js) and `embedding` trait updates are drawn into every
-// view of the model through the shared frame loop (common/stream.js).
+// see common/frames.js) are drawn into every view of the model through the
+// shared frame loop (common/stream.js). The positions travel only as frames:
+// a view that opens later says hello and the kernel sends the latest again.
 
-import { toFloat32 } from "../common/buffers.js";
 import { decodePositions } from "../common/frames.js";
 import { FRAME } from "../common/schema.js";
 import { frameLoop, listenAll } from "../common/stream.js";
 
 export function tsneStream(model, views) {
   const s = {
-    positions: toFloat32(model.get("embedding")),
+    positions: new Float32Array(0),
     iteration: null, // from the newest drawn frame
     phase: null,
   };
@@ -33,7 +33,6 @@ export function tsneStream(model, views) {
         for (const v of views) v.onFrameReceived(loop.pipe.received);
       },
     ],
-    ["change:embedding", () => loop.enqueue({ positions: toFloat32(model.get("embedding")) })],
   ]);
   s.dispose = () => {
     off();
