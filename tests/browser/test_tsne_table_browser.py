@@ -13,6 +13,7 @@ import json
 import pathlib
 import shutil
 import tempfile
+import time
 
 import pytest
 
@@ -50,6 +51,18 @@ def lab():
 
 def kernel_json(page, expr):
     return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}, default=str))"))
+
+
+def kernel_until(page, expr, expected, timeout=10.0):
+    """``expr`` in the kernel once it equals ``expected`` (or the last value after
+    ``timeout`` s): a change made in the page reaches the kernel through the comm, which
+    JupyterLab may route to a kernel subshell, so it can land after the next execute."""
+    t0 = time.time()
+    while True:
+        got = kernel_json(page, expr)
+        if got == expected or time.time() - t0 > timeout:
+            return got
+        time.sleep(0.2)
 
 
 def hover_until_tooltip(page, box, fetched=True):
@@ -113,7 +126,8 @@ def test_table_colour_hover_search_legend_lasso(lab):
         # colour by switched in the page: the kernel encodes, the legend becomes a colour bar
         page.select_option(f"{ROOT} .vw-colorby", "price")
         wait_attr(page, ROOT, "d.color === 'price'", timeout=10_000)
-        assert kernel_json(page, "[w.color, w.color_kind]") == ["price", "continuous"]
+        assert kernel_until(page, "[w.color, w.color_kind]", ["price", "continuous"]) == [
+            "price", "continuous"]
         page.locator(f"{ROOT} .vw-colorbar").wait_for(timeout=10_000)
         assert page.locator(f"{ROOT} .vw-legend").is_hidden()
         lo = page.locator(f"{ROOT} .vw-colorbar-min").inner_text()
@@ -139,7 +153,7 @@ def test_table_colour_hover_search_legend_lasso(lab):
         page.screenshot(path=str(ARTIFACTS / "tsne_table_search.png"))
         page.click(f"{ROOT} .vw-search-select")
         wait_attr(page, ROOT, f"+d.selected === {expect}", timeout=10_000)
-        assert kernel_json(page, "w.selected == w.matches_array.tolist()") is True
+        assert kernel_until(page, "w.selected == w.matches_array.tolist()", True) is True
         page.fill(f"{ROOT} .vw-search", "")
         wait_attr(page, ROOT, "+d.matches === 0 && +d.marks === 0", timeout=10_000)
         page.click(f"{ROOT} .vw-clear-selection")
@@ -149,7 +163,7 @@ def test_table_colour_hover_search_legend_lasso(lab):
         page.click(f"{ROOT} .vw-legend-item[data-code='2']")
         name2 = page.locator(f"{ROOT} .vw-legend-item[data-code='2'] .vw-legend-name").inner_text()
         wait_attr(page, ROOT, "+d.emphasized === 1", timeout=10_000)
-        assert kernel_json(page, "w.emphasized") == [name2]
+        assert kernel_until(page, "w.emphasized", [name2]) == [name2]
         assert data_attr(page, ROOT, "labels") == name2        # only the emphasised is named
         page.screenshot(path=str(ARTIFACTS / "tsne_table_emphasis.png"))
         item0 = page.locator(f"{ROOT} .vw-legend-item[data-code='0']")
@@ -157,7 +171,7 @@ def test_table_colour_hover_search_legend_lasso(lab):
         item0.hover()
         item0.locator(".vw-legend-eye").click()
         wait_attr(page, ROOT, f"+d.shown === {N - counts[name0]}", timeout=10_000)
-        assert kernel_json(page, "[w.hidden, w.emphasized]") == [[name0], [name2]]
+        assert kernel_until(page, "[w.hidden, w.emphasized]", [[name0], [name2]]) == [[name0], [name2]]
         # ... and Python steers the legend back
         kernel_exec(page, "w.emphasized = []")
         wait_attr(page, ROOT, "+d.emphasized === 0", timeout=10_000)
@@ -174,6 +188,7 @@ def test_table_colour_hover_search_legend_lasso(lab):
         page.mouse.up()
         wait_attr(page, ROOT, "+d.selected > 0", timeout=10_000)
         n_dom = int(data_attr(page, ROOT, "selected"))
+        assert kernel_until(page, "len(w.selected)", n_dom) == n_dom
         got = kernel_json(page, "dict(n=len(w.selected_rows), cols=list(w.selected_rows.columns),"
                                 " same=w.selected_rows.index.tolist() == df.index[w.selected].tolist(),"
                                 " hidden=int((w.selected_rows['category'] == w.hidden[0]).sum()),"
@@ -184,11 +199,17 @@ def test_table_colour_hover_search_legend_lasso(lab):
         page.click(f"{ROOT} .vw-lasso")
         kernel_exec(page, "w.hidden = []; w.selected = []")
         wait_attr(page, ROOT, f"+d.shown === {N} && +d.selected === 0", timeout=10_000)
+        # ... and the map draws them again: no draw in flight re-applies the old filter
+        page.wait_for_timeout(1000)
+        drawn = page.evaluate("() => { const sp = document.querySelector('.vw-tsne')"
+                              ".__vw.panels[0].scatter.sp; return [sp.get('isPointsFiltered'),"
+                              " sp.get('filteredPoints').length]; }")
+        assert drawn == [False, N], drawn
 
         # category names on the map can be switched off (and on)
         page.uncheck(f"{ROOT} .vw-labels-toggle")
         wait_attr(page, ROOT, "d.labels === ''", timeout=10_000)
-        assert kernel_json(page, "w.show_labels") is False
+        assert kernel_until(page, "w.show_labels", False) is False
         page.check(f"{ROOT} .vw-labels-toggle")
         wait_attr(page, ROOT, "d.labels !== ''", timeout=10_000)
 

@@ -110,8 +110,8 @@ export class PointsView extends ViewBase {
     const c = this.colors.compute(this.nColored(), this.theme);
     const colors = this.panelColors(c);
     for (const p of this.panels) {
+      p.scatter.setFilter?.(c.filter); // first: the redraw setColors starts reads it
       p.scatter.setColors(colors);
-      p.scatter.setFilter?.(c.filter);
     }
     const m = this.model;
     Object.assign(this.root.dataset, {

@@ -279,6 +279,12 @@ export class GLScatter {
     const same = indices === this.filterIdx || (!indices && !this.filterIdx);
     this.filterIdx = indices && indices.length < (this.positions.length >> 1) ? indices : null;
     if (same || !this.sp.get("isPointsDrawn")) return;
+    // a draw in flight applies the filter it started with when it ends: draw again
+    // after it, with this one (filter()/unfilter() now would be undone)
+    if (this.busy) {
+      this.redraw();
+      return;
+    }
     if (this.filterIdx) this.sp.filter(this.filterIdx, { preventEvent: true });
     else this.sp.unfilter({ preventEvent: true });
   }
