@@ -180,7 +180,7 @@ def _replay(seconds):
     t0, k = time.time(), 0
     while time.time() - t0 < seconds:
         it, f = h.frame(k % len(h))
-        w._offer_frame({"iteration": int(it), "phase": "main", "key": False}, f)
+        w._offer_frame({{"iteration": int(it), "phase": "main", "key": False}}, f)
         k += 1
         time.sleep(0.02)
 threading.Thread(target=_replay, args=({seconds},), daemon=True).start()
@@ -238,7 +238,8 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
         run_all(page)
         page.locator(".vw-tsne").wait_for(timeout=900_000)
         page.evaluate(PAGE_PROBE)
-        box = page.locator(".vw-tsne .vw-scatter").bounding_box()
+        # point positions (screenPosition) are CSS px in the canvas, which sits inside .vw-scatter
+        box = page.locator(".vw-tsne .vw-scatter-canvas").bounding_box()
 
         def probe_round(k):
             """One zoom, one hover onto a drawn point, one heap sample."""
