@@ -22,6 +22,21 @@ const ENTRIES = {
 
 const watch = process.argv.includes("--watch");
 
+// The spatial-index worker (src/common/spatialindex.worker.js, with kdbush) is
+// bundled first, into a string the widgets start as a Blob worker: one file per
+// widget, nothing fetched at run time.
+const worker = await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: ["src/common/spatialindex.worker.js"],
+  bundle: true,
+  write: false,
+  format: "iife",
+  minify: true,
+  target: "es2020",
+  legalComments: "none",
+  logLevel: "warning",
+});
+
 const options = {
   absWorkingDir: here,
   entryPoints: ENTRIES,
@@ -34,6 +49,7 @@ const options = {
   sourcemap: false,
   legalComments: "none",
   logLevel: "info",
+  define: { __VW_SPATIAL_INDEX_WORKER__: JSON.stringify(worker.outputFiles[0].text) },
 };
 
 if (watch) {

@@ -138,23 +138,29 @@ def test_dataset_of_images():
 
 
 # ------------------------------------------------------------------ errors
+def _VAE(X_, **k):
+    return VAEWidget(X_, **FAST_VAE, **k)
+
+
 @pytest.mark.parametrize("make", [
     lambda X_, **k: TSNEWidget(X_, **FAST_TSNE, **k),
-    lambda X_, **k: VAEWidget(X_, **FAST_VAE, **k),
+    _VAE,
 ], ids=["tsne", "vae"])
 def test_errors_name_the_problem(make):
     with pytest.raises(ValueError, match=r"labels='knd' is not a column of X\. Did you mean 'kind'\?"):
         make(frame(), labels="knd")
-    with pytest.raises(TypeError, match=r"non-numeric columns \['kind'\].*labels='column name'"):
-        make(frame())
+    if make is _VAE:   # a TSNEWidget keeps text columns for display (tests/test_tsne_table.py)
+        with pytest.raises(TypeError, match=r"non-numeric columns \['kind'\].*labels='column name'"):
+            make(frame())
     with pytest.raises(TypeError, match=r"labels='kind' names a column, which needs X to be a "
                                         r"pandas DataFrame"):
         make(X, labels="kind")
     with pytest.raises(ValueError, match=r"X yields \(x, y\) pairs and labels= was given too"):
         make(Pairs(X, Y), labels=Y)
     df = frame().assign(when=pd.Timestamp("2024-01-01"))
-    with pytest.raises(TypeError, match=r"non-numeric columns \['when'\]"):
-        make(df, labels="kind")
+    if make is _VAE:
+        with pytest.raises(TypeError, match=r"non-numeric columns \['when'\]"):
+            make(df, labels="kind")
 
 
 def test_bad_datasets():

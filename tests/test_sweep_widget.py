@@ -10,6 +10,7 @@ import traitlets
 from conftest import front_end_says
 from vae_widgets import TSNESweepWidget, TSNEWidget
 from vae_widgets.tsne.align import procrustes
+from vae_widgets.widgets.traits import decode_frame
 
 FAST = dict(early_exaggeration_iter=50, n_iter=100, n_jobs=1)
 
@@ -17,7 +18,7 @@ FAST = dict(early_exaggeration_iter=50, n_iter=100, n_jobs=1)
 def frames_by_panel(comm):
     out = {}
     for content, bufs in comm.custom("frame"):
-        pts = np.frombuffer(bytes(bufs[0]), "<f4").reshape(-1, 2)
+        pts = decode_frame(content, bufs[0])
         out.setdefault(content["panel"], []).append((content, pts))
     return out
 

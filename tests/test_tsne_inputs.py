@@ -13,7 +13,8 @@ X = rng.normal(size=(60, 6))
 
 @pytest.mark.parametrize("data, error, match", [
     (np.array([["a", "b"]] * 10), TypeError, "X must be numeric"),
-    (pd.DataFrame({"a": range(10), "s": list("abcdefghij")}), TypeError, r"non-numeric columns \['s'\]"),
+    (pd.DataFrame({"s": list("abcdefghij")}), TypeError, r"X: the table has no numeric column to "
+     r"embed \(columns: 's'\); pass features="),
     (np.where(np.arange(60 * 6).reshape(60, 6) == 7, np.nan, X), ValueError, r"non-finite values \(NaN\) in 1 rows \(first: \[1\]\)"),
     (np.where(np.arange(60 * 6).reshape(60, 6) == 7, np.inf, X), ValueError, r"\(inf\)"),
     (np.arange(10.0), ValueError, r"X must be 2-D .* X\.reshape\(-1, 1\)"),

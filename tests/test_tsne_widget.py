@@ -37,12 +37,8 @@ def test_frames_are_binary_float32_and_state_follows(fake_comm, small_data):
     assert main and main[0]["marks"][0]["iteration"] == 50
     # no front end acked anything, yet the run finished: nothing waits for acks
     assert max(c["id"] for c, _ in frames) >= 2
-    # the embedding trait travels as raw bytes, not a JSON list
-    updates = [(d, b) for d, b in comm.sent if ["embedding"] in d.get("buffer_paths", [])]
-    data, bufs = updates[-1]
-    assert "embedding" not in data["state"]
-    raw = bufs[data["buffer_paths"].index(["embedding"])]
-    np.testing.assert_array_equal(np.frombuffer(bytes(raw), "<f4"), w.embedding.reshape(-1))
+    # the positions travel only as frames (see test_each_key_frame_travels_to_the_page_once)
+    assert not any("embedding" in s for s in comm.states())
 
 
 def test_acks_let_frames_flow_and_hello_gets_the_latest(fake_comm, small_data):
@@ -154,3 +150,47 @@ def test_inputs_of_every_kind(fake_comm, small_data):
     w.run()
     w.wait(60)
     assert np.isfinite(w.embedding).all()
+
+
+def test_each_key_frame_travels_to_the_page_once(fake_comm, small_data):
+    """A key frame (a pause, the run's end) reaches the page as one frame message: its
+    positions are not sent again as the ``embedding`` trait nor at ``done`` (they
+    travelled two or three times). A view that opens later gets the latest frame on
+    hello, so the kernel keeps ``embedding`` to itself."""
+    X, _ = small_data
+    w = TSNEWidget(X, frame_interval=0.0, **FAST)
+    comm = w.comm
+    paused = []
+
+    def pause_once(e):   # on the worker thread: pause mid-run, at a known iteration
+        if e.kind == "frame" and not paused and e.data["iteration"] >= 60:
+            paused.append(e.data["iteration"])
+            w.pause()
+
+    w.runner.events.subscribe(pause_once)
+    w.run()
+    deadline = time.time() + 60
+    while w.status != "paused" and time.time() < deadline:
+        time.sleep(0.01)
+    assert w.status == "paused"
+    at_pause = w.embedding.copy()
+    w.resume()
+    w.wait(60)
+    assert w.status == "done" and not np.array_equal(at_pause, w.embedding)
+
+    def times_sent(positions):
+        raw = np.ascontiguousarray(positions, dtype="<f4").tobytes()
+        return sum(bytes(b) == raw for _, bufs in comm.sent for b in bufs)
+
+    key = [c for c, _ in comm.custom("frame") if c["key"]]
+    assert [c["iteration"] for c in key][-1] == 150 and len(key) >= 2
+    assert times_sent(at_pause) == 1
+    assert times_sent(w.embedding) == 1
+    # the state never carries the positions (nor a JSON copy of them)
+    assert not any("embedding" in s for s in comm.states())
+    assert not any(["embedding"] in d.get("buffer_paths", []) for d, _ in comm.sent)
+    # a view that says hello now gets the final layout once more, as a key frame
+    front_end_says(w, {"type": "hello"})
+    content, bufs = comm.custom("frame")[-1]
+    assert content["iteration"] == 150 and content["key"]
+    assert times_sent(w.embedding) == 2

@@ -3,7 +3,9 @@
 Mirrored by ``js/src/common/schema.js``; change both together.
 
 Kernel -> front end (custom messages, ``widget.send(content, buffers)``):
-  {"type": "frame", "id": int, "iteration": int, "phase": str}   buffers=[float32 x,y,x,y,...]
+  {"type": "frame", "id": int, "iteration": int, "phase": str, "key": bool}
+      buffers=[float32 x,y,x,y,...], or with "encoding": "u16", "lo": [x, y], "span": [w, h]
+      buffers=[uint16 x,y pairs quantised over lo..lo+span] (frames between key frames)
   {"type": "metrics", "rows": [{...}, ...]}                        rows appended to the curves
   {"type": "epoch", "row": {...}}                                  one finished epoch (VAE)
   {"type": "images", "kind": str, "shape": [n, C, H, W], ...}     buffers=[uint8 pixels]
@@ -30,6 +32,11 @@ HELLO = "hello"
 # "indices"}; the kernel answers with the same type and view, buffers=[float32]
 REPLAY = "replay"    # one kept frame (scrubber); answer adds iteration, count
 TRAILS = "trails"    # kept positions of chosen points; answer adds frames, iterations
+# hover text beyond the shipping budget: the view asks {"type", "view", "req", "indices"};
+# the kernel answers with the same type, view and req plus "columns", "values" (one list of
+# texts per column) and, when thumbnails are fetched too, "thumbnails" (their shape) with
+# buffers=[uint8 pixels]
+ROWS = "rows"
 
 ACTIONS = ("run", "pause", "resume", "stop", "set")
 

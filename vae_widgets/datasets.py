@@ -37,6 +37,132 @@ def blobs(n: int = 2000, dims: int = 50, clusters: int = 10, spread: float = 1.0
 
 
 # ---------------------------------------------------------------------------------------
+# reviews: a table of product reviews with "sentence embeddings", for exploring with t-SNE
+# ---------------------------------------------------------------------------------------
+REVIEW_CATEGORIES = {
+    # category: (products, typical price in EUR, busiest month)
+    "kitchen": (("kettle", "frying pan", "knife set", "blender", "coffee grinder", "toaster"), 45, 11),
+    "garden": (("hose", "pruning shears", "lawn mower", "planter", "garden chair", "sprinkler"), 60, 4),
+    "books": (("novel", "cookbook", "travel guide", "biography", "poetry collection", "atlas"), 18, 12),
+    "toys": (("puzzle", "building set", "plush bear", "board game", "kite", "toy train"), 25, 12),
+    "electronics": (("headphones", "charger", "smart speaker", "keyboard", "webcam", "e-reader"), 80, 11),
+    "sports": (("yoga mat", "running shoes", "water bottle", "tennis racket", "bike light", "dumbbells"), 35, 1),
+    "beauty": (("face cream", "shampoo", "hair dryer", "perfume", "nail kit", "sunscreen"), 22, 6),
+    "office": (("desk lamp", "notebook", "office chair", "stapler", "monitor stand", "fountain pen"), 40, 9),
+}
+# what a review says of the product: "The kettle <phrase>." / "It <phrase>."
+_PRAISE = ("works perfectly", "is great value for the price", "exceeded my expectations",
+           "is sturdy and well made", "is loved by the whole family", "beats the one I had before",
+           "is worth every cent")
+_FAULT = ("broke after two weeks", "went back for a refund", "stopped working after a month",
+          "feels like cheap plastic", "arrived damaged", "is not as described",
+          "came with useless instructions")
+_MEH = ("does the job", "is fine for occasional use", "is as described, nothing more",
+        "is okay but a bit overpriced", "is of average quality")
+_ASIDES = {"gift": "Bought it as a gift for my {who}.", "late": "Delivery took {days} days longer than promised.",
+           "fast": "Arrived the next day, well packed.", "long": "I have used it every day for {months} months now, "
+           "in all kinds of situations, and I will describe my experience in some detail here because the other "
+           "reviews did not answer my questions about durability, cleaning and what comes in the box."}
+_WHO = ("mother", "father", "sister", "brother", "partner", "neighbour", "colleague", "niece", "son", "daughter")
+REVIEW_COUNTRIES = ("Germany", "France", "Italy", "Spain", "Netherlands", "Poland", "Sweden", "Belgium",
+                    "Austria", "Denmark", "Portugal", "Czechia", "Ireland", "Finland", "Greece", "Hungary",
+                    "Romania", "Norway", "Switzerland", "Slovakia", "Croatia", "Slovenia", "Lithuania",
+                    "Latvia", "Estonia", "Luxembourg", "Malta", "Cyprus", "Iceland", "Bulgaria")
+
+
+def reviews(n: int = 3000, dims: int = 32, seed: int = 0):
+    """Product reviews with "sentence embeddings": a realistic-looking table, generated offline.
+
+    Each row is one review: a product of one of 8 categories, a title and a review text
+    built from phrases that praise, fault or shrug (some mention a gift, late or fast
+    delivery; a few are long), a star rating that follows the tone, a price, a date
+    (each category has its busy season), a country (30 of them, a few very common: the
+    legend shows the 20 most frequent and groups the rest as "other") and whether the
+    purchase was verified. About 2 % of prices and 1 % of countries are missing.
+
+    The columns ``e0 .. e{dims-1}`` play the part of a sentence embedding of the text:
+    a direction per category, one for the tone (shared by all categories), one each for
+    gifts and delivery complaints, plus noise. So a t-SNE of them shows one island per
+    category, each graded by rating, with gift and late-delivery reviews gathering at
+    their edges: structure to find by colouring, hovering and searching.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n`` rows with the ``dims`` embedding columns first, then ``category``,
+        ``product``, ``title``, ``text``, ``rating`` (1-5), ``price`` (EUR),
+        ``date``, ``country``, ``verified``; the index is ``review_id`` (``"r00001"``, ...).
+
+    Examples
+    --------
+    >>> df = reviews(2000)
+    >>> emb = [c for c in df.columns if c.startswith("e")]
+    >>> TSNEWidget(df, features=emb, color="category", tooltip=["title", "text"])   # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from ._validation import number
+
+    n = number(n, "n", low=1, integer=True)
+    dims = number(dims, "dims", low=4, integer=True)
+    seed = number(seed, "seed", low=0, integer=True)
+    rng = np.random.default_rng(seed)
+    cats = list(REVIEW_CATEGORIES)
+    cat = rng.integers(0, len(cats), n)
+    prod = rng.integers(0, 6, n)
+    tone = np.clip(rng.normal(0.35, 0.75, n), -1.5, 1.5)           # <0 unhappy, >0 happy
+    rating = np.clip(np.rint(3 + 1.6 * tone + rng.normal(0, 0.45, n)), 1, 5).astype(np.int64)
+    aside = rng.choice(["", "gift", "late", "fast", "long"], n, p=[0.6, 0.14, 0.12, 0.1, 0.04])
+    who = rng.integers(0, len(_WHO), n)
+    phrase = rng.integers(0, 7, n)
+    # embeddings: category + tone + asides + noise
+    basis = rng.normal(size=(len(cats) + 3, dims))
+    basis /= np.linalg.norm(basis, axis=1, keepdims=True)
+    emb = (4.5 * basis[cat] + 3.0 * tone[:, None] * basis[len(cats)]
+           + 2.8 * (aside == "gift")[:, None] * basis[len(cats) + 1]
+           + 2.8 * (aside == "late")[:, None] * basis[len(cats) + 2]
+           + 0.35 * prod[:, None] * rng.normal(size=(1, dims)) / np.sqrt(dims)
+           + 0.7 * rng.normal(size=(n, dims)))
+    # prices, dates, countries
+    typical = np.array([REVIEW_CATEGORIES[c][1] for c in cats], float)
+    price = np.round(typical[cat] * rng.lognormal(0, 0.45, n), 2)
+    busy = np.array([REVIEW_CATEGORIES[c][2] for c in cats])
+    month = np.where(rng.random(n) < 0.35, busy[cat], rng.integers(1, 13, n))
+    day = rng.integers(0, 28, n)
+    year = rng.choice([2023, 2024], n)
+    date = (pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day + 1}))
+            + pd.to_timedelta(rng.integers(7 * 60, 23 * 60, n), unit="m"))
+    weights = 1.0 / np.arange(1, len(REVIEW_COUNTRIES) + 1) ** 1.1
+    country = np.asarray(REVIEW_COUNTRIES, dtype=object)[
+        rng.choice(len(REVIEW_COUNTRIES), n, p=weights / weights.sum())]
+    country[rng.random(n) < 0.01] = None
+    price[rng.random(n) < 0.02] = np.nan
+    # text
+    titles, texts = [], []
+    for i in range(n):
+        product = REVIEW_CATEGORIES[cats[cat[i]]][0][prod[i]]
+        t = tone[i]
+        pool = _PRAISE if t > 0.4 else (_FAULT if t < -0.3 else _MEH)
+        said = pool[phrase[i] % len(pool)]
+        titles.append(f"{product.capitalize()}: {said.removeprefix('is ')}")
+        body = [f"The {product} {said}."]
+        second = pool[(phrase[i] + 3) % len(pool)]
+        if second != said:
+            body.append(f"It {second}.")
+        if aside[i]:
+            body.append(_ASIDES[aside[i]].format(who=_WHO[who[i]], days=2 + who[i], months=3 + who[i]))
+        texts.append(" ".join(body))
+    df = pd.DataFrame(emb.astype(np.float32), columns=[f"e{j}" for j in range(dims)])
+    df = df.assign(
+        category=pd.Categorical(np.asarray(cats, dtype=object)[cat], categories=cats),
+        product=[REVIEW_CATEGORIES[cats[c]][0][p] for c, p in zip(cat, prod)],
+        title=titles, text=texts, rating=rating, price=price, date=date.to_numpy(),
+        country=country, verified=rng.random(n) < 0.8)
+    df.index = pd.Index([f"r{i + 1:05d}" for i in range(n)], name="review_id")
+    return df
+
+
+# ---------------------------------------------------------------------------------------
 # shapes: a procedurally drawn dSprites-like set with known generative factors
 # ---------------------------------------------------------------------------------------
 SHAPE_NAMES = ("square", "ellipse", "heart")

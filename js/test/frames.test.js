@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FramePipeline } from "../src/common/frames.js";
+import { FramePipeline, decodePositions } from "../src/common/frames.js";
 
 describe("FramePipeline (latest wins, ack bookkeeping)", () => {
   it("asks to schedule once, draws the newest frame, acks the highest id", () => {
@@ -62,5 +62,25 @@ describe("FramePipeline (latest wins, ack bookkeeping)", () => {
     const p = new FramePipeline();
     expect(p.take()).toBe(null);
     expect(p.complete()).toEqual({ ack: null, reschedule: false });
+  });
+});
+
+describe("decodePositions (frame wire format)", () => {
+  it("reads exact float32 key frames, honouring the byte offset", () => {
+    const f = new Float32Array([1.5, -2, 3, 4]);
+    const buf = new ArrayBuffer(2 + f.byteLength);
+    new Uint8Array(buf, 2).set(new Uint8Array(f.buffer));
+    expect(Array.from(decodePositions({ key: true }, new DataView(buf, 2, f.byteLength)))).toEqual([1.5, -2, 3, 4]);
+  });
+
+  it("dequantises uint16 frames over their box (as encode_frame writes them)", () => {
+    const q = new Uint16Array([0, 65535, 65535, 0, 32768, 16384]);
+    const buf = new ArrayBuffer(1 + q.byteLength); // odd offset: must copy, not misread
+    new Uint8Array(buf, 1).set(new Uint8Array(q.buffer));
+    const msg = { encoding: "u16", lo: [-10, 5], span: [20, 2] };
+    const out = decodePositions(msg, new DataView(buf, 1, q.byteLength));
+    const want = [-10, 7, 10, 5, -10 + (20 * 32768) / 65535, 5 + (2 * 16384) / 65535];
+    out.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+    expect(out).toBeInstanceOf(Float32Array);
   });
 });

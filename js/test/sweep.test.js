@@ -1,36 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { panelText, splitPanels } from "../src/sweep/panels.js";
-import { getShared } from "../src/sweep/state.js";
-
-function fakeModel(traits) {
-  const handlers = new Map();
-  const sent = [];
-  return {
-    sent,
-    get: (k) => traits[k],
-    set: (k, v) => {
-      traits[k] = v;
-    },
-    on: (ev, fn) => {
-      if (!handlers.has(ev)) handlers.set(ev, new Set());
-      handlers.get(ev).add(fn);
-    },
-    off: (ev, fn) => handlers.get(ev)?.delete(fn),
-    send: (msg) => sent.push(msg),
-    emit: (ev, ...args) => {
-      for (const fn of handlers.get(ev) || []) fn(...args);
-    },
-    count: (ev) => handlers.get(ev)?.size ?? 0,
-  };
-}
-
-const buf = (values, offset = 0) => {
-  const bytes = new Uint8Array(new Float32Array(values).buffer);
-  const b = new ArrayBuffer(offset + bytes.length);
-  new Uint8Array(b, offset).set(bytes);
-  return new DataView(b, offset, bytes.length);
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { sweepStream } from "../src/sweep/stream.js";
+import { fakeModel, f32View as buf, sleep } from "./fakemodel.js";
 
 function fakeView(shared) {
   const v = { draws: [], frames: 0 };
@@ -72,13 +43,14 @@ describe("panelText", () => {
   });
 });
 
-describe("sweep shared state", () => {
+describe("sweep frame stream", () => {
   it("keeps the newest positions of every panel: one panel's frame never replaces another's", async () => {
-    const traits = { _uid: "s1", n_points: 2, panels: [{ status: "idle" }, { status: "idle" }], positions: buf([NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN]) };
+    const traits = { n_points: 2, panels: [{ status: "idle" }, { status: "idle" }], positions: buf([NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN]) };
     const m = fakeModel(traits);
-    const s = getShared(m);
+    const views = new Set();
+    const s = sweepStream(m, views);
     const v = fakeView(s);
-    s.views.add(v);
+    views.add(v);
     expect(s.latest).toEqual([null, null]);
     // the last frame of panel 1 and the first of panel 0 arrive before the next draw
     m.emit("msg:custom", { type: "frame", id: 0, panel: 1, iteration: 750 }, [buf([1, 1, 2, 2], 2)]);
@@ -96,13 +68,14 @@ describe("sweep shared state", () => {
   });
 
   it("the positions trait fills panels; a new run (idle + NaN) empties them", async () => {
-    const traits = { _uid: "s2", n_points: 1, panels: [{ status: "done" }, { status: "done" }], positions: buf([1, 2, 3, 4]) };
+    const traits = { n_points: 1, panels: [{ status: "done" }, { status: "done" }], positions: buf([1, 2, 3, 4]) };
     const m = fakeModel(traits);
-    const s = getShared(m);
+    const views = new Set();
+    const s = sweepStream(m, views);
     expect(Array.from(s.latest[0])).toEqual([1, 2]);
     expect(Array.from(s.latest[1])).toEqual([3, 4]);
     const v = fakeView(s);
-    s.views.add(v);
+    views.add(v);
     traits.panels = [{ status: "idle" }, { status: "running" }];
     traits.positions = buf([NaN, NaN, NaN, NaN]);
     m.emit("change:positions");
@@ -114,8 +87,8 @@ describe("sweep shared state", () => {
   });
 
   it("ignores frames without a panel index", () => {
-    const m = fakeModel({ _uid: "s3", n_points: 1, panels: [{}], positions: null });
-    const s = getShared(m);
+    const m = fakeModel({ n_points: 1, panels: [{}], positions: null });
+    const s = sweepStream(m, new Set());
     m.emit("msg:custom", { type: "frame", id: 0 }, [buf([1, 2])]);
     expect(s.latest[0]).toBeNull();
     s.dispose();

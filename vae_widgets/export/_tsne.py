@@ -1,13 +1,17 @@
-"""A t-SNE run as Bokeh: the embedding (hover: index, label, thumbnail) and the KL curve."""
+"""A t-SNE run as Bokeh: the embedding (hover: index, label, thumbnail) and the KL curve.
+
+The colours follow the widget's (:func:`vae_widgets.tsne.table.encode_column`): one per
+category up to 20 (the rest as "other"), a colour bar over the 1st-99th percentile for
+numbers, with date ticks for dates.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+from ..tsne.table import encode_column, format_values
 from ._common import WIDTH, category_palette, esc, heading, note
 from ._images import thumbnail_uris
 
-#: numeric labels with more distinct values than this get a colour bar, not a legend
-MAX_CATEGORIES = 40
 #: points that get a thumbnail in the hover (each is a small PNG inside the HTML)
 MAX_THUMBNAILS = 5000
 _PHASE_TEXT = {"early_exaggeration": "early exaggeration", "main": "main"}
@@ -23,8 +27,9 @@ def tsne_layout(embedding, labels=None, *, label_name: str = "label", images=Non
     embedding : array (n, 2) or None
         Point positions; None (no run yet) leaves the scatter out with a note.
     labels : array (n,), optional
-        Categories (legend, one colour each) or, for floats with more than
-        ``MAX_CATEGORIES`` distinct values, a continuous colour bar.
+        Categories (legend, one colour each; the 20 most frequent, the rest as
+        "other") or, for numbers with more than 20 distinct values and for dates, a
+        continuous colour bar, as the widget colours them.
     label_name : str
         Name of the labels, shown in the hover and legend title.
     images : uint8 array (n, H, W) or (n, C, H, W), optional
@@ -57,8 +62,7 @@ def tsne_layout(embedding, labels=None, *, label_name: str = "label", images=Non
 
 
 def _scatter(emb, labels, label_name, images, max_thumbnails):
-    from bokeh.models import ColorBar, ColumnDataSource, HoverTool, Legend, LinearColorMapper
-    from bokeh.palettes import Viridis256
+    from bokeh.models import ColumnDataSource, HoverTool
     from bokeh.plotting import figure
 
     n = len(emb)
@@ -83,50 +87,72 @@ def _scatter(emb, labels, label_name, images, max_thumbnails):
             extra.append(note(f"Hover thumbnails are shown for {shown:,} of {n:,} points "
                               f"(to keep the file small)."))
     rows.append("<div><b>#@index</b></div>")
-    name = esc(label_name)
     if labels is None:
         p.scatter("x", "y", source=ColumnDataSource(data), size=size, color="#1f77b4",
                   alpha=0.8)
     else:
-        lab = np.asarray(labels)
-        continuous = lab.dtype.kind == "f" and len(np.unique(lab[np.isfinite(lab)])) > MAX_CATEGORIES
-        if continuous:
-            data["value"] = lab.astype(np.float64)
-            rows.append(f"<div>{name}: @value{{0.000}}</div>")
-            mapper = LinearColorMapper(palette=Viridis256, low=float(np.nanmin(lab)),
-                                       high=float(np.nanmax(lab)), nan_color="#bbbbbb")
-            p.scatter("x", "y", source=ColumnDataSource(data), size=size, alpha=0.85,
-                      color={"field": "value", "transform": mapper})
-            p.add_layout(ColorBar(color_mapper=mapper, title=str(label_name)), "right")
+        import pandas as pd
+
+        series = pd.Series(labels).reset_index(drop=True)
+        enc = encode_column(series, str(label_name))
+        name = esc(label_name)
+        # Bokeh inserts @field values into the template as text (escaped); the name is part
+        # of the template itself, so it is escaped here (esc)
+        data["label"] = np.array([t if t is not None else "missing" for t in format_values(series)],
+                                 dtype=object)
+        rows.append(f"<div>{name}: @label</div>")
+        if enc.kind == "continuous":
+            _continuous(p, data, enc, size)
         else:
-            text = np.array([str(v) for v in lab], dtype=object)
-            # Bokeh inserts @field values into the template as text (escaped); the name
-            # is part of the template itself, so it is escaped here (esc)
-            data["label"] = text
-            rows.append(f"<div>{name}: @label</div>")
-            cats = _ordered_categories(lab)
-            colours = dict(zip(cats, category_palette(len(cats))))
-            cols = {k: np.asarray(v, dtype=object if isinstance(v, list) else None)
-                    for k, v in data.items()}
-            items = []
-            for cat in cats:     # one renderer per category: a legend entry that can hide it
-                mask = text == cat
-                src = ColumnDataSource({k: v[mask] for k, v in cols.items()})
-                r = p.scatter("x", "y", source=src, size=size, color=colours[cat], alpha=0.85)
-                items.append((cat, [r]))
-            legend = Legend(items=items, title=str(label_name), click_policy="hide",
-                            label_text_font_size="11px", spacing=0, padding=4)
-            p.add_layout(legend, "right")
-            p.width = WIDTH + 120
+            _categories(p, data, enc, size)
     rows.append("</div>")
     p.add_tools(HoverTool(tooltips="".join(rows)))
     return [p, *extra]
 
 
-def _ordered_categories(lab: np.ndarray) -> list[str]:
-    """Categories as strings, sorted numerically when the labels are numbers."""
-    uniq = np.unique(lab) if lab.dtype.kind != "O" else sorted(set(map(str, lab)))
-    return [str(u) for u in uniq]
+def _continuous(p, data, enc, size):
+    """Viridis over the robust range (values beyond take the end colours), a colour bar."""
+    from bokeh.models import ColorBar, ColumnDataSource, DatetimeTickFormatter, LinearColorMapper
+    from bokeh.palettes import Viridis256
+
+    info = enc.info
+    scale = 1000.0 if info.get("datetime") else 1.0        # dates: Bokeh wants milliseconds
+    data["value"] = enc.values.astype(np.float64) * scale
+    lo = info["lo"] * scale if np.isfinite(info["lo"]) else 0.0
+    hi = info["hi"] * scale if np.isfinite(info["hi"]) else 1.0
+    mapper = LinearColorMapper(palette=Viridis256, low=lo, high=hi, nan_color="#bbbbbb")
+    p.scatter("x", "y", source=ColumnDataSource(data), size=size, alpha=0.85,
+              color={"field": "value", "transform": mapper})
+    bar = ColorBar(color_mapper=mapper, title=enc.title)
+    if info.get("datetime"):
+        bar.formatter = DatetimeTickFormatter()
+    p.add_layout(bar, "right")
+
+
+def _categories(p, data, enc, size):
+    """One renderer per category (a legend entry that can hide it), "other" and "missing" grey."""
+    from bokeh.models import ColumnDataSource, Legend
+
+    codes = enc.values
+    names = list(enc.names)
+    colours = category_palette(len(names))
+    other = enc.info.get("other", -1)
+    if other >= 0:
+        colours[other] = "#c8c0b0"
+    cols = {k: np.asarray(v, dtype=object if isinstance(v, list) else None) for k, v in data.items()}
+    items = []
+    groups = [(name, codes == k, colours[k]) for k, name in enumerate(names)]
+    groups.append(("missing", np.isnan(codes), "#bbbbbb"))
+    for name, mask, colour in groups:
+        if not mask.any():
+            continue
+        src = ColumnDataSource({k: v[mask] for k, v in cols.items()})
+        r = p.scatter("x", "y", source=src, size=size, color=colour, alpha=0.85)
+        items.append((name, [r]))
+    legend = Legend(items=items, title=enc.title, click_policy="hide",
+                    label_text_font_size="11px", spacing=0, padding=4)
+    p.add_layout(legend, "right")
+    p.width = WIDTH + 120
 
 
 def _kl_figure(history, marks):

@@ -31,8 +31,10 @@ def array_trait(dtype) -> traitlets.TraitType:
         sync=True, to_json=_array_to_json(dt), from_json=_array_from_json(dt))
 
 
-def as_uint8_images(X: np.ndarray, image_shape: tuple) -> np.ndarray:
-    """Rows of ``X`` as uint8 pixels (0-255), scaled by the data's own range."""
-    lo, hi = float(X.min()), float(X.max())
+def as_uint8_images(X: np.ndarray, image_shape: tuple, lo: float | None = None,
+                    hi: float | None = None) -> np.ndarray:
+    """Rows of ``X`` as uint8 pixels (0-255), scaled by the data's own range (or lo..hi)."""
+    lo = float(X.min()) if lo is None else lo
+    hi = float(X.max()) if hi is None else hi
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     return np.clip((X - lo) * scale + 0.5, 0, 255).astype(np.uint8).reshape(len(X), *image_shape)

@@ -16,6 +16,7 @@ other panel's frames can be aligned onto its final map while they stream.
 from __future__ import annotations
 
 import numbers
+import pathlib
 import threading
 import types
 
@@ -23,13 +24,16 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
-from .._validation import as_data_matrix, as_image_shape, as_labels
+from .._validation import as_data_matrix, as_image_shape, as_labels, split_labels
 from ..tsne.align import Alignment, procrustes
 from ..tsne.params import check_param, make_params
 from ..tsne.runner import TSNERunner
+from ..tsne.table import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
-from .tsne_widget import STATIC, TSNEWidget, _Indices
+from .table_view import TableView
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
 #: more panels would be slow on a laptop and crowd the page (each is a WebGL view)
 MAX_PANELS = 8
@@ -77,15 +81,16 @@ def _label(param: str, value) -> str:
     return f"{param.replace('_', ' ')} {v}"
 
 
-class TSNESweepWidget(StreamWidget):
+class TSNESweepWidget(TableView, StreamWidget):
     """One t-SNE per parameter value, side by side, aligned, with a linked lasso.
 
     Usually made with :meth:`TSNEWidget.sweep`.
 
     Parameters
     ----------
-    X : array-like (n_samples, n_features)
-        numpy array, pandas DataFrame (numeric columns) or torch tensor.
+    X : array-like (n_samples, n_features) or table
+        numpy array, torch tensor, or a table whose ``features`` are embedded (as
+        :class:`~vae_widgets.TSNEWidget` takes it).
     values : sequence
         One panel per value of ``param`` (1 to 8 values). Defaults to
         perplexities ``[5, 30, 100]`` when ``param="perplexity"``.
@@ -99,6 +104,9 @@ class TSNESweepWidget(StreamWidget):
         Shows each sample as a thumbnail in the hover tooltip.
     reference : int, optional
         Index of the panel the others are aligned onto; the middle value by default.
+    features, df, color, tooltip, search, label_name
+        As for :class:`~vae_widgets.TSNEWidget`: the table, what colours the points,
+        what the hover shows and what the search box looks in (one for all panels).
     **params
         Every other :class:`~vae_widgets.tsne.params.TSNEParams` field, the same for all panels.
 
@@ -121,21 +129,16 @@ class TSNESweepWidget(StreamWidget):
     progress = traitlets.Float(0.0).tag(sync=True)
     progress_message = traitlets.Unicode("").tag(sync=True)
     info = traitlets.Unicode("").tag(sync=True)
-    n_points = traitlets.Int(0).tag(sync=True)
     #: the latest aligned positions of every panel, (panels, n, 2) float32, NaN before a panel's first frame
     positions = array_trait("float32")
-    color_kind = traitlets.Unicode("none").tag(sync=True)
-    color_values = array_trait("float32")
-    color_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    color_title = traitlets.Unicode("").tag(sync=True)
-    image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
-    thumbnails = array_trait("uint8")
-    selected = _Indices().tag(sync=True)
 
     def __init__(self, X, values=None, labels=None, *, param: str = "perplexity",
                  image_shape=None, label_name: str = "label", reference: int | None = None,
+                 features=None, df=None, color=None, tooltip=None, search=None,
                  _values_name: str = "values", **params):
         values = _check_values(param, values, params, _values_name)
+        table_in = split_table(X, labels, features=features, df=df)
+        X, labels = split_labels(table_in.X, table_in.labels)
         X = as_data_matrix(X, "X", min_rows=5)
         make_params(**params)                       # the shared parameters, named on their own
         runners = []
@@ -152,9 +155,10 @@ class TSNESweepWidget(StreamWidget):
         if not (isinstance(reference, numbers.Integral) and 0 <= reference < len(values)):
             raise ValueError(f"reference={reference!r} must be a panel index in 0..{len(values) - 1} "
                              f"(the panel the others are aligned onto); leave it out for the middle one.")
-        super().__init__(n_points=n, param=param, reference=int(reference),
-                         **TSNEWidget._colour_traits(labels, label_name),
-                         **TSNEWidget._thumbnail_traits(X, shape))
+        table, color = table_for(table_in, n, labels, label_name, color)
+        super().__init__(n_points=n, param=param, reference=int(reference))
+        self._setup_table(table, color=color, tooltip=tooltip, search=search, images=X,
+                          image_shape=shape)
         self._values = values
         self._runners = runners
         self._control = _SweepControl(runners)
@@ -313,8 +317,8 @@ class TSNESweepWidget(StreamWidget):
     def _on_frame(self, k, iteration, phase, embedding, key):
         aligned, a = self._align(k, embedding)
         aligned32 = aligned.astype(np.float32)
-        self._offer_frame({"panel": k, "iteration": int(iteration), "phase": phase},
-                          aligned32, key=key)
+        self._offer_frame({"panel": k, "iteration": int(iteration), "phase": phase,
+                           "key": bool(key)}, aligned32, key=key)
         changes = {"iteration": int(iteration)}
         if a is not None:
             changes["disparity"] = a.disparity
@@ -345,15 +349,6 @@ class TSNESweepWidget(StreamWidget):
         vals = ", ".join(_label("", v).strip() for v in self._values)
         return (f"{n:,} points × {d:,} dims · {self.param.replace('_', ' ')} {vals} · "
                 f"one run after another, aligned onto {self._state[self.reference]['label']}")
-
-    @traitlets.validate("selected")
-    def _check_selected(self, proposal):
-        idx = proposal["value"]
-        bad = [i for i in idx if not 0 <= i < self.n_points]
-        if bad:
-            raise traitlets.TraitError(
-                f"selected: indices {bad[:5]} are outside 0..{self.n_points - 1}.")
-        return idx
 
 
 def _check_values(param, values, params, name) -> list:

@@ -8,17 +8,15 @@ import traitlets
 
 from .. import _schema as S
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
-                           label_categories, split_labels)
+                           split_labels)
 from ..tsne.runner import TSNERunner
+from ..tsne.table import split_table, table_for
 from ._base import StreamWidget
-from .linking import RowIndices
-from ._serialization import array_trait, as_uint8_images
+from ._serialization import array_trait
+from .sweep_widget import sweep as _sweep
+from .table_view import THUMBNAIL_BUDGET, TableView  # noqa: F401  (linking.py reads the budget)
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
-#: thumbnails beyond this many bytes are not sent (hover shows index and label only)
-THUMBNAIL_BUDGET = 32 * 2**20
-#: numeric labels with more distinct values than this are coloured as continuous
-MAX_CATEGORIES = 40
 #: trails (positions over the kept frames) are drawn for at most this many selected points
 MAX_TRAILS = 500
 _INTEGER_PARAMS = ("random_state", "n_iter", "early_exaggeration_iter", "kl_every")
@@ -26,24 +24,41 @@ _SHOWN_PARAMS = ("perplexity", "early_exaggeration", "exaggeration", "learning_r
                  "random_state", "n_iter")
 
 
-_Indices = RowIndices   # the shared index-list trait (sweep_widget imports this name)
-
-
-class TSNEWidget(StreamWidget):
+class TSNEWidget(TableView, StreamWidget):
     """Run t-SNE (openTSNE) on a background thread and watch it in the notebook.
 
     Parameters
     ----------
-    X : array-like (n_samples, n_features)
-        numpy array, pandas DataFrame (numeric columns), torch tensor, or a
-        ``torch.utils.data.Dataset`` of ``x`` or ``(x, y)`` items (``y`` become the
-        labels; image items are flattened and shown as thumbnails).
+    X : array-like (n_samples, n_features) or table
+        numpy array, torch tensor, a ``torch.utils.data.Dataset`` of ``x`` or ``(x, y)``
+        items (``y`` become the labels; image items are flattened and shown as
+        thumbnails), or a table (pandas DataFrame; polars and pyarrow tables are read
+        through ``to_pandas()``) whose ``features`` columns are embedded and whose
+        every column is kept for colour, hover, search and ``selected_rows``.
     labels : array-like (n_samples,) or str, optional
-        One label per row, or the name of a DataFrame column (taken out of ``X``).
-        Categories (legend) or, for numbers with many distinct values, a
-        continuous colour (colour bar).
+        One label per row, or the name of a column (taken out of the default
+        features). The points are coloured by it unless ``color`` says otherwise.
+    features : list of str, optional
+        The columns of a table ``X`` to embed; default: every numeric and boolean
+        column (except the ``labels`` column).
+    df : table, optional
+        A table of the same rows shown beside an array ``X`` (e.g. sentence
+        embeddings as ``X``, the documents as ``df``).
+    color : str, optional
+        The column to colour by (changeable later: ``w.color = "price"``, or the view's
+        *colour by* menu). Categories get a legend with counts (the most frequent 20,
+        the rest as "other"); numbers and dates a colour bar over their 1st-99th
+        percentile range.
+    tooltip : list of str, optional
+        Columns shown when hovering a point (default: up to four columns that are not
+        embedded). Long text is wrapped and clipped, numbers formatted.
+    search : list of str, optional
+        Columns the view's search box looks in (default: the text and categorical
+        columns among the colour and hover columns).
     image_shape : (H, W) or (C, H, W), optional
         Shows each sample as a thumbnail in the hover tooltip.
+    label_name : str
+        The column name of ``labels`` given as an array (default ``"label"``).
     **params
         Any :class:`~vae_widgets.tsne.params.TSNEParams` field: ``perplexity``,
         ``early_exaggeration_iter``, ``early_exaggeration``, ``n_iter``,
@@ -61,7 +76,11 @@ class TSNEWidget(StreamWidget):
 
     Indices in ``selected`` and ``focused``: ``0..n-1`` are the embedded rows of
     ``X``; points added with :meth:`add_points` continue at ``n, n+1, ...`` in the
-    order they were added.
+    order they were added. ``selected_rows`` gives the selected rows of the table.
+
+    Hover text and thumbnails travel with the widget while they are small (4 MiB of
+    text, 32 MiB of pixels); beyond that the view asks the kernel for the hovered
+    point's row, so hovering works at any size.
     """
 
     _esm = STATIC / "tsne.js"
@@ -73,15 +92,10 @@ class TSNEWidget(StreamWidget):
     progress = traitlets.Float(0.0).tag(sync=True)
     progress_message = traitlets.Unicode("").tag(sync=True)
     info = traitlets.Unicode("").tag(sync=True)
-    n_points = traitlets.Int(0).tag(sync=True)
-    embedding = array_trait("float32")
-    color_kind = traitlets.Unicode("none").tag(sync=True)
-    color_values = array_trait("float32")
-    color_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    color_title = traitlets.Unicode("").tag(sync=True)
-    image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
-    thumbnails = array_trait("uint8")
-    selected = RowIndices().tag(sync=True)
+    #: the current layout (n x 2 float32), updated at key frames (pauses, a phase's end,
+    #: the run's end). Kept in the kernel: the page gets each key frame once, as a frame
+    #: message, and a view that opens later gets the latest frame on hello.
+    embedding = traitlets.Instance(np.ndarray, allow_none=True)
     #: the point last clicked in the view (-1: none); linked views follow it
     focused = traitlets.Int(-1).tag(sync=True)
     #: trustworthiness, knn_preservation, k, n_sampled, n_points (empty until a run ends)
@@ -104,10 +118,11 @@ class TSNEWidget(StreamWidget):
     random_state = traitlets.Int().tag(sync=True)
     n_iter = traitlets.Int().tag(sync=True)
 
-    def __init__(self, X, labels=None, *, image_shape=None, label_name: str = "label",
-                 **params):
+    def __init__(self, X, labels=None, *, features=None, df=None, color=None, tooltip=None,
+                 search=None, image_shape=None, label_name: str = "label", **params):
         from_dataset = is_torch_dataset(X)
-        X, labels = split_labels(X, labels)       # labels="column", Dataset of (x, y)
+        table_in = split_table(X, labels, features=features, df=df)
+        X, labels = split_labels(table_in.X, table_in.labels)   # Dataset of (x, y); "column" errors
         if from_dataset and getattr(X, "ndim", 2) > 2:   # a Dataset of images: flatten them
             if image_shape is None and X.ndim in (3, 4):
                 image_shape = X.shape[1:]
@@ -116,10 +131,12 @@ class TSNEWidget(StreamWidget):
         n, d = runner.X.shape
         labels = as_labels(labels, n)
         shape = as_image_shape(image_shape, d)
-        super().__init__(n_points=n, **self._colour_traits(labels, label_name),
-                         **self._thumbnail_traits(runner.X, shape))
+        table, color = table_for(table_in, n, labels, label_name, color)
+        super().__init__(n_points=n)
         self._runner = runner
-        self._labels = labels
+        self._feature_names = [str(c) for c in table_in.features] or None
+        self._setup_table(table, color=color, tooltip=tooltip, search=search,
+                          images=runner.X, image_shape=shape)
         self._sync_params()
         self.n_iter_total = runner.params.total_iterations
         self._new_X = None
@@ -140,9 +157,7 @@ class TSNEWidget(StreamWidget):
         ``TSNEWidget.sweep(X, [5, 30, 100], labels=y)`` or
         ``TSNEWidget.sweep(X, param="exaggeration", values=[1, 4], labels=y)``.
         """
-        from .sweep_widget import sweep
-
-        return sweep(X, perplexities, labels, image_shape, param=param, values=values, **params)
+        return _sweep(X, perplexities, labels, image_shape, param=param, values=values, **params)
 
     @property
     def runner(self) -> TSNERunner:
@@ -276,22 +291,8 @@ class TSNEWidget(StreamWidget):
         return np.array([lookup.get(str(v), -1) for v in labels], dtype=np.float32)
 
     # ------------------------------------------------------------ traits from data
-    @staticmethod
-    def _colour_traits(labels, label_name):
-        if labels is None:
-            return {}
-        if labels.dtype.kind == "f" and len(np.unique(labels)) > MAX_CATEGORIES:
-            return dict(color_kind="continuous", color_values=labels.astype(np.float32),
-                        color_title=label_name)
-        names, codes = label_categories(labels)
-        return dict(color_kind="categorical", color_values=codes.astype(np.float32),
-                    color_names=names, color_title=label_name)
-
-    @staticmethod
-    def _thumbnail_traits(X, shape):
-        if shape is None or X.size > THUMBNAIL_BUDGET:
-            return {}
-        return dict(image_shape=list(shape), thumbnails=as_uint8_images(X, shape))
+    def _rows(self, idx):
+        return self._table.rows(idx, self._runner.X, self._feature_names)
 
     def _sync_params(self):
         p = self._runner.params
@@ -318,10 +319,14 @@ class TSNEWidget(StreamWidget):
             self._describe()
 
     def _on_frame(self, iteration, phase, embedding, key):
-        self._offer_frame({"iteration": int(iteration), "phase": phase}, embedding, key=key)
+        if (key and iteration == self.iteration and self.embedding is not None
+                and np.array_equal(embedding, self.embedding)):
+            return   # the page has these positions (a phase's end, then the run's end)
+        self._offer_frame({"iteration": int(iteration), "phase": phase, "key": bool(key)},
+                          embedding, key=key)
         updates = {"iteration": int(iteration)}
-        if key:  # the synced state follows key frames only, so it never lags a drawn frame
-            updates["embedding"] = embedding
+        if key:  # the kernel's state follows key frames only, so it never lags a drawn frame
+            self.embedding = embedding   # not synced: the frame message carries it
             # the scrubber works while paused or done, both of which send a key frame
             updates["history_iterations"] = self._runner.frame_history.iterations.tolist()
         self._set_traits(**updates)
@@ -343,8 +348,9 @@ class TSNEWidget(StreamWidget):
         self._set_traits(notice=message)
 
     def _on_done(self, embedding, kl, stopped, timings):
-        self._set_traits(embedding=embedding.astype(np.float32), timings=timings,
-                         marks=list(self._runner.marks))
+        # the run's last key frame (just before this event) already sent the positions
+        self.embedding = embedding.astype(np.float32)
+        self._set_traits(timings=timings, marks=list(self._runner.marks))
 
     def _on_error(self, message, traceback):
         self._set_traits(error=message, status=S.ERROR)
@@ -362,15 +368,8 @@ class TSNEWidget(StreamWidget):
             parts.append(f"{method} kNN (k={r._cache.get('k')})")
         self._set_traits(info=" · ".join(parts))
 
-    @traitlets.validate("selected")
-    def _check_selected(self, proposal):
-        idx = proposal["value"]
-        total = self.n_points + self.n_new
-        bad = [i for i in idx if not 0 <= i < total]
-        if bad:
-            raise traitlets.TraitError(
-                f"selected: indices {bad[:5]} are outside 0..{total - 1}.")
-        return idx
+    def _selectable(self) -> int:
+        return self.n_points + self.n_new
 
     @traitlets.validate("focused")
     def _check_focused(self, proposal):

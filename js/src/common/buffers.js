@@ -21,26 +21,34 @@ function bytesOf(buf) {
 }
 
 /**
- * Little-endian float32 payload -> Float32Array.
+ * Little-endian payload -> a typed array of `Ctor` (Float32Array, Uint16Array, ...).
  * Views the memory in place when aligned, copies when misaligned.
- * Trailing bytes that do not make a whole float are ignored.
+ * Trailing bytes that do not make a whole element are ignored.
  * Plain JS arrays of numbers are accepted too (JSON fallback).
  */
-export function toFloat32(buf) {
-  if (buf instanceof Float32Array) return buf;
-  if (Array.isArray(buf)) return Float32Array.from(buf);
+function toTyped(buf, Ctor, getter) {
+  if (buf instanceof Ctor) return buf;
+  if (Array.isArray(buf)) return Ctor.from(buf);
   const b = bytesOf(buf);
-  if (!b) return new Float32Array(0);
-  const n = b.byteLength >> 2;
+  if (!b) return new Ctor(0);
+  const size = Ctor.BYTES_PER_ELEMENT;
+  const n = Math.floor(b.byteLength / size);
   if (!LITTLE_ENDIAN) {
-    const dv = new DataView(b.buffer, b.byteOffset, n * 4);
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+    const dv = new DataView(b.buffer, b.byteOffset, n * size);
+    const out = new Ctor(n);
+    for (let i = 0; i < n; i++) out[i] = dv[getter](i * size, true);
     return out;
   }
-  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, n);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + n * 4));
+  if (b.byteOffset % size === 0) return new Ctor(b.buffer, b.byteOffset, n);
+  return new Ctor(b.buffer.slice(b.byteOffset, b.byteOffset + n * size));
 }
+
+/** Little-endian float32 payload -> Float32Array (see toTyped). */
+export const toFloat32 = (buf) => toTyped(buf, Float32Array, "getFloat32");
+/** Little-endian uint16 payload -> Uint16Array (quantised frames). */
+export const toUint16 = (buf) => toTyped(buf, Uint16Array, "getUint16");
+/** Little-endian uint32 payload -> Uint32Array (point indices). */
+export const toUint32 = (buf) => toTyped(buf, Uint32Array, "getUint32");
 
 /** uint8 payload -> Uint8Array view (no alignment constraint, never copies). */
 export function toUint8(buf) {

@@ -90,15 +90,22 @@ export function viridisGradient(direction = "to right", stops = 11) {
  *
  * kind "categorical": values are codes 0..K-1 (K = number of names, or the
  *   largest valid code + 1 when there are no names); anything else (NaN,
- *   negative, non-integer, >= K) gets code K, the `unknown` colour.
- * kind "continuous": values are binned into 256 viridis colours between the
- *   finite min and max; NaN / infinite values get code 256, `unknown`.
+ *   negative, non-integer, >= K) gets code K, the `unknown` colour. The code
+ *   `other` (the kernel's "other" bucket of rare categories), when given, is
+ *   drawn in `otherColor`.
+ * kind "continuous": values are binned into 256 viridis colours between `lo`
+ *   and `hi` (the kernel's robust range; values beyond are clamped to the end
+ *   colours) or, without them, the finite min and max; NaN / infinite values
+ *   get code 256, `unknown`.
  * kind "none" (or no values): a single colour `base`.
  *
  * Returns {kind, codes: Float32Array(n) of integers, palette: [hex], k,
  *          min, max, unknownCode, counts (per code, categorical only), hasUnknown}.
  */
-export function encodeColors({ kind = "none", values = null, n, names = [], base = "#4e79a7", unknown = "#9e9e9e" }) {
+export function encodeColors({
+  kind = "none", values = null, n, names = [], base = "#4e79a7", unknown = "#9e9e9e",
+  lo = NaN, hi = NaN, other = -1, otherColor = unknown,
+}) {
   const count = n ?? (values ? values.length : 0);
   const codes = new Float32Array(count);
   const haveValues = values && values.length > 0;
@@ -120,16 +127,22 @@ export function encodeColors({ kind = "none", values = null, n, names = [], base
       counts[c]++;
     }
     const palette = categoricalPalette(k);
+    if (Number.isInteger(other) && other >= 0 && other < k) palette[other] = otherColor;
     palette.push(unknown);
-    return { kind, codes, palette, k, min: 0, max: k - 1, unknownCode: k, counts, hasUnknown: counts[k] > 0 };
+    return { kind, codes, palette, k, min: 0, max: k - 1, unknownCode: k, counts, hasUnknown: counts[k] > 0, other };
   }
   if (kind === "continuous" && haveValues) {
     let min = Infinity, max = -Infinity;
-    for (let i = 0; i < Math.min(count, values.length); i++) {
-      const v = values[i];
-      if (!Number.isFinite(v)) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
+    if (Number.isFinite(lo) && Number.isFinite(hi) && hi > lo) {
+      min = lo;
+      max = hi;
+    } else {
+      for (let i = 0; i < Math.min(count, values.length); i++) {
+        const v = values[i];
+        if (!Number.isFinite(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
     }
     const unknownCode = VIRIDIS_BINS;
     const span = max - min;
@@ -149,10 +162,31 @@ export function encodeColors({ kind = "none", values = null, n, names = [], base
     return {
       kind, codes, palette, k: VIRIDIS_BINS,
       min: Number.isFinite(min) ? min : NaN, max: Number.isFinite(max) ? max : NaN,
-      unknownCode, counts: null, hasUnknown,
+      unknownCode, counts: null, hasUnknown, other: -1,
     };
   }
-  return { kind: "none", codes, palette: [base], k: 1, min: NaN, max: NaN, unknownCode: -1, counts: null, hasUnknown: false };
+  return { kind: "none", codes, palette: [base], k: 1, min: NaN, max: NaN, unknownCode: -1, counts: null, hasUnknown: false, other: -1 };
+}
+
+/**
+ * The palette with legend emphasis applied: when `emphasized` (a Set of codes)
+ * is not empty, every other entry is faded toward the background `bg`
+ * ([r, g, b]) so the emphasised categories stand out. Returns a new array.
+ */
+export function emphasize(palette, emphasized, bg, fade = 0.8) {
+  if (!emphasized || emphasized.size === 0) return palette.slice();
+  return palette.map((c, code) => (emphasized.has(code) ? c : rgbToHex(mix(hexToRgb(c), bg, fade))));
+}
+
+/**
+ * Indices of the points to draw when the categories in `hidden` (a Set of
+ * codes) are hidden; null when nothing is hidden (draw every point).
+ */
+export function visibleIndices(codes, hidden) {
+  if (!hidden || hidden.size === 0 || !codes) return null;
+  const out = [];
+  for (let i = 0; i < codes.length; i++) if (!hidden.has(codes[i])) out.push(i);
+  return out;
 }
 
 // ---------- CSS colour strings ----------

@@ -13,6 +13,29 @@
 //     const { ack, reschedule } = pipe.complete();
 //     if (ack !== null) send({type: "ack", id: ack}); if (reschedule) requestAnimationFrame(tick); }
 
+import { toFloat32, toUint16 } from "./buffers.js";
+
+const U16 = 65535;
+
+/**
+ * Positions (Float32Array of x,y pairs) from a frame message and its buffer.
+ * Key frames are exact float32; the frames between them are uint16 pairs
+ * quantised over the frame's box ({encoding: "u16", lo: [x, y], span: [w, h]};
+ * see vae_widgets/widgets/traits.py encode_frame).
+ */
+export function decodePositions(msg, buf) {
+  if (!msg || msg.encoding !== "u16") return toFloat32(buf);
+  const q = toUint16(buf);
+  const out = new Float32Array(q.length);
+  const lx = Number(msg.lo?.[0]) || 0, ly = Number(msg.lo?.[1]) || 0;
+  const sx = (Number(msg.span?.[0]) || 0) / U16, sy = (Number(msg.span?.[1]) || 0) / U16;
+  for (let i = 0; i + 1 < q.length; i += 2) {
+    out[i] = lx + q[i] * sx;
+    out[i + 1] = ly + q[i + 1] * sy;
+  }
+  return out;
+}
+
 export class FramePipeline {
   constructor() {
     this.received = 0; // frames (items with an id) received

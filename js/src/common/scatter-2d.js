@@ -21,6 +21,7 @@ export class Canvas2DScatter {
     this.palette = [o.theme.point];
     this.selection = [];
     this.selSet = new Set();
+    this.hiddenMask = null; // Uint8Array: 1 = not drawn, hovered or lassoed (setFilter)
     this.fit = { cx: 0, cy: 0, s: 1 };
     this.view = { k: 1, tx: 0, ty: 0 }; // camera: ndc' = ndc * k + t
     this.userCamera = false;
@@ -105,7 +106,7 @@ export class Canvas2DScatter {
       if (this.lasso) {
         const poly = this.lasso;
         this.lasso = null;
-        const idx = pointsInPolygon(this.sx, this.sy, poly);
+        const idx = pointsInPolygon(this.sx, this.sy, poly).filter((i) => !this._hidden(i));
         this.selection = idx;
         this.selSet = new Set(idx);
         this._paint();
@@ -142,9 +143,14 @@ export class Canvas2DScatter {
     this._paint();
   }
 
+  _hidden(i) {
+    return this.hiddenMask !== null && this.hiddenMask[i] === 1;
+  }
+
   _nearest([mx, my], radius) {
     let best = null, bd = radius * radius;
     for (let i = 0; i < this.sx.length; i++) {
+      if (this._hidden(i)) continue;
       const dx = this.sx[i] - mx, dy = this.sy[i] - my, d = dx * dx + dy * dy;
       if (d <= bd) {
         bd = d;
@@ -181,6 +187,21 @@ export class Canvas2DScatter {
     this.selection = indices.slice();
     this.selSet = new Set(indices);
     this._paint();
+  }
+
+  setFilter(indices) {
+    this.filterIdx = indices || null;
+    this.hiddenMask = null; // rebuilt for the drawn points in _paint
+    this._paint();
+  }
+
+  _mask(n) {
+    if (!this.filterIdx || this.filterIdx.length >= n) return null;
+    if (!this.hiddenMask || this.hiddenMask.length !== n) {
+      this.hiddenMask = new Uint8Array(n).fill(1);
+      for (const i of this.filterIdx) if (i < n) this.hiddenMask[i] = 0;
+    }
+    return this.hiddenMask;
   }
 
   setPointSize(px) {
@@ -267,12 +288,13 @@ export class Canvas2DScatter {
       const x0 = Math.max(0, px), x1 = Math.min(W, px + size), y0 = Math.max(0, py), y1 = Math.min(H, py + size);
       for (let y = y0; y < y1; y++) buf.fill(col, y * W + x0, y * W + x1);
     };
+    const hidden = this._mask(n);
     for (let i = 0; i < n; i++) {
-      if (dim && this.selSet.has(i)) continue;
+      if ((dim && this.selSet.has(i)) || (hidden && hidden[i])) continue;
       const c = colors[codes ? codes[i] : 0] || colors[0];
       plot(i, dim ? c.off : c.on);
     }
-    if (dim) for (const i of this.selection) if (i < n) plot(i, (colors[codes ? codes[i] : 0] || colors[0]).on);
+    if (dim) for (const i of this.selection) if (i < n && !(hidden && hidden[i])) plot(i, (colors[codes ? codes[i] : 0] || colors[0]).on);
     this.ctx.putImageData(img, 0, 0);
     const ctx = this.ctx;
     if (this.hover !== null && this.hover < n) {

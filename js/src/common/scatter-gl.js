@@ -3,6 +3,7 @@
 //
 //   setPositions(Float32Array x,y pairs) -> Promise   (latest-wins, coalesced)
 //   setColors({codes, palette})           setSelection(indices)
+//   setFilter(indices | null)             (only these points are drawn, hovered, lassoed)
 //   setPointSize(px)   setLassoMode(bool)   setTheme(theme)
 //   resetView()        resize(w, h)         screenPosition(i) -> [x, y]
 //   screenMapper() -> (x, y) => [px, py]    (data coordinates -> CSS px, current camera)
@@ -21,9 +22,13 @@
 import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { applyFit, computeFit } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
+import { spatialIndex, workerAvailable } from "./spatialindex.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
+// from here on the spatial index is built in a worker (spatialindex.js), never on the page
+const WORKER_INDEX_MIN_POINTS = 100000;
+const INDEX_MAX_AGE_MS = 1000;
 
 let sharedRenderer = null;
 let releaseTimer = null;
@@ -118,10 +123,13 @@ export class GLScatter {
     this.codes = null;
     this.palette = [o.theme.point];
     this.selection = [];
+    this.filterIdx = null;
     this.fit = { cx: 0, cy: 0, s: 1 };
     this.userCamera = false;
     this.lastInteraction = -Infinity;
     this.busy = null;
+    // where each draw's spatial index came from (read by benchmarks/tsne_1m.py)
+    this.indexStats = { reused: 0, worker: 0, regl: 0 };
     this.dirty = false;
     this.destroyed = false;
     this.width = Math.max(50, container.clientWidth || 520);
@@ -143,6 +151,9 @@ export class GLScatter {
         pointOutlineWidth: 1,
         opacityInactiveScale: 0.2,
         colorBy: "valueA",
+        // opacity from the number of points in view and their size: 1k points
+        // opaque, 1M translucent enough to show density; adapts while zooming
+        opacityBy: "density",
         pointColor: this.palette,
         pointColorActive: this.palette,
         pointColorHover: rgba(theme.text),
@@ -264,6 +275,20 @@ export class GLScatter {
     else this.sp.deselect({ preventEvent: true });
   }
 
+  setFilter(indices) {
+    const same = indices === this.filterIdx || (!indices && !this.filterIdx);
+    this.filterIdx = indices && indices.length < (this.positions.length >> 1) ? indices : null;
+    if (same || !this.sp.get("isPointsDrawn")) return;
+    // a draw in flight applies the filter it started with when it ends: draw again
+    // after it, with this one (filter()/unfilter() now would be undone)
+    if (this.busy) {
+      this.redraw();
+      return;
+    }
+    if (this.filterIdx) this.sp.filter(this.filterIdx, { preventEvent: true });
+    else this.sp.unfilter({ preventEvent: true });
+  }
+
   setPointSize(px) {
     this.sp.set({ pointSize: px });
   }
@@ -347,17 +372,42 @@ export class GLScatter {
     const n = pos.length >> 1;
     const xs = new Float32Array(n), ys = new Float32Array(n);
     applyFit(pos, this.fit, xs, ys);
+    // a reused index is at most INDEX_MAX_AGE_MS old, so hover and lasso stay close to
+    // the points while they stream
+    const now = performance.now();
+    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN &&
+      now - (this.indexBuiltAt ?? -Infinity) < INDEX_MAX_AGE_MS;
+    if (reuse) {
+      this.indexStats.reused++;
+      return this._drawPoints(xs, ys, n, this.sp.get("spatialIndex"));
+    }
+    this.indexBuiltAt = now;
+    if (n >= WORKER_INDEX_MIN_POINTS && workerAvailable()) {
+      // the page stays free while the worker builds the index; the draw follows
+      // (null: no worker after all, regl-scatterplot builds the index itself)
+      return spatialIndex(xs, ys).then((index) => {
+        if (this.destroyed) return null;
+        this.indexStats[index ? "worker" : "regl"]++;
+        return this._drawPoints(xs, ys, n, index || undefined);
+      });
+    }
+    this.indexStats.regl++;
+    return this._drawPoints(xs, ys, n, undefined);
+  }
+
+  _drawPoints(xs, ys, n, index) {
     const codes = this.codes && this.codes.length === n ? this.codes : null;
     const rows = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
     const sel = this.selection.filter((i) => i < n);
-    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN;
     this.drawnN = n;
+    const filter = this.filterIdx && this.filterIdx.length < n ? this.filterIdx : undefined;
     return this.sp.draw(rows, {
       zDataType: "categorical",
       wDataType: "continuous",
       select: sel.length ? sel : undefined,
-      spatialIndex: reuse ? this.sp.get("spatialIndex") : undefined,
+      filter,
+      spatialIndex: index,
     }).then(() => {
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
       this.o.onView?.();

@@ -66,6 +66,8 @@ export function readTheme(el) {
     // Points without a colour encoding, and unknown / NaN values.
     point: dark ? "#7fb2e5" : "#4e79a7",
     unknown: dark ? "#6b6b6b" : "#b0b0b0",
+    // the "other" bucket of rare categories: neutral, told apart from missing
+    other: dark ? "#8f8778" : "#cbc3b4",
     font: raw.font,
   };
 }

@@ -1,25 +1,12 @@
 // TSNESweepWidget front end (anywidget ESM entry point): small multiples of
-// t-SNE runs, one per parameter value, with a lasso linked across panels.
+// t-SNE runs, one per parameter value, with a lasso linked across panels. One
+// widget factory (common/widget.js) with this model's frame stream in its closure.
 
 import "../common/base.css";
+import "../common/points.css";
 import "./sweep.css";
-import { hello } from "../common/schema.js";
-import { getShared } from "./state.js";
+import { widgetFactory } from "../common/widget.js";
+import { sweepStream } from "./stream.js";
 import { SweepView } from "./view.js";
 
-export default {
-  initialize({ model }) {
-    const shared = getShared(model);
-    return () => shared.dispose();
-  },
-  render({ model, el }) {
-    const shared = getShared(model);
-    const view = new SweepView(model, el, shared);
-    shared.views.add(view);
-    model.send(hello());
-    return () => {
-      shared.views.delete(view);
-      view.destroy();
-    };
-  },
-};
+export default widgetFactory({ createStream: sweepStream, View: SweepView });

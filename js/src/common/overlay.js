@@ -1,9 +1,15 @@
 // A transparent 2-D canvas over the scatter for what the scatter itself does not
-// draw: rings around points added with add_points(), the focused (clicked)
-// point, and trails of selected points over the kept frames. It follows the
-// scatter's camera through scatter.screenMapper(); it takes no mouse events.
+// draw: search matches, category names, rings around points added with
+// add_points(), the focused (clicked) point, and trails of selected points over
+// the kept frames. It follows the scatter's camera through
+// scatter.screenMapper(); it takes no mouse events.
 
-import { h } from "../common/dom.js";
+import { h } from "./dom.js";
+import { placeLabels } from "./maplabels.js";
+
+/** Search matches marked on the map at most (the count says how many there are). */
+export const MAX_MARKS = 20000;
+const LABEL_FONT = "600 12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 
 export class Overlay {
   constructor(container) {
@@ -12,7 +18,7 @@ export class Overlay {
     this.ctx = this.canvas.getContext("2d");
     this.width = 0;
     this.height = 0;
-    this.stats = { rings: 0, trails: 0, focused: false };
+    this.stats = { rings: 0, trails: 0, focused: false, marks: 0, labels: [] };
   }
 
   _size(w, hgt) {
@@ -33,6 +39,8 @@ export class Overlay {
    *   rings: Float32Array x,y pairs (new points) or null; ringColor;
    *   focused: [x, y] or null; focusColor;
    *   trails: array of Float32Array polylines or null; trailColor;
+   *   marks: Float32Array x,y pairs (search matches) or null; markColor;
+   *   labels: {anchors, names} (see maplabels.js) or null; labelColor, haloColor;
    */
   draw(o) {
     if (!this.ctx) return this.stats;
@@ -41,8 +49,9 @@ export class Overlay {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const stats = { rings: 0, trails: 0, focused: false };
+    const stats = { rings: 0, trails: 0, focused: false, marks: 0, labels: [] };
     const inside = (p) => p[0] >= -8 && p[1] >= -8 && p[0] <= W + 8 && p[1] <= H + 8;
+    if (o.marks && o.marks.length) stats.marks = this._marks(o, inside);
     if (o.trails && o.trails.length) {
       ctx.save();
       ctx.strokeStyle = o.trailColor;
@@ -104,8 +113,50 @@ export class Overlay {
         stats.focused = true;
       }
     }
+    if (o.labels && o.labels.anchors.length) stats.labels = this._labels(o, W, H);
     this.stats = stats;
     return stats;
+  }
+
+  /** A ring around each match (the first MAX_MARKS): they stay readable on any colour. */
+  _marks(o, inside) {
+    const ctx = this.ctx;
+    const r = Math.max(3.5, (o.pointSize || 4) / 2 + 2.5);
+    let drawn = 0;
+    ctx.save();
+    ctx.strokeStyle = o.markColor;
+    ctx.lineWidth = 1.6;
+    ctx.beginPath();
+    for (let i = 0; i + 1 < o.marks.length && drawn < MAX_MARKS; i += 2) {
+      const p = o.map(o.marks[i], o.marks[i + 1]);
+      if (!inside(p)) continue;
+      ctx.moveTo(p[0] + r, p[1]);
+      ctx.arc(p[0], p[1], r, 0, 2 * Math.PI);
+      drawn++;
+    }
+    ctx.stroke();
+    ctx.restore();
+    return drawn;
+  }
+
+  /** Category names at their anchors, with a halo in the background colour. */
+  _labels(o, W, H) {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.font = LABEL_FONT;
+    const placed = placeLabels(o.labels.anchors, o.labels.names, o.map, (t) => ctx.measureText(t).width, { width: W, heightPx: H });
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = 3.5;
+    ctx.strokeStyle = o.haloColor;
+    ctx.fillStyle = o.labelColor;
+    for (const l of placed) {
+      ctx.strokeText(l.text, l.px, l.py);
+      ctx.fillText(l.text, l.px, l.py);
+    }
+    ctx.restore();
+    return placed.map((l) => l.text);
   }
 
   destroy() {
