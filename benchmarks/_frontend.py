@@ -49,6 +49,7 @@ class FrontEndComm:
 
     def close(self, *a, **k):
         self._acks.put(None)
+        self._handler = None      # as a kernel comm unregisters: the widget is not kept
 
     def on_msg(self, callback):
         self._handler = callback
