@@ -27,8 +27,13 @@ PER_RANK = 512 // 16 // 2            # batches per epoch on each of 2 ranks
 
 
 @pytest.fixture(scope="module")
-def val():
-    X, y = digits_tensor()
+def digits():
+    return digits_tensor()
+
+
+@pytest.fixture(scope="module")
+def val(digits):
+    X, y = digits
     return X[1500:], y[1500:]
 
 
@@ -56,13 +61,15 @@ def windows(history):
 
 @pytest.mark.parametrize("strategy", ["ddp_notebook", "ddp_spawn"])
 def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ranks_at_one_step(
-        fake_comm, tmp_path, val, strategy):
+        fake_comm, tmp_path, digits, val, strategy):
     model = TinyVAE(step_delay=0.01)
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
     cb = v.lightning_callback()
     clicked = press(v, "stop", lambda: v.step >= 2 * PER_RANK + 5 and v.status == "running")
     fit = trainer(strategy, 2, [cb, RankLog(tmp_path)], max_epochs=5)
-    fit.fit(model, loader())
+    # the training rows and X_val share one storage, which ddp_spawn moves to shared memory
+    # when it pickles the loader: the widget's validation rows must not be a view of it
+    fit.fit(model, loader(X=digits[0]))
     assert clicked.is_set()
     r0, r1 = rank_logs(tmp_path)
 
@@ -254,3 +261,16 @@ def test_without_x_val_the_rows_come_from_the_validation_dataloader():
     assert tuple(rows.shape) == (200, 64)
     with pytest.raises(ValueError, match="pass X_val="):
         validation_rows(types.SimpleNamespace(datamodule=None), TinyVAE())
+
+
+def test_validation_rows_are_copied_so_ddp_spawn_moving_the_tensor_leaves_them_valid(fake_comm):
+    # ddp_spawn pickles the dataloader: torch moves the training tensor's storage into shared
+    # memory (share_memory_) and frees the old one; X_val sliced from the same tensor must not
+    # be a view of it (it was: a segfault when pickling for rank 1 with an 18k-row tensor)
+    X = digits_tensor()[0]
+    v = VAEWidget.watch(TinyVAE(), X[1500:], image_shape=(8, 8))
+    assert not np.shares_memory(v._loop.adapter.data, X.numpy())
+    before = v._loop.adapter.data.copy()
+    X.share_memory_()
+    np.testing.assert_array_equal(v._loop.adapter.data, before)
+    v.close()

@@ -62,8 +62,8 @@ class TinyVAE(L.LightningModule):
         return torch.optim.Adam(self.parameters(), 1e-3)
 
 
-def loader(n=512, batch_size=16):
-    X, _ = digits_tensor(n)
+def loader(n=512, batch_size=16, X=None):
+    X = digits_tensor(n)[0] if X is None else X[:n]
     return DataLoader(TensorDataset(X), batch_size=batch_size)
 
 
