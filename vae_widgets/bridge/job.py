@@ -74,6 +74,8 @@ def stream_to(engine, address: str, token: str | None = None, **options) -> "Job
     **options
         See :class:`JobLink` (``frame_interval``, ``heartbeat``, ``timeout``, ...).
 
+    Notes
+    -----
     Use it around the run; closing the link sends what is left and says goodbye::
 
         with stream_to(runner, "tcp://127.0.0.1:5555"):
