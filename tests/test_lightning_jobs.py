@@ -37,9 +37,9 @@ def start_job(tmp_path):
     procs = []
 
     def start(widget, *args, launcher=(sys.executable,)):
-        env = dict(os.environ, VAE_WIDGETS_TOKEN=widget._remote.token,
+        env = dict(os.environ, **widget.remote.job_env(),
                    PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-        cmd = [*launcher, JOB, widget._remote.address, "--out", str(tmp_path), *args]
+        cmd = [*launcher, JOB, widget.remote.address, "--out", str(tmp_path), *args]
         out = open(tmp_path / f"job{len(procs)}.log", "w+")   # a file: no pipe left open by
         p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,  # an orphan
                              text=True, start_new_session=True)

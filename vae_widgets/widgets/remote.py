@@ -224,6 +224,11 @@ class RemoteVAE:
     def token(self) -> str:
         return self.run.token
 
+    def job_env(self) -> dict:
+        """Environment variables that give a job launched from here the token
+        (``subprocess.Popen(..., env=dict(os.environ, **v.remote.job_env()))``)."""
+        return self.run.job_env()
+
     @property
     def running(self) -> bool:
         return self.state in _ACTIVE and self.run.connected

@@ -158,6 +158,12 @@ class VAEWidget(StreamWidget):
         from .remote import listen_vae
         return listen_vae(cls, port=port, host=host, **options)
 
+    @property
+    def remote(self):
+        """For a widget fed by another process (:meth:`listen`, or :meth:`lightning_callback`
+        under DDP): its link (``address``, ``token``, ``job_env()``); None otherwise."""
+        return getattr(self, "_remote", None)
+
     def lightning_callback(self, **options):
         """A Lightning callback that feeds this :meth:`watch` widget, in this process or from
         rank 0 of ``ddp_spawn``/``ddp_notebook``; see :mod:`vae_widgets.lightning`."""
