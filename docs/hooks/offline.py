@@ -46,6 +46,8 @@ API = [
     ("datasets", "Datasets", ["vae_widgets.datasets"]),
     ("export", "Export", ["vae_widgets.export"]),
     ("stream", "Streaming", ["vae_widgets._stream.EventBus", "vae_widgets._stream.Control"]),
+    ("bridge", "Bridge (other processes and machines)", ["vae_widgets.bridge"]),
+    ("lightning", "Lightning", ["vae_widgets.lightning"]),
 ]
 
 

@@ -74,6 +74,8 @@ def stream_to(engine, address: str, token: str | None = None, **options) -> "Job
     **options
         See :class:`JobLink` (``frame_interval``, ``heartbeat``, ``timeout``, ...).
 
+    Notes
+    -----
     Use it around the run; closing the link sends what is left and says goodbye::
 
         with stream_to(runner, "tcp://127.0.0.1:5555"):
@@ -98,6 +100,11 @@ class JobLink:
         Bounds of the outbox and of data sent but not yet acknowledged.
     resume_if_lost : bool
         Resume a paused engine when the listener is lost (default True).
+    describe : dict, optional
+        What the notebook must know of the run before its events make sense (a VAE's
+        latent size, rows and settings, the job's rank and strategy): sent first, as a
+        ``describe`` event, each time the listener answers (a listener that comes back
+        after a network blip is told again).
 
     Attributes
     ----------
@@ -113,7 +120,8 @@ class JobLink:
                  frame_interval: float = FRAME_INTERVAL_S, frame_window: int = 2,
                  heartbeat: float = transport.HEARTBEAT_S, timeout: float = transport.TIMEOUT_S,
                  max_queue: int = 10_000, max_queue_bytes: int = 64 << 20,
-                 max_unacked_bytes: int = 32 << 20, resume_if_lost: bool = True):
+                 max_unacked_bytes: int = 32 << 20, resume_if_lost: bool = True,
+                 describe: dict | None = None):
         events = getattr(engine, "events", None)
         control = getattr(engine, "control", None)
         if not callable(getattr(events, "subscribe", None)) or not all(
@@ -136,7 +144,10 @@ class JobLink:
                         ("max_unacked_bytes", max_unacked_bytes)):
             if type(v) is not int or v < 1:
                 raise ValueError(f"stream_to: {name} must be a positive int, got {v!r}.")
+        if describe is not None and not isinstance(describe, dict):
+            raise TypeError(f"stream_to: describe must be a dict, got {type(describe).__name__}.")
         self.engine = engine
+        self.describe = describe
         self.resume_if_lost = resume_if_lost
         self.max_queue, self.max_queue_bytes = max_queue, max_queue_bytes
         self.max_unacked_bytes = max_unacked_bytes
@@ -344,6 +355,11 @@ class JobLink:
                     self._gate.reset()
                 log.info("bridge: connected to %s", self.address)
                 self.state = CONNECTED
+                if self.describe is not None:     # first in line: it explains what follows
+                    with self._lock:
+                        self._outbox.appendleft((("describe", self.describe, None),
+                                                 _EVENT_OVERHEAD))
+                        self._queued_bytes += _EVENT_OVERHEAD
             if msg.type == wire.ACK:
                 self._on_ack(msg.body)
             elif msg.type == wire.COMMAND:

@@ -116,7 +116,8 @@ class ModelAdapter(DataSpaceMixin):
         if not np.isfinite(arr).all():
             raise ValueError("X_val contains NaN or inf; pass finite validation rows.")
         self.input_shape = tuple(arr.shape[1:])
-        self.data = np.ascontiguousarray(arr.reshape(len(arr), -1), dtype=np.float32)
+        self.data = np.array(arr.reshape(len(arr), -1), dtype=np.float32, order="C")  # a copy:
+        # a view of the caller's tensor dangles once its storage moves (ddp_spawn: share_memory_)
         self.n_features = self.data.shape[1]
         if image_shape is None and arr.ndim in (3, 4):
             image_shape = self.input_shape

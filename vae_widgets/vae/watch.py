@@ -124,6 +124,11 @@ class LoopMonitor:
         self._val_spent = 0.0           # seconds of validation passes, this run
         self._time = 0.0
         self._t0 = 0.0
+        #: log() blocks while paused; a producer that holds the loop elsewhere (the Lightning
+        #: callback holds every DDP rank in one hook) sets this False and calls hold()
+        self.hold_in_log = True
+        #: where the run stops (epochs), when the producer knows it (the Lightning callback)
+        self.target_epoch = math.nan
 
     # ==================================================================================
     # the hot path
@@ -158,7 +163,7 @@ class LoopMonitor:
         if me != self._thread:
             self._start_or_refuse(me)
         ctl = self.control
-        if ctl.paused:
+        if ctl.paused and self.hold_in_log:
             self._pause()
         if epoch is not None and epoch != self._epoch_label:
             if self._epoch_label is not None and self.step > self._epoch_start_step:
@@ -228,7 +233,7 @@ class LoopMonitor:
         self._t0 = time.perf_counter() - self._time
         self.monitor.reset_visual_clock(time.perf_counter())
         self.monitor.status("running", epoch=self.progress, step=self.step,
-                            target_epoch=math.nan)
+                            target_epoch=self.target_epoch)
 
     def finish(self) -> None:
         """End the current run: the last rows, a final validation of the open epoch (if
@@ -247,7 +252,7 @@ class LoopMonitor:
         self._thread = None
         stopped = self.control.stop_requested
         self.monitor.status("stopped" if stopped else "done", epoch=self.progress,
-                            step=self.step, target_epoch=math.nan,
+                            step=self.step, target_epoch=self.target_epoch,
                             reason="stop requested" if stopped else None)
 
     @property
@@ -265,6 +270,20 @@ class LoopMonitor:
     def resume(self):
         self.control.resume()
 
+    @property
+    def events(self):
+        """The monitor's event bus (so the bridge can stream a LoopMonitor like an engine)."""
+        return self.monitor.events
+
+    def hold(self, wait: Callable[[], None]) -> None:
+        """A pause held by the producer: status paused (rows flushed, grids drawn), then
+        ``wait()`` (returns once resumed or stopped), then status running."""
+        self._on_pause()
+        try:
+            wait()
+        finally:
+            self._on_resume()
+
     def _pause(self):
         try:
             self.control.wait_while_paused(self._on_pause, self._on_resume)
@@ -276,12 +295,12 @@ class LoopMonitor:
         self.monitor.flush_rows()
         self._render()
         self.monitor.status("paused", epoch=self.progress, step=self.step,
-                            target_epoch=math.nan)
+                            target_epoch=self.target_epoch)
 
     def _on_resume(self):
         self._t0 += time.perf_counter() - self._pause_start
         self.monitor.status("running", epoch=self.progress, step=self.step,
-                            target_epoch=math.nan)
+                            target_epoch=self.target_epoch)
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0 if self.running else self._time
@@ -318,15 +337,20 @@ class LoopMonitor:
                 "check the loss for log(0) or a division by zero, and restart from a "
                 "checkpoint."), self.step, self.progress)
 
-    def end_epoch(self, _last: bool = False) -> dict:
+    def end_epoch(self, _last: bool = False,
+                  combine: Optional[Callable[[list], list]] = None) -> dict:
         """Close the current epoch: its row, a validation pass on ``X_val`` when due, MIG,
         and the collapse and overfitting alerts.
 
         When due: ``val_every`` epochs; with "auto", after every epoch as long as the
         passes so far cost under ``val_budget`` of the run (short epochs of a fast loop
-        are validated less often), and always at the end of a run."""
+        are validated less often), and always at the end of a run. ``combine`` maps this
+        loop's epoch sums ``[recon, kl, steps]`` to the ones the epoch row shows (the
+        Lightning callback adds every DDP rank's)."""
         if self._win:
             self._row(None, None)
+        if combine is not None:
+            self.monitor._ep = [float(v) for v in combine(list(self.monitor._ep))]
         self.epoch += 1
         self._epoch_start_step = self.step
         cfg = self.config

@@ -145,8 +145,36 @@ class VAEWidget(StreamWidget):
         loop = LoopMonitor(model, X_val, labels, **options)
         self = cls.__new__(cls)
         self._setup(None, loop, epochs=1)
+        self._watch_options = options           # for lightning_callback() in a child process
         _finish_runs_after_cells(self)
         return self
+
+    @classmethod
+    def listen(cls, port: int = 0, host: str = "127.0.0.1", **options) -> "VAEWidget":
+        """The same views for a run in another process or on another machine (a ``torchrun``
+        or cluster job with ``vae_widgets.lightning.StreamTo``): prints the address and a
+        fresh token; Pause/Stop go to the job. Binds ``host`` (loopback by default); see
+        :mod:`vae_widgets.widgets.remote`."""
+        from .remote import listen_vae
+        return listen_vae(cls, port=port, host=host, **options)
+
+    @property
+    def remote(self):
+        """For a widget fed by another process (:meth:`listen`, or :meth:`lightning_callback`
+        under DDP): its link (``address``, ``token``, ``job_env()``); None otherwise."""
+        return getattr(self, "_remote", None)
+
+    def lightning_callback(self, **options):
+        """A Lightning callback that feeds this :meth:`watch` widget, in this process or from
+        rank 0 of ``ddp_spawn``/``ddp_notebook``; see :mod:`vae_widgets.lightning`."""
+        from .remote import lightning_callback
+        return lightning_callback(self, **options)
+
+    def close(self):
+        remote = getattr(self, "_remote", None)
+        if remote is not None:                   # a listener: the job goes on without us
+            remote.close()
+        super().close()
 
     def _setup(self, trainer, loop, epochs: int):
         producer = trainer if trainer is not None else loop
@@ -530,6 +558,8 @@ class VAEWidget(StreamWidget):
         self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS if hasattr(cfg, k)})
 
     def _describe(self) -> str:
+        if hasattr(self._producer, "describe"):   # a run in another process (remote.py)
+            return self._producer.describe()
         if self._trainer is None:
             a = self._loop.adapter
             what = (f"images {'×'.join(map(str, a.image_shape))}" if a.image_shape

@@ -1,0 +1,276 @@
+"""A real Lightning Trainer (CPU, gloo) feeding VAEWidget.watch through v.lightning_callback().
+
+Rank 0 of ``ddp_notebook`` (fork) and ``ddp_spawn`` runs in a child process that streams
+to the widget's listener; ``devices=1`` feeds the widget's monitor in this process. The
+widget talks to a fake comm (tests/conftest.py); its buttons are pressed the way the
+page presses them (a custom message, from another thread, while ``fit`` blocks).
+"""
+import pathlib
+import pickle
+import threading
+import time
+import types
+
+import numpy as np
+import pytest
+
+pytest.importorskip("lightning")
+
+from conftest import front_end_says  # noqa: E402
+from test_lightning_support import (RankLog, TinyVAE, digits_tensor, loader, rank_logs,  # noqa: E402
+                                    trainer)
+from vae_widgets import VAEWidget  # noqa: E402
+from vae_widgets.lightning import CHECK_EVERY, StreamTo, step_terms  # noqa: E402
+
+pytestmark = pytest.mark.slow
+PER_RANK = 512 // 16 // 2            # batches per epoch on each of 2 ranks
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return digits_tensor()
+
+
+@pytest.fixture(scope="module")
+def val(digits):
+    X, y = digits
+    return X[1500:], y[1500:]
+
+
+def press(widget, action, when, timeout=120):
+    """Click ``action`` in the page (a custom message, from another thread) once
+    ``when()`` holds, while the main thread is inside trainer.fit."""
+    done = threading.Event()
+
+    def run():
+        end = time.monotonic() + timeout
+        while not when() and time.monotonic() < end:
+            time.sleep(0.02)
+        front_end_says(widget, {"type": "command", "action": action})
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done
+
+
+def windows(history):
+    """The step ranges [start, end) each metric row averages."""
+    ends = list(history["step"])
+    return list(zip([0] + ends[:-1], ends))
+
+
+@pytest.mark.parametrize("strategy", ["ddp_notebook", "ddp_spawn"])
+def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ranks_at_one_step(
+        fake_comm, tmp_path, digits, val, strategy):
+    model = TinyVAE(step_delay=0.01)
+    v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    cb = v.lightning_callback()
+    clicked = press(v, "stop", lambda: v.step >= 2 * PER_RANK + 5 and v.status == "running")
+    fit = trainer(strategy, 2, [cb, RankLog(tmp_path)], max_epochs=5)
+    # the training rows and X_val share one storage, which ddp_spawn moves to shared memory
+    # when it pickles the loader: the widget's validation rows must not be a view of it
+    fit.fit(model, loader(X=digits[0]))
+    assert clicked.is_set()
+    r0, r1 = rank_logs(tmp_path)
+
+    # Stop: every rank ended at the same step, well before max_epochs
+    assert r0["step"] == r1["step"] < 5 * PER_RANK
+    assert r0["step"] % CHECK_EVERY == 0
+    assert v.status == "stopped" and v.step == r0["step"]
+
+    # the rows are rank 0's batches: its own numbers, window by window, not rank 1's
+    h = v.history
+    assert int(h["step"].iloc[-1]) == r0["step"]         # one rank's step count, not two
+    seen0, seen1 = np.array(r0["seen"]), np.array(r1["seen"])
+    for (a, b), recon, kl in zip(windows(h), h["recon"], h["kl"]):
+        assert recon == pytest.approx(seen0[a:b, 0].mean(), rel=1e-5)
+        assert kl == pytest.approx(seen0[a:b, 1].mean(), rel=1e-4)
+    assert not np.allclose(h["recon"].iloc[0], seen1[:h["step"].iloc[0], 0].mean(), rtol=1e-5)
+
+    # the epoch rows' training terms are means over both ranks' steps of the epoch
+    e = v.epoch_history
+    assert len(e) == int(np.ceil(r0["step"] / PER_RANK))
+    for i, row in e.iterrows():
+        a, b = i * PER_RANK, min((i + 1) * PER_RANK, r0["step"])
+        both = np.concatenate([seen0[a:b], seen1[a:b]])
+        assert row["train_recon"] == pytest.approx(both[:, 0].mean(), rel=1e-5)
+        assert row["train_kl"] == pytest.approx(both[:, 1].mean(), rel=1e-4)
+        assert row["train_recon"] != pytest.approx(seen0[a:b, 0].mean(), rel=1e-6)
+
+    # what the views got: curves, grids, and who sent them
+    assert v.grids.keys() == {"reconstructions", "samples", "traversal", "interpolation"}
+    assert v.grid_reconstructions.dtype == np.uint8
+    assert f"pid {r0['pid']}, rank 0 of 2" in v.info
+    assert len(v.comm.custom("metrics")) >= 2
+    link = v._remote.run.link
+    assert link.state == "closed" and link.rejected_total == 0
+    assert link.job["info"]["pid"] == r0["pid"]          # one job: rank 0, never rank 1
+    assert v._producer is v._loop                          # the controls are the loop's again
+    # after fit, Lightning put rank 0's weights into this process's model: encode works here
+    mu, _ = v.encode(val[0][:5])
+    assert mu.shape == (5, 3)
+    v.close()
+
+
+def test_pause_holds_every_rank_in_the_same_hook_and_resume_lets_them_go(fake_comm, tmp_path,
+                                                                         val):
+    model = TinyVAE(step_delay=0.01)
+    v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    probe = tmp_path / "live"
+    probe.mkdir()
+
+    class Live(RankLog):                 # every rank writes its step after each batch
+        def on_train_batch_end(self, trainer, pl_module, *a):
+            (pathlib.Path(self.directory) / f"live{trainer.global_rank}").write_text(
+                str(trainer.global_step))
+
+    def steps():
+        return [int((probe / f"live{r}").read_text() or 0) for r in (0, 1)]
+
+    seen = {}
+
+    def pause_resume_stop():
+        while not (v.status == "running" and v.step >= PER_RANK):
+            time.sleep(0.02)
+        front_end_says(v, {"type": "command", "action": "pause"})
+        t0 = time.monotonic()
+        while v.status != "paused":
+            time.sleep(0.01)
+        seen["pause_s"] = time.monotonic() - t0
+        time.sleep(0.6)
+        held = steps()
+        time.sleep(1.0)
+        seen["held"], seen["later"] = held, steps()
+        seen["widget_step"] = v.step
+        front_end_says(v, {"type": "command", "action": "resume"})
+        while not (v.status == "running" and v.step > seen["widget_step"] + 8):
+            time.sleep(0.02)
+        front_end_says(v, {"type": "command", "action": "stop"})
+
+    t = threading.Thread(target=pause_resume_stop, daemon=True)
+    t.start()
+    trainer("ddp_notebook", 2, [Live(probe), v.lightning_callback(), RankLog(tmp_path)],
+            max_epochs=6).fit(model, loader())
+    t.join(10)
+    r0, r1 = rank_logs(tmp_path)
+    assert seen["held"] == seen["later"], seen            # neither rank moved while paused
+    assert seen["held"][0] == seen["held"][1], seen       # both held at the same step
+    assert seen["held"][0] % CHECK_EVERY == 0
+    assert seen["pause_s"] < 5, seen                       # (a few batches at most)
+    assert r0["step"] == r1["step"] > seen["held"][0]     # resumed, then stopped together
+    assert v.status == "stopped"
+    v.close()
+
+
+def test_in_process_the_callback_feeds_the_widgets_own_monitor(fake_comm, val):
+    model = TinyVAE(step_delay=0.005)
+    v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    clicked = press(v, "stop", lambda: v.step >= 40)
+    trainer("auto", 1, [v.lightning_callback()], max_epochs=5).fit(model, loader())
+    assert clicked.is_set()
+    assert v.status == "stopped" and 40 <= v.step < 5 * 32
+    assert v.step % CHECK_EVERY == 0
+    assert v._loop.step == v.step and len(v.history) >= 4      # fed here, not streamed
+    assert sum(v._remote.run.received.values()) == 0
+    assert v._loop.hold_in_log and v._loop.steps_per_epoch is None   # its settings back
+    assert "watching your loop" in v.info
+    v.close()
+
+
+def test_the_callback_pickles_for_ddp_spawn_without_the_widget(fake_comm, val):
+    model = TinyVAE()
+    v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    cb = v.lightning_callback(metrics_every=5)
+    copy = pickle.loads(pickle.dumps(cb))
+    assert copy._local is None and copy.monitor is None
+    assert copy.address == v._remote.address and copy.token == v._remote.token
+    assert copy.options == {"image_shape": (8, 8), "metrics_every": 5}
+    np.testing.assert_array_equal(copy.X_val.reshape(len(copy.X_val), -1), val[0].numpy())
+    v.close()
+
+
+def test_an_option_that_cannot_pickle_is_named_with_the_fix(fake_comm, val):
+    v = VAEWidget.watch(TinyVAE(), *val, image_shape=(8, 8))
+    cb = v.lightning_callback(recon_loss=lambda x_hat, x: (x_hat - x).pow(2).sum(1))
+    with pytest.raises(TypeError, match=r"recon_loss=.*cannot be sent.*module level.*ddp_notebook"):
+        pickle.dumps(cb)
+    v.close()
+
+
+@pytest.mark.parametrize("outputs, error, words", [
+    ("a tensor", TypeError, r"training_step must return a dict with 'loss', 'recon'"),
+    ({"loss": 1.0}, ValueError, r"returned only the loss; .* return a dict"),
+    ({"loss": 1.0, "mu": 0, "logvar": 0}, ValueError, r"no 'recon'.*\['logvar', 'loss', 'mu'\]"),
+    ({"loss": 1.0, "recon": 1.0, "mu": 0}, ValueError, r"only one of 'mu' and 'logvar'"),
+    ({"loss": 1.0, "recon": 1.0}, ValueError, r"needs 'mu' and 'logvar'.*or 'kl'"),
+])
+def test_the_contract_of_training_step_is_checked_with_clear_messages(outputs, error, words):
+    with pytest.raises(error, match=words):
+        step_terms(outputs)
+
+
+def test_a_training_step_that_breaks_the_contract_stops_fit_with_the_message(fake_comm, val):
+    class Plain(TinyVAE):
+        def training_step(self, batch, batch_idx):
+            return super().training_step(batch, batch_idx)["loss"]
+
+    model = Plain()
+    v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    with pytest.raises(ValueError, match="training_step returned only the loss.*return a dict"):
+        trainer("auto", 1, [v.lightning_callback()], max_epochs=1).fit(model, loader())
+    assert v.status == "error" and "returned only the loss" in v.error
+    v.close()
+
+
+@pytest.mark.parametrize("kw, error, words", [
+    (dict(address="localhost:5555"), ValueError, "is not 'tcp://host:port'"),
+    (dict(metrics_evry=5), TypeError, "Did you mean 'metrics_every'"),
+    (dict(encode=lambda x: x), TypeError, "unknown argument 'encode'"),
+    (dict(check_every=0), ValueError, "check_every"),
+    (dict(token=""), ValueError, "token must be the string listen\\(\\) printed"),
+    (dict(link_options=5), TypeError, "link_options must be a dict"),
+])
+def test_stream_to_checks_its_arguments(kw, error, words):
+    args = dict(address="tcp://127.0.0.1:5555", X_val=np.zeros((4, 64))) | kw
+    with pytest.raises(error, match=words):
+        StreamTo(**args)
+
+
+def test_lightning_callback_is_for_watch_widgets_only(fake_comm, small_data):
+    X, y = small_data
+    v = VAEWidget(X, y, epochs=1)
+    with pytest.raises(RuntimeError, match=r"watches a LightningModule: VAEWidget.watch"):
+        v.lightning_callback()
+    v.close()
+    r = VAEWidget.listen(quiet=True)
+    with pytest.raises(RuntimeError, match=r"listens for a job.*StreamTo\(address, token\)"):
+        r.lightning_callback()
+    r.close()
+
+
+def test_without_x_val_the_rows_come_from_the_validation_dataloader():
+    import lightning as L
+
+    from vae_widgets.lightning import validation_rows
+
+    class DM(L.LightningDataModule):
+        def val_dataloader(self):
+            return loader(n=300, batch_size=64)
+
+    rows = validation_rows(types.SimpleNamespace(datamodule=DM()), TinyVAE(), n=200)
+    assert tuple(rows.shape) == (200, 64)
+    with pytest.raises(ValueError, match="pass X_val="):
+        validation_rows(types.SimpleNamespace(datamodule=None), TinyVAE())
+
+
+def test_validation_rows_are_copied_so_ddp_spawn_moving_the_tensor_leaves_them_valid(fake_comm):
+    # ddp_spawn pickles the dataloader: torch moves the training tensor's storage into shared
+    # memory (share_memory_) and frees the old one; X_val sliced from the same tensor must not
+    # be a view of it (it was: a segfault when pickling for rank 1 with an 18k-row tensor)
+    X = digits_tensor()[0]
+    v = VAEWidget.watch(TinyVAE(), X[1500:], image_shape=(8, 8))
+    assert not np.shares_memory(v._loop.adapter.data, X.numpy())
+    before = v._loop.adapter.data.copy()
+    X.share_memory_()
+    np.testing.assert_array_equal(v._loop.adapter.data, before)
+    v.close()
