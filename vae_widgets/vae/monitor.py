@@ -102,7 +102,31 @@ def plain(v):
     return v
 
 
-class VAEMonitor:
+class HistoryTables:
+    """The run's histories as DataFrames, from the row lists ``rows``, ``epoch_rows``,
+    ``param_rows`` and ``mig_rows`` (the monitor's own, or a record of a remote one's)."""
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
+        return pd.DataFrame(list(self.rows), columns=list(METRIC_COLUMNS))
+
+    @property
+    def epoch_history(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.epoch_rows), columns=list(EPOCH_COLUMNS))
+
+    @property
+    def param_history(self) -> pd.DataFrame:
+        """One row per parameter change: step, epoch, time, param, old, new."""
+        return pd.DataFrame(list(self.param_rows), columns=list(PARAM_COLUMNS))
+
+    @property
+    def mig_history(self) -> pd.DataFrame:
+        """One row per epoch measured against factors (see ``MIG_COLUMNS``)."""
+        return pd.DataFrame(list(self.mig_rows), columns=list(MIG_COLUMNS))
+
+
+class VAEMonitor(HistoryTables):
     """Diagnostics and events of a VAE in training; see the module docstring.
 
     Parameters
@@ -420,28 +444,6 @@ class VAEMonitor:
 
     def error(self, message: str, traceback: str):
         self.events.publish("error", message=message, traceback=traceback)
-
-    # ==================================================================================
-    # histories
-    # ==================================================================================
-    @property
-    def history(self) -> pd.DataFrame:
-        """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
-        return pd.DataFrame(list(self.rows), columns=list(METRIC_COLUMNS))
-
-    @property
-    def epoch_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.epoch_rows), columns=list(EPOCH_COLUMNS))
-
-    @property
-    def param_history(self) -> pd.DataFrame:
-        """One row per parameter change: step, epoch, time, param, old, new."""
-        return pd.DataFrame(list(self.param_rows), columns=list(PARAM_COLUMNS))
-
-    @property
-    def mig_history(self) -> pd.DataFrame:
-        """One row per epoch measured against factors (see ``MIG_COLUMNS``)."""
-        return pd.DataFrame(list(self.mig_rows), columns=list(MIG_COLUMNS))
 
     # ==================================================================================
     # checkpoints

@@ -30,7 +30,6 @@ import weakref
 from typing import Optional
 
 import numpy as np
-import pandas as pd
 
 from .. import _schema as S
 from .._stream import EventBus
@@ -39,7 +38,7 @@ from ..bridge.listener import CLOSED, CONNECTED, LOST, STOPPED
 from ..bridge.remote import RemoteRun
 from ..bridge.transport import is_loopback
 from ..vae.config import MonitorConfig
-from ..vae.monitor import EPOCH_COLUMNS, METRIC_COLUMNS, MIG_COLUMNS, PARAM_COLUMNS
+from ..vae.monitor import HistoryTables
 
 #: watch() options that belong to the notebook's process, not to a child's monitor
 _LOCAL_ONLY = ("encode", "decode", "optimizer", "device", "events", "steps_per_epoch")
@@ -49,7 +48,7 @@ _ACTIVE = (S.RUNNING, S.PAUSED)
 # ======================================================================================
 # what the widget reads of a monitor, filled from events
 # ======================================================================================
-class MonitorRecord:
+class MonitorRecord(HistoryTables):
     """The parts of a :class:`~vae_widgets.vae.monitor.VAEMonitor` a widget reads (bus,
     settings, histories), kept from a job's events for a widget that has no monitor."""
 
@@ -81,22 +80,6 @@ class MonitorRecord:
                scheduled: bool = False) -> dict:
         """The last grids the job sent (the model is not here to draw new ones)."""
         return {k: v for k, v in self.last_images.items() if kinds is None or k in kinds}
-
-    @property
-    def history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.rows), columns=list(METRIC_COLUMNS))
-
-    @property
-    def epoch_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.epoch_rows), columns=list(EPOCH_COLUMNS))
-
-    @property
-    def param_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.param_rows), columns=list(PARAM_COLUMNS))
-
-    @property
-    def mig_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.mig_rows), columns=list(MIG_COLUMNS))
 
 
 def record(store, kind: str, data: dict) -> None:
