@@ -1,7 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { widgetFactory } from "../src/common/widget.js";
 import { tsneStream } from "../src/tsne/stream.js";
 import { fakeModel, f32View as frameBuf, sleep } from "./fakemodel.js";
+
+// a frame is drawn, then acknowledged: wait for the ack (a fixed sleep fails on a busy machine)
+const acked = (m, id) =>
+  vi.waitFor(() => expect(m.sent.at(-1)).toEqual({ type: "ack", id }), { timeout: 5000, interval: 5 });
 
 function fakeView() {
   const v = { drawn: [], frames: 0 };
@@ -77,7 +81,7 @@ describe("t-SNE frame stream", () => {
     m.emit("msg:custom", { type: "frame", id: 2, iteration: 100, phase: "early_exaggeration", encoding: "u16", lo: [4, 4], span: [1, 1] }, [new DataView(q.buffer)]);
     m.emit("msg:custom", { type: "other" }, []);
     expect(v1.frames).toBe(3);
-    await sleep(80);
+    await acked(m, 2);
     expect(v1.drawn).toEqual([[4, 4, 5, 5]]); // frames 0 and 1 were skipped
     expect(v2.drawn).toEqual([[4, 4, 5, 5]]);
     expect(m.sent).toEqual([{ type: "ack", id: 2 }]);
@@ -85,7 +89,7 @@ describe("t-SNE frame stream", () => {
     expect(s.phase).toBe("early_exaggeration");
     // a frame arriving while idle is drawn and acked too
     m.emit("msg:custom", { type: "frame", id: 3, iteration: 150, phase: "main" }, [frameBuf([6, 6, 7, 7])]);
-    await sleep(80);
+    await acked(m, 3);
     expect(v1.drawn.at(-1)).toEqual([6, 6, 7, 7]);
     expect(m.sent.at(-1)).toEqual({ type: "ack", id: 3 });
     s.dispose();
@@ -96,13 +100,13 @@ describe("t-SNE frame stream", () => {
     const views = new Set();
     const s = tsneStream(m, views);
     m.emit("msg:custom", { type: "frame", id: 7, iteration: 1, phase: "main" }, [frameBuf([1, 1])]);
-    await sleep(60);
+    await acked(m, 7);
     expect(m.sent).toEqual([{ type: "ack", id: 7 }]);
     expect(Array.from(s.positions)).toEqual([1, 1]);
     const v = fakeView();
     views.add(v);
     m.emit("msg:custom", { type: "frame", id: 8, iteration: 2, phase: "main" }, [frameBuf([9, 9])]);
-    await sleep(60);
+    await acked(m, 8);
     expect(v.drawn).toEqual([[9, 9]]);
     expect(m.sent).toEqual([{ type: "ack", id: 7 }, { type: "ack", id: 8 }]);
     s.dispose();
@@ -112,7 +116,7 @@ describe("t-SNE frame stream", () => {
     const m = fakeModel({});
     const s = tsneStream(m, new Set([{ showFrame: () => Promise.reject(new Error("boom")), onFrameReceived() {} }]));
     m.emit("msg:custom", { type: "frame", id: 1 }, [frameBuf([1, 1])]);
-    await sleep(60);
+    await acked(m, 1);
     expect(m.sent).toEqual([{ type: "ack", id: 1 }]);
     s.dispose();
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { panelText, splitPanels } from "../src/sweep/panels.js";
 import { sweepStream } from "../src/sweep/stream.js";
 import { fakeModel, f32View as buf, sleep } from "./fakemodel.js";
@@ -56,7 +56,7 @@ describe("sweep frame stream", () => {
     m.emit("msg:custom", { type: "frame", id: 0, panel: 1, iteration: 750 }, [buf([1, 1, 2, 2], 2)]);
     m.emit("msg:custom", { type: "frame", id: 1, panel: 1, iteration: 750 }, [buf([3, 3, 4, 4])]);
     m.emit("msg:custom", { type: "frame", id: 2, panel: 0, iteration: 0 }, [buf([5, 5, 6, 6])]);
-    await sleep(80);
+    await vi.waitFor(() => expect(m.sent.at(-1)).toEqual({ type: "ack", id: 2 }), { timeout: 5000, interval: 5 });
     const drawn = new Map(v.draws.flat());
     expect(drawn.get(1)).toEqual([3, 3, 4, 4]);
     expect(drawn.get(0)).toEqual([5, 5, 6, 6]);
@@ -79,7 +79,7 @@ describe("sweep frame stream", () => {
     traits.panels = [{ status: "idle" }, { status: "running" }];
     traits.positions = buf([NaN, NaN, NaN, NaN]);
     m.emit("change:positions");
-    await sleep(40);
+    await vi.waitFor(() => expect(v.draws.at(-1)).toContainEqual([0, null]), { timeout: 5000, interval: 5 });
     expect(s.latest[0]).toBeNull(); // reset by the new run
     expect(Array.from(s.latest[1])).toEqual([3, 4]); // running: keeps what it has
     expect(v.draws.at(-1)).toContainEqual([0, null]);
