@@ -164,6 +164,12 @@ PAGE_PROBE = """() => {
     if (typeof gc === 'function') gc();    // Chromium started with --expose-gc: live objects only
     probe.heap.push(performance.memory ? performance.memory.usedJSHeapSize : null);
   };
+  // share of (a sample of) the points drawn inside the scatter now: 0 is an empty map
+  probe.onScreen = () => { const s = root.__vw.panels[0].scatter, n = s.positions.length >> 1;
+    let k = 0, tot = 0;
+    for (let i = 0; i < n; i += Math.max(1, Math.floor(n / 5000))) { tot++; const p = s.screenPosition(i);
+      if (p && p[0] >= 0 && p[0] <= s.width && p[1] >= 0 && p[1] <= s.height) k++; }
+    return k / Math.max(1, tot); };
   probe.take = () => { const out = {draws: probe.draws, zooms: probe.zooms, hovers: probe.hovers,
     heap: probe.heap, fetches: +root.dataset.hoverFetches || 0,
     index: Object.assign({}, root.__vw.panels[0].scatter.indexStats || {})};
@@ -284,6 +290,10 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
         kernel_rss.append(int(kernel_exec(page, rss).strip()) / 1024)
         out["kernel_peak_rss_mb"] = kernel_rss
         out["hover_fetches"] = int(page.eval_on_selector(".vw-tsne", "el => el.dataset.hoverFetches"))
+        # the map must not be empty (a zoom early in the run once left every point off screen)
+        out["on_screen"] = page.evaluate("() => window.__probe.onScreen()")
+        print(f"  points on screen at the end: {out['on_screen']:.0%}"
+              + ("  <- EMPTY MAP" if out["on_screen"] == 0 else ""))
         page.screenshot(path=str(root / "bench.png"))
         shutil.copy(root / "bench.png", HERE / "tsne_1m_browser.png")
         b.close()

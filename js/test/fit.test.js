@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyFit, bounds, computeFit, ndcToScreen, pointSizeFor } from "../src/common/fit.js";
+import { applyFit, bounds, computeFit, ndcToScreen, pointSizeFor, followFit } from "../src/common/fit.js";
 
 describe("pointSizeFor", () => {
   it("shrinks with the number of points", () => {
@@ -51,5 +51,53 @@ describe("computeFit / applyFit", () => {
     applyFit(withNaN, computeFit(withNaN, 1), xs, ys);
     expect(xs[0]).toBe(0);
     expect(Number.isFinite(ys[0])).toBe(true);
+  });
+});
+
+describe("followFit (the fit once the user has moved the camera)", () => {
+  // t-SNE's layout while it runs: ~1e-4 wide at the start (openTSNE's initialisation),
+  // ~50 wide after early exaggeration
+  const layout = (scale, n = 400) => {
+    const pos = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const a = (i / n) * 2 * Math.PI, r = ((i % 7) + 1) / 7;
+      pos[2 * i] = scale * r * Math.cos(a) + scale * 0.3;
+      pos[2 * i + 1] = scale * r * Math.sin(a) - scale * 0.1;
+    }
+    return pos;
+  };
+  const onScreen = (pos, fit, aspect) => {
+    const n = pos.length / 2, xs = new Float32Array(n), ys = new Float32Array(n);
+    applyFit(pos, fit, xs, ys);
+    let k = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(xs[i]) <= aspect && Math.abs(ys[i]) <= 1) k++;
+    return k / n;
+  };
+
+  it("keeps the fit while the map keeps its scale (the user's camera shows the same place)", () => {
+    const prev = computeFit(layout(10), 1.5);
+    expect(followFit(prev, layout(12), 1.5)).toBe(prev);
+    expect(followFit(prev, layout(10), 1.5)).toBe(prev);
+    expect(followFit(prev, layout(3), 1.5)).toBe(prev);
+  });
+
+  it("refits when the map grew far beyond the kept fit: the points stay on screen", () => {
+    // the user zoomed at the first frame of early exaggeration; the map then grew 5e5-fold
+    // (frames grow 10 % at a time, and 10-fold at a time)
+    for (const step of [1.1, 10]) {
+      let fit = computeFit(layout(1e-4), 1.5);
+      for (let scale = 1e-4; scale < 60; scale *= step) {
+        fit = followFit(fit, layout(scale), 1.5);
+        expect(onScreen(layout(scale), fit, 1.5)).toBeGreaterThan(0.75);
+      }
+      expect(fit.s).toBeLessThan(computeFit(layout(1e-4), 1.5).s / 1e4);
+    }
+  });
+
+  it("refits when the map shrank far below the kept fit", () => {
+    const prev = computeFit(layout(50), 1);
+    const next = followFit(prev, layout(1), 1);
+    expect(next).not.toBe(prev);
+    expect(onScreen(layout(1), next, 1)).toBe(1);
   });
 });

@@ -36,6 +36,23 @@ export function computeFit(pos, aspect = 1, pad = 0.06) {
 }
 
 /**
+ * The fit for a new frame once the user has moved the camera. The user's zoom and
+ * pan apply to the fitted map, so the fit is kept (later frames are drawn in the
+ * same coordinates, the camera shows the same place) while the map keeps its scale.
+ * When the map grew more than `grow`-fold (its points would leave the view) or
+ * shrank more than `shrink`-fold, the frame is fitted afresh, and the camera shows
+ * the same part of the map relative to its box. t-SNE starts from a layout ~1e-4
+ * wide and early exaggeration grows it ~1e5-fold: a fit kept from a zoom early in a
+ * run left every later point off screen (an empty map).
+ */
+export function followFit(prev, pos, aspect = 1, grow = 1.25, shrink = 4) {
+  const next = computeFit(pos, aspect);
+  if (!prev || !(prev.s > 0) || !Number.isFinite(prev.s)) return next;
+  const r = next.s / prev.s; // < 1: the map grew
+  return r < 1 / grow || r > shrink ? next : prev;
+}
+
+/**
  * Apply a fit: writes NDC coordinates into outX / outY (Float32Array of n).
  * Non-finite positions go to the centre (they are never expected from t-SNE).
  */

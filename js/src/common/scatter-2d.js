@@ -3,7 +3,7 @@
 // for 100k points); wheel zooms, drag pans, shift+drag (or lasso mode) lassos,
 // hovering finds the nearest point within a few pixels.
 
-import { applyFit, computeFit } from "./fit.js";
+import { applyFit, computeFit, followFit } from "./fit.js";
 import { parseColor, mix } from "./colors.js";
 import { pointsInPolygon } from "./lasso.js";
 
@@ -171,7 +171,10 @@ export class Canvas2DScatter {
 
   setPositions(pos) {
     this.positions = pos;
-    if (!this.userCamera) this.fit = computeFit(pos, this.width / this.height);
+    // the user's camera keeps the fit, unless the map grew or shrank far beyond it
+    this.fit = this.userCamera
+      ? followFit(this.fit, pos, this.width / this.height)
+      : computeFit(pos, this.width / this.height);
     this._paint();
     return Promise.resolve();
   }

@@ -13,14 +13,16 @@
 // Camera policy: while the user has not zoomed or panned, every frame is
 // normalised to fit the view (the camera stays at identity). Once the user
 // moves the camera, the data -> NDC mapping is frozen, so later frames are
-// drawn in the same coordinates and the user's camera is respected.
-// resetView() refits and unfreezes.
+// drawn in the same coordinates and the user's camera is respected, until the
+// map's scale changes more than 4-fold (t-SNE's early exaggeration grows it
+// ~1e5-fold): then the frame is refitted and the camera keeps its place
+// relative to the map (fit.js followFit). resetView() refits and unfreezes.
 //
 // All views share one WebGL renderer (one context for the page): browsers
 // cap the number of live WebGL contexts, and notebooks may show many widgets.
 
 import createScatterplot, { createRenderer } from "regl-scatterplot";
-import { applyFit, computeFit } from "./fit.js";
+import { applyFit, computeFit, followFit } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
 import { spatialIndex, workerAvailable } from "./spatialindex.js";
 
@@ -256,7 +258,10 @@ export class GLScatter {
       }, SETTLE_MS);
     }
     this.positions = pos;
-    if (!this.userCamera) this.fit = computeFit(pos, this.width / this.height);
+    // the user's camera keeps the fit, unless the map grew or shrank far beyond it
+    this.fit = this.userCamera
+      ? followFit(this.fit, pos, this.width / this.height)
+      : computeFit(pos, this.width / this.height);
     return this.redraw();
   }
 

@@ -1,0 +1,86 @@
+"""End to end: zooming while t-SNE runs must not lose the map.
+
+Once the user zooms or pans, the scatter keeps its data -> screen mapping so that
+the camera shows the same place in later frames. t-SNE starts from a layout about
+1e-4 wide that early exaggeration grows about 1e5-fold: with the mapping kept from a
+zoom at the start of a run, every later point was drawn off screen and the map
+ended empty (seen in benchmarks/tsne_1m.py, whose probes zoom while t-SNE streams).
+Here one wheel event at the first frame of early exaggeration; at the end of the run
+the points must be on screen, under the user's (kept) zoom.
+"""
+import pathlib
+import shutil
+import tempfile
+
+import pytest
+
+pytest.importorskip("playwright")
+if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from labharness import (ink, kernel_exec, lab_server, launch, open_notebook,  # noqa: E402
+                        run_all, write_notebook)
+
+pytestmark = pytest.mark.browser
+ROOT = ".vw-tsne"
+N = 1500
+
+# fraction of (a sample of) the points whose screen position lies inside the scatter
+IN_VIEW = """() => { const root = document.querySelector('.vw-tsne');
+  const s = root.__vw.panels[0].scatter; const n = s.positions.length >> 1;
+  let k = 0, tot = 0;
+  for (let i = 0; i < n; i += 3) { tot++; const p = s.screenPosition(i);
+    if (p && p[0] >= 0 && p[0] <= s.width && p[1] >= 0 && p[1] <= s.height) k++; }
+  return {inView: k / Math.max(1, tot), userCamera: s.userCamera, zoom: s.sp.get('cameraView')[0]}; }"""
+
+WHEEL = """() => { const c = document.querySelector('.vw-tsne .vw-scatter-canvas');
+  const r = c.getBoundingClientRect();
+  c.dispatchEvent(new WheelEvent('wheel', {deltaY: -60, clientX: r.x + r.width / 2,
+    clientY: r.y + r.height / 2, bubbles: true, cancelable: true})); }"""
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = pathlib.Path(tempfile.mkdtemp(prefix="nb-tsne-camera-"))
+    write_notebook(root / "camera.ipynb", [
+        "import numpy as np\n"
+        "from vae_widgets import TSNEWidget\n"
+        "rng = np.random.default_rng(0)\n"
+        f"X = np.concatenate([rng.normal(c, 1, ({N} // 3, 10)) for c in (0, 6, 12)])\n"
+        "w = TSNEWidget(X, labels=np.repeat([0, 1, 2], len(X) // 3),\n"
+        "               early_exaggeration_iter=60, n_iter=60, frame_interval=0.0)\n"
+        "w",
+    ])
+    with lab_server(root) as (base, token):
+        yield base, token
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_zoom_early_in_a_run_keeps_the_points_on_screen(lab):
+    base, token = lab
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        open_notebook(page, base, token, "camera.ipynb")
+        run_all(page)
+        page.locator(ROOT).wait_for(timeout=60_000)
+        kernel_exec(page, "w.run()")
+        page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.phase"
+                               " === 'early_exaggeration'", timeout=60_000, polling=20)
+        page.evaluate(WHEEL)                 # the user zooms in, at the start of the run
+        page.wait_for_function(f"() => document.querySelector('{ROOT}')"
+                               ".__vw.panels[0].scatter.userCamera", timeout=10_000)
+        kernel_exec(page, "w.wait()", timeout=120_000)
+        page.wait_for_function(f"() => document.querySelector('{ROOT}').dataset.status === 'done'",
+                               timeout=30_000)
+        page.wait_for_timeout(1500)          # the last frame drawn
+        state = page.evaluate(IN_VIEW)
+        canvas = page.locator(f"{ROOT} .vw-scatter-canvas")
+        drawn = ink(canvas.screenshot())
+        assert state["userCamera"] and state["zoom"] > 1.05, state   # the user's zoom is kept
+        # before the fix: 0 % of the points on screen, a blank canvas
+        assert state["inView"] > 0.5, state
+        assert drawn > 2000, drawn
+        browser.close()
