@@ -249,10 +249,14 @@ class RemoteTSNE:
                 w._set_traits(status=S.ERROR, error=self._mismatch)
             return
         self._mismatch = ""
+        state = d.get("state")
+        if state in _ACTIVE:           # joined a run under way: its status comes on change only
+            self.state = state
         if w is None:
             return
         w._sync_params()
-        w._set_traits(n_iter_total=self.params.total_iterations)
+        w._set_traits(n_iter_total=self.params.total_iterations,
+                      **({"status": state} if state in _ACTIVE else {}))
         w._describe()
 
     def _on_link(self, s: dict) -> None:
