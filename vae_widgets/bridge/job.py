@@ -100,11 +100,13 @@ class JobLink:
         Bounds of the outbox and of data sent but not yet acknowledged.
     resume_if_lost : bool
         Resume a paused engine when the listener is lost (default True).
-    describe : dict, optional
+    describe : dict or callable, optional
         What the notebook must know of the run before its events make sense (a VAE's
         latent size, rows and settings, the job's rank and strategy): sent first, as a
         ``describe`` event, each time the listener answers (a listener that comes back
-        after a network blip is told again).
+        after a network blip is told again). A callable is called then, so the notebook
+        gets the settings in force. Default: the engine's ``remote_description`` method,
+        if it has one (a ``TSNERunner`` does: rows, columns, parameters).
 
     Attributes
     ----------
@@ -121,7 +123,7 @@ class JobLink:
                  heartbeat: float = transport.HEARTBEAT_S, timeout: float = transport.TIMEOUT_S,
                  max_queue: int = 10_000, max_queue_bytes: int = 64 << 20,
                  max_unacked_bytes: int = 32 << 20, resume_if_lost: bool = True,
-                 describe: dict | None = None):
+                 describe=None):
         events = getattr(engine, "events", None)
         control = getattr(engine, "control", None)
         if not callable(getattr(events, "subscribe", None)) or not all(
@@ -144,8 +146,11 @@ class JobLink:
                         ("max_unacked_bytes", max_unacked_bytes)):
             if type(v) is not int or v < 1:
                 raise ValueError(f"stream_to: {name} must be a positive int, got {v!r}.")
-        if describe is not None and not isinstance(describe, dict):
-            raise TypeError(f"stream_to: describe must be a dict, got {type(describe).__name__}.")
+        if describe is None:
+            describe = getattr(engine, "remote_description", None)
+        if describe is not None and not (isinstance(describe, dict) or callable(describe)):
+            raise TypeError(f"stream_to: describe must be a dict (or a callable returning "
+                            f"one), got {type(describe).__name__}.")
         self.engine = engine
         self.describe = describe
         self.resume_if_lost = resume_if_lost
@@ -355,9 +360,10 @@ class JobLink:
                     self._gate.reset()
                 log.info("bridge: connected to %s", self.address)
                 self.state = CONNECTED
-                if self.describe is not None:     # first in line: it explains what follows
+                described = self._description()
+                if described is not None:     # first in line: it explains what follows
                     with self._lock:
-                        self._outbox.appendleft((("describe", self.describe, None),
+                        self._outbox.appendleft((("describe", described, None),
                                                  _EVENT_OVERHEAD))
                         self._queued_bytes += _EVENT_OVERHEAD
             if msg.type == wire.ACK:
@@ -366,6 +372,15 @@ class JobLink:
                 self._on_command(msg.body)
             elif msg.type == wire.BYE:
                 self._on_lost("the listener closed")
+
+    def _description(self) -> dict | None:
+        if not callable(self.describe):
+            return self.describe
+        try:
+            return dict(self.describe())
+        except Exception:  # noqa: BLE001 - a description that fails must not end the link
+            log.exception("bridge: describe() failed; the notebook gets no description")
+            return None
 
     def _on_ack(self, body: dict):
         seq, frame_id = body.get("seq"), body.get("frame_id")

@@ -104,7 +104,9 @@ def save_html(obj: Any, path, *, title: str | None = None,
 def _kind(obj) -> str | None:
     from ..tsne.runner import TSNERunner
 
-    if isinstance(obj, TSNERunner) or isinstance(getattr(obj, "runner", None), TSNERunner):
+    runner = getattr(obj, "runner", None)
+    if isinstance(obj, TSNERunner) or isinstance(runner, TSNERunner) or (
+            type(runner).__name__ == "RemoteTSNE"):      # TSNEWidget.listen(): what arrived
         return "tsne"
     cls = type(obj).__name__
     if cls in ("VAETrainer", "VAEWidget") or hasattr(obj, "trainer") and hasattr(

@@ -68,6 +68,17 @@ class _Segment:
     calls: int = 0        # gradient evaluations so far (the last one is openTSNE's final KL)
 
 
+def change_label(changes: dict) -> str:
+    """The mark a live parameter change leaves on the KL chart."""
+    return ", ".join(f"{k.replace('_', ' ')} {v:g}" if not isinstance(v, str) else
+                     f"{k.replace('_', ' ')} {v}" for k, v in changes.items())
+
+
+def main_phase_label(params: TSNEParams) -> str:
+    """The mark at the end of early exaggeration."""
+    return "exaggeration off" if params.exaggeration == 1 else "main phase"
+
+
 class TSNERunner:
     """Run t-SNE (openTSNE) and publish what happens on ``self.events``.
 
@@ -167,6 +178,19 @@ class TSNERunner:
         self.X = X
         # preprocessed data and affinities are cached per parameter set: drop them
         self._cache_key, self._cache = None, {}
+
+    def remote_description(self) -> dict:
+        """What a notebook listening through the bridge needs before the events make
+        sense: rows and columns of ``X``, the parameters in force, where the run is
+        (``vae_widgets.bridge.stream_to`` sends it on each connect)."""
+        import os
+        import socket
+
+        n, d = self.X.shape
+        return {"engine": "TSNERunner", "rows": int(n), "features": int(d),
+                "params": self.params.as_dict(), "state": self.state,
+                "iteration": int(self.iteration), "host": socket.gethostname(),
+                "pid": os.getpid()}
 
     # ------------------------------------------------------------ the run
     def run(self) -> np.ndarray:
@@ -339,8 +363,8 @@ class TSNERunner:
             t0 = time.perf_counter()
             self.phase = phase
             if phase == "main" and p.early_exaggeration_iter:
-                self.marks.append({"iteration": self.iteration, "label": "exaggeration off"
-                                   if self.params.exaggeration == 1 else "main phase"})
+                self.marks.append({"iteration": self.iteration,
+                                   "label": main_phase_label(self.params)})
             self.events.publish("phase", phase=phase, iteration=self.iteration)
             done = 0
             while done < n_iter:
@@ -377,9 +401,7 @@ class TSNERunner:
         if not changes:
             return
         self.params = replace(self.params, **changes)
-        label = ", ".join(f"{k.replace('_', ' ')} {v:g}" if not isinstance(v, str) else
-                          f"{k.replace('_', ' ')} {v}" for k, v in changes.items())
-        self.marks.append({"iteration": self.iteration, "label": label})
+        self.marks.append({"iteration": self.iteration, "label": change_label(changes)})
         self.events.publish("params", iteration=self.iteration, changes=changes, live=True)
 
     # ------------------------------------------------------------ inside openTSNE

@@ -83,6 +83,7 @@ class TSNEWidget(TableView, StreamWidget):
     point's row, so hovering works at any size.
     """
 
+    _remote = None       # listen(): the job's stand-in (widgets/remote_tsne.py)
     _esm = STATIC / "tsne.js"
     _css = STATIC / "tsne.css"
 
@@ -119,7 +120,8 @@ class TSNEWidget(TableView, StreamWidget):
     n_iter = traitlets.Int().tag(sync=True)
 
     def __init__(self, X, labels=None, *, features=None, df=None, color=None, tooltip=None,
-                 search=None, image_shape=None, label_name: str = "label", **params):
+                 search=None, image_shape=None, label_name: str = "label", _make_runner=None,
+                 **params):
         from_dataset = is_torch_dataset(X)
         table_in = split_table(X, labels, features=features, df=df)
         X, labels = split_labels(table_in.X, table_in.labels)   # Dataset of (x, y); "column" errors
@@ -127,7 +129,8 @@ class TSNEWidget(TableView, StreamWidget):
             if image_shape is None and X.ndim in (3, 4):
                 image_shape = X.shape[1:]
             X = X.reshape(len(X), -1)
-        runner = TSNERunner(X, **params)          # validates X and every parameter
+        # validates X and every parameter (listen(): a stand-in fed by a job elsewhere)
+        runner = TSNERunner(X, **params) if _make_runner is None else _make_runner(X)
         n, d = runner.X.shape
         labels = as_labels(labels, n)
         shape = as_image_shape(image_shape, d)
@@ -159,6 +162,53 @@ class TSNEWidget(TableView, StreamWidget):
         """
         return _sweep(X, perplexities, labels, image_shape, param=param, values=values, **params)
 
+    @classmethod
+    def listen(cls, port: int = 0, host: str = "127.0.0.1", *, n_points=None, X=None,
+               labels=None, df=None, quiet: bool = False, **options) -> "TSNEWidget":
+        """A widget fed by a t-SNE run in another process or on another machine.
+
+        Prints the address and a one-time token; the job streams to it with
+        ``VAE_WIDGETS_TOKEN=<token> python -m vae_widgets.bridge.run_tsne ADDRESS --data ...``
+        or ``vae_widgets.bridge.stream_to(runner, ADDRESS)``. Pause, Stop and live
+        parameters go to the job; a job that goes silent is reported lost.
+
+        Parameters
+        ----------
+        port, host
+            Where to listen (``host="127.0.0.1"``: this machine only; ``"*"`` or an
+            interface's address for a job on another machine).
+        n_points : int, optional
+            The number of rows the job embeds, when no rows are given here.
+        X, labels, df
+            The job's rows as the notebook has them (same order), for colour, hover
+            and ``selected_rows``; ``labels`` may name a column of ``df``.
+        **options
+            ``color``, ``tooltip``, ``search``, ``image_shape``, ``label_name``,
+            ``features`` for the view; ``token``, ``limits``, ``heartbeat``,
+            ``timeout`` for the listener.
+        """
+        from .remote_tsne import listen_tsne
+
+        view = {k: options.pop(k) for k in ("color", "tooltip", "search", "image_shape",
+                                            "label_name", "features") if k in options}
+        return listen_tsne(cls, port=port, host=host, n_points=n_points, X=X, labels=labels,
+                           df=df, quiet=quiet, widget_options=view, **options)
+
+    @property
+    def remote(self):
+        """For a widget made by :meth:`listen`: its link to the job (``address``,
+        ``token``, ``job_env()``, ``close()``); None otherwise."""
+        return self._remote
+
+    @property
+    def running(self) -> bool:
+        return self._remote.running if self._remote is not None else super().running
+
+    def close(self):
+        if self._remote is not None:          # a listener: the job goes on without us
+            self._remote.close()
+        super().close()
+
     @property
     def runner(self) -> TSNERunner:
         return self._runner
@@ -168,6 +218,8 @@ class TSNEWidget(TableView, StreamWidget):
 
         Returns None, so a cell ending in ``w.run()`` does not display a second view.
         """
+        if self._remote is not None:
+            self._remote.refuse_run()
         if self.running and self._runner.control.paused:
             self.resume()
             return
@@ -357,8 +409,8 @@ class TSNEWidget(TableView, StreamWidget):
 
     def _describe(self, shape=None):
         r = self._runner
-        n, d = r.X.shape
-        parts = [f"{n:,} points × {d:,} dims"]
+        n, d = getattr(r, "data_shape", r.X.shape)
+        parts = [f"{n:,} points × {d:,} dims"] + ([r.origin] if getattr(r, "origin", "") else [])
         if r.description:
             parts.append(r.description)
         if getattr(r, "gradient_method", None):

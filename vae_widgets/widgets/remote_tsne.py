@@ -1,0 +1,334 @@
+"""A TSNEWidget fed by a t-SNE run in another process or on another machine.
+
+``TSNEWidget.listen(port=0, host="127.0.0.1", n_points=..., labels=..., df=...)`` makes a
+widget with no runner of its own; a job streams to it through the bridge
+(``python -m vae_widgets.bridge.run_tsne ADDRESS --data ...``, or
+``vae_widgets.bridge.stream_to(runner, ADDRESS)`` around ``runner.run()``): the same
+transport and wire format as ``VAEWidget.listen``.
+
+:class:`RemoteTSNE` stands where the widget's ``TSNERunner`` stands. The widget's
+handlers read the runner's attributes, so each event of the job is first recorded
+(KL history from ``kl``, marks from ``phase``/``params``, kept frames from ``frame``,
+the parameters from the job's ``describe`` and ``params`` events and from the answers
+to ``set_params``) and then re-published on :attr:`RemoteTSNE.events`: the widget's
+handlers run unchanged, on the listener's thread. Frames come at a bounded rate,
+latest wins (the job's :class:`~vae_widgets.bridge.job.JobLink` sends at most one
+every ``frame_interval`` seconds, with at most two unacknowledged). Pause, Stop and
+live parameters go to the job; the link's news (lost, closed, refused messages) is
+shown in the widget. What needs the data or the runner (``add_points``, ``evaluate``)
+says where they are.
+"""
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from typing import Optional
+
+import numpy as np
+
+from .. import _schema as S
+from .._stream import EventBus
+from ..bridge.job import TOKEN_ENV
+from ..bridge.listener import CLOSED, CONNECTED, LOST, STOPPED
+from ..bridge.remote import RemoteRun
+from ..bridge.transport import is_loopback
+from ..tsne import knn as knn_mod
+from ..tsne.history import FrameHistory
+from ..tsne.params import NAMES, TSNEParams
+from ..tsne.runner import change_label, main_phase_label
+
+_ACTIVE = ("preparing", "affinities", "running", "paused")
+
+
+class RemoteTSNE:
+    """A t-SNE run elsewhere, as a :class:`~vae_widgets.TSNEWidget` sees its runner.
+
+    Parameters
+    ----------
+    run : RemoteRun
+        The listener's engine-shaped proxy.
+    X : ndarray (n, d)
+        The rows as the notebook has them (``(n, 0)`` when only their number is known).
+    """
+
+    def __init__(self, run: RemoteRun, X: np.ndarray):
+        self.run = run
+        self.events = EventBus()
+        self.control = run.control
+        self.X = X if isinstance(X, np.ndarray) else np.asarray(X)
+        self.params = TSNEParams()
+        self.history: list[dict] = []
+        self.marks: list[dict] = []
+        self.frame_history = FrameHistory()
+        self.timings: dict = {}
+        self.description = ""
+        self.gradient_method: Optional[str] = None
+        self._cache: dict = {}
+        self.state = "idle"
+        self.iteration = 0
+        self.embedding: Optional[np.ndarray] = None
+        self.kl: Optional[float] = None
+        self.quality: Optional[dict] = None
+        self.job: Optional[dict] = None            # the job's describe event
+        self._widget = lambda: None
+        self._session = None
+        self._lost = False
+        self._rejected = 0
+        self._mismatch = ""
+        run.events.subscribe(self._on_event)
+
+    def attach(self, widget) -> None:
+        """Show the job in ``widget`` (held weakly; its listener closes with it)."""
+        self._widget = weakref.ref(widget)
+        widget._remote = self
+        weakref.finalize(widget, self.run.close)
+        if self.job is not None:                 # described before we were attached
+            self._on_describe(self.job)
+
+    # ------------------------------------------------------------ what the widget calls
+    @property
+    def address(self) -> str:
+        return self.run.address
+
+    @property
+    def token(self) -> str:
+        return self.run.token
+
+    def job_env(self) -> dict:
+        """Environment variables that give a job launched from here the token."""
+        return self.run.job_env()
+
+    @property
+    def running(self) -> bool:
+        return self.state in _ACTIVE and self.run.connected
+
+    @property
+    def data_shape(self) -> tuple:
+        """Rows and columns of the job's data (the notebook may hold no columns)."""
+        d = self.job or {}
+        return (len(self.X), int(d.get("features") or self.X.shape[1]))
+
+    @property
+    def origin(self) -> str:
+        d = self.job
+        return "" if d is None else f"streamed from {d.get('host')} (pid {d.get('pid')})"
+
+    @property
+    def neighbors_method(self) -> Optional[str]:
+        return self._cache.get("knn_method")
+
+    @property
+    def history_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.history, columns=["iteration", "phase", "kl", "exaggeration",
+                                                   "learning_rate"])
+
+    def set_params(self, **changes) -> dict:
+        """Forwarded to the job's runner; its answer (or its ValueError/TypeError) here."""
+        try:
+            result = self.run.set_params(**changes)
+        except TimeoutError as exc:
+            raise RuntimeError(str(exc)) from None
+        later = {k: v for k, v in (result.get("next_run") or {}).items() if k in NAMES}
+        if later:
+            self.params = dataclasses.replace(self.params, **later)
+        result.setdefault("live", {})
+        return result
+
+    def where(self) -> str:
+        d = self.job
+        if d is None:
+            return f"a t-SNE job not yet connected to {self.address}"
+        return f"the t-SNE job in process {d.get('pid')} on {d.get('host')}"
+
+    def _elsewhere(self, what: str):
+        raise RuntimeError(
+            f"{what} needs the runner and its data, and this widget only shows what a job "
+            f"streams to it ({self.where()}). Save the embedding in the job "
+            f"(run_tsne --out), or run TSNEWidget(X) here to use {what}.")
+
+    def refuse_run(self):
+        raise RuntimeError(f"this widget listens for a t-SNE job ({self.address}); start the "
+                           f"job with the address and token it printed (Pause, Stop and "
+                           f"live parameters then reach it from here).")
+
+    def transform(self, X_new, n_iter: int = 250):
+        self._elsewhere("add_points()")
+
+    def drift(self, X_new, **kw):
+        self._elsewhere("drift()")
+
+    def evaluate(self, **kw):
+        self._elsewhere("evaluate()")
+
+    def preprocess_new(self, X_new):
+        self._elsewhere("preprocess_new()")
+
+    def set_data(self, X):
+        self._elsewhere("set_data()")
+
+    def close(self) -> None:
+        self.run.close()
+
+    # ------------------------------------------------------------ the listener's thread
+    def _on_event(self, e) -> None:
+        kind, data = e.kind, e.data
+        if kind == "link":
+            self._on_link(data)
+            return
+        if kind == "describe":
+            self._on_describe(data)
+            return
+        if self._mismatch:
+            return
+        self._record(kind, data)
+        self.events.publish(kind, **data)
+
+    def _record(self, kind: str, data: dict) -> None:
+        """What a TSNERunner keeps of its own events (see its ``run``)."""
+        if kind == "status":
+            state = data.get("state", self.state)
+            if state == "preparing":                       # a new run
+                self.history, self.marks, self.timings = [], [], {}
+                self.frame_history.clear()
+                self.iteration, self.kl, self.quality = 0, None, None
+            self.state = state
+        elif kind == "preprocessed":
+            self.description = data.get("description") or ""
+            shape = data.get("shape") or self.X.shape
+            p = self.params
+            n = int(shape[0])
+            self._cache.update(
+                k=min(n - 1, int(3 * p.perplexity)),
+                knn_method=knn_mod.choose_method(p.neighbors, n, int(shape[1]), p.metric))
+            method = p.negative_gradient_method
+            self.gradient_method = ("bh" if n < 10_000 else "fft") if method == "auto" else method
+        elif kind == "phase":
+            if (data.get("phase") == "main" and self.params.early_exaggeration_iter):
+                self.marks.append({"iteration": int(data.get("iteration", 0)),
+                                   "label": main_phase_label(self.params)})
+        elif kind == "kl":
+            row = dict(data["row"])
+            if self.history and self.history[-1]["iteration"] == row.get("iteration"):
+                self.history[-1] = row
+            else:
+                self.history.append(row)
+            self.kl = row.get("kl")
+        elif kind == "params":
+            changes = {k: v for k, v in (data.get("changes") or {}).items() if k in NAMES}
+            self.params = dataclasses.replace(self.params, **changes)
+            self.marks.append({"iteration": int(data.get("iteration", 0)),
+                               "label": change_label(changes)})
+        elif kind == "frame":
+            self.iteration = int(data.get("iteration", self.iteration))
+            self.embedding = np.asarray(data["embedding"], np.float32)   # the latest layout
+            self.frame_history.add(self.iteration, self.embedding)
+        elif kind == "done":
+            self.embedding = data.get("embedding")
+            self.timings = dict(data.get("timings") or {})
+        elif kind == "quality":
+            self.quality = dict(data.get("quality") or {})
+
+    def _on_describe(self, d: dict) -> None:
+        self.job = d
+        given = {k: v for k, v in (d.get("params") or {}).items() if k in NAMES}
+        try:
+            self.params = dataclasses.replace(TSNEParams(), **given)
+        except TypeError:            # a job of another version: keep what we have
+            pass
+        w = self._widget()
+        rows = int(d.get("rows") or 0)
+        n = len(self.X)
+        if rows != n:
+            self._mismatch = (f"The t-SNE job ({self.where()}) embeds {rows:,} rows, but this "
+                              f"widget was made for {n:,} (n_points, X, labels or df of "
+                              f"listen()); its frames are not shown. Make the widget with the "
+                              f"job's rows.")
+            if w is not None:
+                w._set_traits(status=S.ERROR, error=self._mismatch)
+            return
+        self._mismatch = ""
+        state = d.get("state")
+        if state in _ACTIVE:           # joined a run under way: its status comes on change only
+            self.state = state
+        if w is None:
+            return
+        w._sync_params()
+        w._set_traits(n_iter_total=self.params.total_iterations,
+                      **({"status": state} if state in _ACTIVE else {}))
+        w._describe()
+
+    def _on_link(self, s: dict) -> None:
+        w = self._widget()
+        if w is None:
+            return
+        state, rejected = s.get("state"), int(s.get("rejected_total") or 0)
+        if state == CONNECTED and s.get("session") != self._session:
+            self._session, self._lost = s.get("session"), False
+            self.state = "idle"
+            if w.status == S.ERROR and not self._mismatch:
+                w._set_traits(error="", status=S.IDLE)
+        elif state == CONNECTED and self._lost:           # the same job, back after a blip
+            self._lost = False
+            w._set_traits(error="", status=self.state)
+        elif state == LOST and not self._lost:
+            self._lost = True
+            w._set_traits(status=S.ERROR, error=(
+                f"Lost the t-SNE job ({self.where()}): no word from it for "
+                f"{s.get('silent_for') or 0:.0f} s. It died, hangs, or the network is down. "
+                f"The view keeps what arrived; it goes on if the job comes back."))
+        elif state in (CLOSED, STOPPED) and w.status in _ACTIVE:
+            w._set_traits(status=S.STOPPED, notice="The t-SNE job ended without a final "
+                                                   "status (it closed the link).")
+        if rejected > self._rejected:
+            self._rejected = rejected
+            w._set_traits(notice=(
+                f"Refused {rejected} message(s) not from this widget's job "
+                f"({s.get('last_rejection') or 'unsigned or forged'}). Only a job with the "
+                f"token printed by listen() gets in."))
+
+
+def listen_tsne(cls, port: int = 0, host: str = "127.0.0.1", *, n_points=None, X=None,
+                labels=None, df=None, quiet: bool = False, widget_options=None, **options):
+    """``TSNEWidget.listen``: see the module docstring. ``options``: ``token``,
+    ``limits``, ``heartbeat``, ``timeout`` of the :class:`~vae_widgets.bridge.listener.Listener`;
+    ``widget_options``: ``color``, ``tooltip``, ``search``, ``image_shape``,
+    ``label_name``, ``features`` of the widget."""
+    if X is None:
+        n = n_points
+        for given in (labels, df):
+            if n is None and given is not None and not isinstance(given, str):
+                n = len(given)
+        if n is None or isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError("TSNEWidget.listen: say how many points the job embeds: "
+                             "n_points=N, or the same rows as the job as X=, labels= or df= "
+                             "(for colour and hover).")
+        X = np.empty((int(n), 0), np.float32)
+    run = RemoteRun(port=port, host=host, **options)
+    try:
+        widget = cls(X, labels, df=df, _make_runner=lambda X: RemoteTSNE(run, X),
+                     **(widget_options or {}))
+        if n_points is not None and n_points != widget.n_points:
+            raise ValueError(f"TSNEWidget.listen: n_points={n_points} but the rows given "
+                             f"have {widget.n_points}.")
+        widget._runner.attach(widget)
+        widget._watch_listener_errors()
+        widget.info = widget._runner.where()
+    except BaseException:
+        run.close()
+        raise
+    if not quiet:
+        print(instructions(run))
+    return widget
+
+
+def instructions(run: RemoteRun) -> str:
+    where = ("this machine only" if is_loopback(run._listener.host)
+             else "reachable from other machines; signed, not encrypted")
+    return (f"TSNEWidget listening on {run.address} ({where})\n"
+            f"  token: {run.token}\n"
+            f"  job side: {TOKEN_ENV}=<token> python -m vae_widgets.bridge.run_tsne "
+            f"{run.address} --data points.npy\n"
+            f"        or: {TOKEN_ENV}=<token> and "
+            f"vae_widgets.bridge.stream_to(runner, {run.address!r}) around runner.run()")
