@@ -265,3 +265,23 @@ def wait_attr(page, selector, js_condition, timeout=30_000):
     page.wait_for_function(
         f"() => {{ const el = document.querySelector({json.dumps(selector)}); if (!el) return false;"
         f" const d = el.dataset; return {js_condition}; }}", timeout=timeout, polling=50)
+
+
+def kernel_json(page, expr):
+    """``expr`` evaluated in the kernel, through JSON."""
+    import json
+    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}, default=str))"))
+
+
+def kernel_when(page, expr, ok, timeout=10.0):
+    """``expr`` in the kernel once ``ok(value)`` holds (or the last value after ``timeout``
+    s). A change made in the page reaches the kernel through the comm, which JupyterLab
+    routes to a kernel subshell: it can land after the next execute request."""
+    import time
+    t0 = time.time()
+    while True:
+        got = kernel_json(page, expr)
+        if ok(got) or time.time() - t0 > timeout:
+            return got
+        time.sleep(0.2)
+

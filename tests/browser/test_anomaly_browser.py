@@ -5,7 +5,6 @@ A VAE trained on digits 0-8 scores held-out digits and the 9s: the histogram is 
 ``selected`` in the kernel and empties part of the gallery; a threshold set from
 Python moves the line; screenshot.
 """
-import json
 import pathlib
 import shutil
 import tempfile
@@ -18,8 +17,9 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
-                        open_notebook, run_all, wait_attr, write_notebook)
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json,  # noqa: E402
+                        kernel_when, lab_server, launch, open_notebook, run_all, wait_attr,
+                        write_notebook)
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-anomaly"
@@ -43,10 +43,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_anomaly_widget_end_to_end(lab):
@@ -91,7 +87,9 @@ def test_anomaly_widget_end_to_end(lab):
             page.wait_for_timeout(30)
         page.mouse.up()
         wait_attr(page, ROOT, "+d.gallery < 16 && d.dragging === 'false'", timeout=10_000)
-        t1, n1 = kernel_json(page, "[a.threshold, len(a.selected)]")
+        # the page's drag reaches the kernel through the comm (a subshell): wait for it
+        t1, n1 = kernel_when(page, "[a.threshold, len(a.selected)]",
+                             lambda v: abs(v[0] - target) < 0.05 * (smax - lo))
         assert abs(t1 - target) < 0.05 * (smax - lo), (t1, target)
         assert 0 < n1 < n0 and n1 <= 16
         assert int(data_attr(page, ROOT, "gallery")) == n1
