@@ -118,6 +118,10 @@ def main(argv=None):
     fit = trainer(args.strategy, args.devices, [stream, RankLog(args.out)],
                   max_epochs=args.epochs)
     fit.fit(model, loader())
+    if torch.distributed.is_initialized():
+        # as torch asks of every job: without it a rank's gloo threads can outlive the
+        # interpreter ("terminate called without an active exception", exit -6)
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
