@@ -19,7 +19,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 SCRIPT = textwrap.dedent("""
-    import json, sys, threading, time
+    import json, signal, sys, threading, time
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal or a kernel, even when this test
+    # runs in a background job (which starts with SIGINT ignored, inherited through exec)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     from vae_widgets import TSNEWidget, VAEWidget
 
