@@ -274,3 +274,70 @@ def test_validation_rows_are_copied_so_ddp_spawn_moving_the_tensor_leaves_them_v
     X.share_memory_()
     np.testing.assert_array_equal(v._loop.adapter.data, before)
     v.close()
+
+
+def _terms(recon, mu=None, logvar=None, kl=None):
+    return {"recon": recon, "mu": mu, "logvar": logvar, "kl": kl, "beta": 1.0, "grad_norm": None}
+
+
+def test_a_ranks_epoch_sums_are_folded_and_equal_the_per_step_terms():
+    # rank != 0 keeps its steps detached and folds them every _FOLD steps in stacked ops;
+    # the sums must equal the per-step terms whatever form they come in: per-row recon,
+    # its batch mean, a float; (mu, logvar) or kl per dimension; a short last batch
+    from vae_widgets.lightning import _EpochSums
+    from vae_widgets.vae.objective import kl_per_dim
+
+    g = __import__("torch").Generator().manual_seed(0)
+    torch = __import__("torch")
+    sums, want_r, want_kl = _EpochSums(), 0.0, 0.0
+    for i in range(75):                                    # more than two folds
+        b = 16 if i < 70 else 5                            # a short last batch
+        mu, lv = torch.randn(b, 3, generator=g), torch.randn(b, 3, generator=g)
+        rec = torch.rand(b, generator=g) * 50
+        form = i % 4
+        if form == 0:
+            t = _terms(rec, mu, lv)
+        elif form == 1:
+            t = _terms(rec.mean(), mu, lv)
+        elif form == 2:
+            t = _terms(float(rec.mean()), kl=kl_per_dim(mu, lv))
+        else:
+            t = _terms(rec, kl=0.5 * (mu.pow(2) + lv.exp() - 1 - lv))   # (B, D)
+        sums.add(t)
+        want_r += float(rec.mean())
+        want_kl += float(kl_per_dim(mu, lv).sum())
+        if i == 40:
+            assert len(sums._kept) == 41 - sums._FOLD    # folded once, the rest still kept
+    r, kl, steps = sums.take()
+    assert steps == 75
+    assert r == pytest.approx(want_r, rel=1e-5) and kl == pytest.approx(want_kl, rel=1e-5)
+    assert sums.take() == [0.0, 0.0, 0.0]                  # and it starts again
+
+
+def test_steering_acts_on_the_previous_checks_flags_so_nobody_waits(tmp_path):
+    # one process group of one rank, the steering told there are more: each check starts
+    # an asynchronous all-reduce and acts on the previous one's result (every rank does the
+    # same, so all act at the same batch); a decision is acted on before asking again
+    import torch.distributed as dist
+
+    from vae_widgets.lightning import _Steering
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rdv'}", rank=0,
+                            world_size=1)
+    try:
+        s = _Steering(types.SimpleNamespace(world_size=2, strategy=None))
+        assert s.mode == "dist" and s.group is None          # gloo: the default group
+        assert s.check(False, False) == (False, False)
+        assert s.check(True, False) == (False, False)        # asked now ...
+        assert s.check(False, False) == (True, False)        # ... acted on one check later
+        assert s._pending is None                            # and not asked again meanwhile
+        assert s.check(False, True) == (False, False)
+        assert s.now(False, True) == (False, True)           # (blocking, while paused)
+        assert s.check(False, False) == (False, True)
+        s.check(False, False)
+        s.close()
+        assert s._pending is None
+        one = _Steering(types.SimpleNamespace(world_size=1, strategy=None))
+        assert one.mode == "local" and one.check(True, False) == (True, False)
+    finally:
+        dist.destroy_process_group()

@@ -40,6 +40,7 @@ libgomp; scikit-learn and openTSNE share another); where a runtime has no
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 
 _OMP_PAUSE_SOFT = 1
@@ -105,6 +106,8 @@ def _install_kernel_hook() -> None:
     global _hook_installed
     if _hook_installed:
         return
+    if "IPython" not in sys.modules:    # no kernel here (a script, a DDP rank): importing
+        return                          # IPython would cost ~60 ms and find none
     try:
         from IPython import get_ipython
         ip = get_ipython()

@@ -195,14 +195,11 @@ class VAEMonitor(HistoryTables):
         with torch.no_grad():
             if isinstance(klpds[0], tuple):   # (mu, logvar) pairs from a user's loop
                 klpds = _kl_rows(klpds)
-            try:        # the trainer's terms: 0-d tensors on one device, one stack
-                stacked = torch.stack(recons + gn)
-                if stacked.ndim != 1:
-                    raise TypeError("per-sample terms")
-                scalars = stacked.tolist()
-            except (TypeError, RuntimeError):   # floats, per-sample terms, mixed devices
-                dev = klpds[0].device
-                scalars = torch.stack([_scalar(v, dev) for v in recons + gn]).tolist()
+            dev = klpds[0].device
+            parts = [_recon_means(recons, dev)]
+            if gn:
+                parts.append(_scalars(gn, dev))
+            scalars = torch.cat(parts).tolist()
             extra = (mu.detach().var(0, unbiased=False),) if mu is not None and len(mu) > 1 \
                 else ()
             rows = torch.stack(klpds + extra).tolist()
@@ -503,7 +500,46 @@ def _kl_rows(pairs) -> tuple:
     return tuple((0.5 * (mu.pow(2) + lv.exp() - 1.0 - lv)).mean(1).unbind(0))
 
 
+def _recon_means(recons, device) -> torch.Tensor:
+    """The steps' batch-mean reconstruction terms, shape (steps,), float32 on ``device``:
+    one stack when they are tensors of one shape on one device (0-d, or per row)."""
+    try:
+        r = torch.stack(recons)
+        r = r.mean(1) if r.ndim == 2 else r
+        if r.ndim == 1:
+            return r.float().to(device)
+    except (TypeError, RuntimeError):                  # floats, batch sizes that differ
+        pass
+    return _scalars(recons, device)
+
+
+def _scalars(values, device) -> torch.Tensor:
+    """Scalars (0-d tensors, numbers, or per-sample tensors: averaged), shape (n,)."""
+    try:
+        t = torch.stack(values)
+        if t.ndim == 1:
+            return t.float().to(device)
+    except (TypeError, RuntimeError):
+        pass
+    return torch.stack([_scalar(v, device) for v in values])
+
+
 def _scalar(v, device) -> torch.Tensor:
     """A loss term as a 0-d float tensor on ``device`` (per-sample terms are averaged)."""
     t = torch.as_tensor(v, dtype=torch.float32)
     return (t.mean() if t.ndim else t).to(device)
+
+
+def fold_steps(window) -> torch.Tensor:
+    """``[sum of the steps' batch-mean reconstruction, sum of their total KL]`` over
+    window entries ``(recon, klpd)`` as :meth:`VAEMonitor.close_row` takes them, as one
+    tensor on the KL's device (no host sync): a handful of stacked ops for the whole
+    window instead of a few small ones per step."""
+    recons, klpds = zip(*window)
+    with torch.no_grad():
+        if all(isinstance(k, tuple) for k in klpds):
+            klpds = _kl_rows(klpds)
+        else:                                            # (a loop that changed forms)
+            klpds = [kl_per_dim(*k) if isinstance(k, tuple) else k for k in klpds]
+        kl = torch.stack(klpds).sum().float()
+        return torch.stack([_recon_means(recons, kl.device).sum(), kl])
