@@ -58,6 +58,43 @@ def test_remote_events_have_the_same_kinds_and_data_as_the_engines_own():
         assert run.received["kl"] == 1
 
 
+def _wakeups(thread) -> int:
+    """Context switches of one thread so far (each poll() that returns is one or more)."""
+    with open(f"/proc/self/task/{thread.native_id}/status") as f:
+        return sum(int(line.split()[1]) for line in f
+                   if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_an_idle_sender_sleeps_and_an_event_wakes_it():
+    # the sender thread used to poll every 10 ms (100 wake-ups a second, each taking the GIL
+    # from the training loop); now it sleeps until an event is queued or a heartbeat is due
+    with linked() as (run, link, engine):
+        time.sleep(0.3)
+        before = _wakeups(link._thread)
+        time.sleep(1.0)
+        idle = _wakeups(link._thread) - before
+        assert idle < 25, f"{idle} wake-ups in 1 s with nothing to send"
+        remote = Recorder(run.events)
+        engine.events.publish("status", status="running", epoch=0.0)
+        wait_until(lambda: remote.of("status"), timeout=5)
+
+
+def test_a_job_connects_at_once_not_a_heartbeat_later():
+    # the first hello goes before the TCP connection is up and is dropped; the job used to
+    # wait a whole heartbeat for the next one (1 s by default: every DDP rank stalled at the
+    # start of training); now it says hello again 10, 20, 40 ms later until answered
+    run = listen(quiet=True, heartbeat=5.0, timeout=20.0)
+    try:
+        link = stream_to(Engine(), run.address, run.token, heartbeat=5.0, timeout=20.0)
+        try:
+            assert link.wait_connected(2.0), "not connected within 2 s (heartbeat 5 s)"
+        finally:
+            link.close()
+    finally:
+        run.close()
+
+
 def test_frames_are_rate_bound_latest_wins_and_key_frames_always_arrive():
     with linked(frame_interval=0.2) as (run, link, engine):
         remote = Recorder(run.events)

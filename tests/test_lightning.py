@@ -314,30 +314,40 @@ def test_a_ranks_epoch_sums_are_folded_and_equal_the_per_step_terms():
     assert sums.take() == [0.0, 0.0, 0.0]                  # and it starts again
 
 
-def test_steering_acts_on_the_previous_checks_flags_so_nobody_waits(tmp_path):
+def test_steering_acts_on_the_previous_checks_flags_and_spaces_checks_by_step_time(tmp_path):
     # one process group of one rank, the steering told there are more: each check starts
     # an asynchronous all-reduce and acts on the previous one's result (every rank does the
-    # same, so all act at the same batch); a decision is acted on before asking again
+    # same, so all act at the same batch); a decision is acted on before asking again;
+    # rank 0's proposal spaces the checks ~CHECK_SECONDS apart, in multiples of check_every
     import torch.distributed as dist
 
-    from vae_widgets.lightning import _Steering
+    from vae_widgets.lightning import CHECK_SECONDS, _Steering
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rdv'}", rank=0,
                             world_size=1)
     try:
-        s = _Steering(types.SimpleNamespace(world_size=2, strategy=None))
+        s = _Steering(types.SimpleNamespace(world_size=2, strategy=None), check_every=4)
         assert s.mode == "dist" and s.group is None          # gloo: the default group
-        assert s.check(False, False) == (False, False)
-        assert s.check(True, False) == (False, False)        # asked now ...
-        assert s.check(False, False) == (True, False)        # ... acted on one check later
-        assert s._pending is None                            # and not asked again meanwhile
-        assert s.check(False, True) == (False, False)
+        assert not s.due(3) and s.due(4)
+        assert s.check(4, False, False, propose=True) == (False, False)
+        time.sleep(40 * 0.005)                               # 40 batches of 5 ms
+        assert s.check(44, True, False, propose=True) == (False, False)   # asked now ...
+        # ... acted on at the next check, where the proposal made at batch 44 (5 ms steps:
+        # 0.25 s = 50 batches -> 48, a multiple of 4) is adopted by every rank
+        assert s.check(48, False, False, propose=True) == (True, False)
+        # (at most 48; fewer if the sleep overslept on a busy machine)
+        assert 8 <= s.spacing <= 4 * int(CHECK_SECONDS / 0.005 / 4), s.spacing
+        assert s.next_check == 48 + s.spacing and s.spacing % 4 == 0
+        assert s._pending is None                            # not asked again meanwhile
+        n = s.next_check
+        assert s.check(n, False, True, propose=False) == (False, False)
         assert s.now(False, True) == (False, True)           # (blocking, while paused)
-        assert s.check(False, False) == (False, True)
-        s.check(False, False)
+        assert s.check(s.next_check, False, False, propose=False) == (False, True)
+        assert s.spacing == 4                                # no proposal: the minimum
+        s.check(s.next_check, False, False, propose=False)
         s.close()
         assert s._pending is None
         one = _Steering(types.SimpleNamespace(world_size=1, strategy=None))
-        assert one.mode == "local" and one.check(True, False) == (True, False)
+        assert one.mode == "local" and one.check(8, True, False, propose=True) == (True, False)
     finally:
         dist.destroy_process_group()

@@ -283,6 +283,11 @@ class FrameGate:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    @property
+    def holding(self) -> bool:
+        """A frame waits (for the interval or for acknowledgements)."""
+        return self._pending is not None
+
     def _maybe_send(self, force: bool) -> bool:
         if self._pending is None:
             return False

@@ -57,16 +57,18 @@ Steering every rank
 -------------------
 
 Stop and Pause reach rank 0 (from the widget, through the bridge); the other ranks
-learn of them in a collective. Every ``check_every`` batches (the same fixed number on
-every rank) each rank starts one asynchronous all-reduce of two flags (stop, pause; on
-a CPU gloo group, so never on a GPU stream) and reads the one the previous check
-started, which has long arrived: no barrier, no device sync, nobody waits. Every rank
-so acts on the same decision at the same batch, within ``2 * check_every`` batches of
-the click. For Stop all of them set ``trainer.should_stop`` in the same hook, so they
-end at the same step and no rank waits in a collective the others never reach (note
-that ``min_epochs``/``min_steps`` make Lightning train on after a stop). For Pause
-every rank waits in the same hook, re-checking every ``PAUSE_POLL_S`` seconds (a
-blocking all-reduce, so no collective times out) until Resume or Stop.
+learn of them in a collective. At the same batches on every rank (``check_every``
+batches apart at first; then rank 0 proposes a multiple of it that spaces the checks
+about ``CHECK_SECONDS`` = 0.25 s apart, adopted by every rank at the same check), each
+rank starts one asynchronous all-reduce of the flags (on a CPU gloo group, so never on
+a GPU stream) and reads the one the previous check started, which has long arrived:
+no barrier, no device sync, nobody waits. Every rank so acts on the same decision at
+the same batch, about half a second after the click (two spacings). For Stop all of
+them set ``trainer.should_stop`` in the same hook, so they end at the same step and no
+rank waits in a collective the others never reach (note that
+``min_epochs``/``min_steps`` make Lightning train on after a stop). For Pause every
+rank waits in the same hook, re-checking every ``PAUSE_POLL_S`` seconds (a blocking
+all-reduce, so no collective times out) until Resume or Stop.
 
 Works with ``strategy="ddp"``, ``"ddp_spawn"``, ``"ddp_notebook"`` (CPU with gloo, or
 GPUs) and on one device. Needs ``lightning`` (``pip install 'vae_widgets[lightning]'``).
@@ -98,10 +100,15 @@ from .vae.watch import LoopMonitor
 
 log = logging.getLogger("vae_widgets.lightning")
 
-__all__ = ["StreamTo", "WidgetCallback", "step_terms", "CHECK_EVERY", "PAUSE_POLL_S"]
+__all__ = ["StreamTo", "WidgetCallback", "step_terms", "CHECK_EVERY", "CHECK_SECONDS", "PAUSE_POLL_S"]
 
-#: batches between two checks for Stop and Pause: one collective, on every rank at once
+#: batches between two checks for Stop and Pause (at least; a multiple of it once the
+#: step time is known): one small collective, on every rank at once
 CHECK_EVERY = 8
+#: seconds rank 0 aims for between two checks (fast steps are checked less often)
+CHECK_SECONDS = 0.25
+#: the most batches between two checks
+CHECK_MAX = 4096
 #: seconds between two checks while paused (every rank waits in the same hook)
 PAUSE_POLL_S = 0.2
 #: rows read from the validation dataloader when ``X_val`` is not given
@@ -187,22 +194,29 @@ class _EpochSums:
 
 
 class _Steering:
-    """Stop and Pause, decided together by every rank every ``check_every`` batches.
+    """Stop and Pause, decided together by every rank at the same batches.
 
-    Each check starts one asynchronous all-reduce of two flags (stop, pause) on a CPU
-    (gloo) group and reads the one the previous check started, which has long arrived:
-    no barrier, no device sync, no rank waits in the usual case, and every rank acts on
-    the same decision at the same batch (a click acts within ``2 * check_every``
-    batches). While paused, every rank polls with a blocking all-reduce.
+    Each check starts one asynchronous all-reduce (max) of three numbers (stop, pause,
+    and rank 0's proposal for the batches to the next check) on a CPU (gloo) group and
+    reads the one the previous check started, which has long arrived: no barrier, no
+    device sync, no rank waits in the usual case, and every rank acts on the same
+    decision at the same batch. Checks start ``check_every`` batches apart; rank 0 then
+    proposes a multiple of ``check_every`` that spaces them about ``CHECK_SECONDS``
+    apart (fast steps: fewer collectives), which every rank adopts at the same check.
+    A click so acts within two spacings (about 0.5 s, or ``2 * check_every`` batches
+    of slow steps). While paused, every rank polls with a blocking all-reduce.
 
     Without ``torch.distributed`` (one process, or a strategy that does not use it)
     the decision is made at once: the flags themselves, or Lightning's
     ``reduce_boolean_decision``.
     """
 
-    def __init__(self, trainer):
+    def __init__(self, trainer, check_every: int = CHECK_EVERY):
         self.trainer = trainer
-        self._pending = None                  # (work, flags) of the previous check
+        self.check_every = self.spacing = int(check_every)
+        self.next_check = self.spacing            # batch count of the next check
+        self._pending = None                      # (work, tensor) of the previous check
+        self._last = None                         # (batches, time) at the previous check
         self.group = None
         if trainer.world_size <= 1:
             self.mode = "local"
@@ -212,29 +226,49 @@ class _Steering:
         else:
             self.mode = "strategy"
 
-    def check(self, stop: bool, pause: bool) -> tuple[bool, bool]:
-        """What every rank does now: ``(stop, pause)``."""
+    def due(self, batches: int) -> bool:
+        return batches >= self.next_check
+
+    def check(self, batches: int, stop: bool, pause: bool, propose: bool) -> tuple[bool, bool]:
+        """At a due batch, on every rank: what every rank does now, ``(stop, pause)``.
+        ``propose``: this rank measures the step time and proposes the spacing (rank 0)."""
         if self.mode != "dist":
+            self.next_check = batches + self.spacing
             return self.now(stop, pause)
-        decided = (False, False)
+        decided, spacing = (False, False), self.spacing
         if self._pending is not None:
-            work, flags = self._pending
+            work, t = self._pending
             self._pending = None
             work.wait()
-            decided = tuple(v > 0 for v in flags.tolist())
-        if not any(decided):                  # (a decision is acted on before asking again)
-            flags = torch.tensor([int(stop), int(pause)], dtype=torch.int32)
-            self._pending = (_dist.all_reduce(flags, group=self.group, async_op=True), flags)
+            got = t.tolist()
+            decided = (got[0] > 0, got[1] > 0)
+            spacing = max(self.check_every, int(got[2]))
+        self.spacing = spacing
+        self.next_check = batches + spacing
+        if not any(decided):                      # (a decision is acted on before asking again)
+            t = torch.tensor([int(stop), int(pause), self._proposal(batches) if propose else 0],
+                             dtype=torch.int64)
+            self._pending = (_dist.all_reduce(t, op=_dist.ReduceOp.MAX, group=self.group,
+                                              async_op=True), t)
+        self._last = (batches, time.perf_counter())
         return decided
+
+    def _proposal(self, batches: int) -> int:
+        """Batches to put between checks: about CHECK_SECONDS of this rank's steps."""
+        if self._last is None or batches <= self._last[0]:
+            return self.spacing
+        step_s = (time.perf_counter() - self._last[1]) / (batches - self._last[0])
+        k = int(CHECK_SECONDS / max(step_s, 1e-6) / self.check_every)
+        return min(max(1, k) * self.check_every, max(CHECK_MAX, self.check_every))
 
     def now(self, stop: bool, pause: bool) -> tuple[bool, bool]:
         """A blocking decision (every rank calls it at the same point)."""
         if self.mode == "local":
             return bool(stop), bool(pause)
         if self.mode == "dist":
-            flags = torch.tensor([int(stop), int(pause)], dtype=torch.int32)
-            _dist.all_reduce(flags, group=self.group)
-            return tuple(v > 0 for v in flags.tolist())
+            t = torch.tensor([int(stop), int(pause)], dtype=torch.int64)
+            _dist.all_reduce(t, op=_dist.ReduceOp.MAX, group=self.group)
+            return tuple(v > 0 for v in t.tolist())
         decide = self.trainer.strategy.reduce_boolean_decision
         return bool(decide(bool(stop), all=False)), bool(decide(bool(pause), all=False))
 
@@ -314,7 +348,7 @@ class _MonitorCallback(pl.Callback):
                 raise error
             raise RuntimeError("vae_widgets: global rank 0 could not start the VAE monitor "
                                "(its error is reported there); this rank stops too.")
-        self._steering = _Steering(trainer)
+        self._steering = _Steering(trainer, self.check_every)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         terms = step_terms(outputs)
@@ -323,7 +357,7 @@ class _MonitorCallback(pl.Callback):
         elif self._sums is not None:
             self._sums.add(terms)
         self._batches += 1
-        if self._batches % self.check_every == 0:
+        if self._steering.due(self._batches):
             self._steer(trainer)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
@@ -365,13 +399,14 @@ class _MonitorCallback(pl.Callback):
 
     # ------------------------------------------------------------ steering
     def _steer(self, trainer) -> None:
-        """Every rank, every ``check_every`` batches: Stop and Pause decided together."""
+        """Every rank, at the same batches: Stop and Pause decided together."""
         ctl = self.monitor.control if self.monitor is not None else None
 
         def flags():
             return (ctl is not None and ctl.stop_requested, ctl is not None and ctl.paused)
 
-        stop, pause = self._steering.check(*flags())
+        stop, pause = self._steering.check(self._batches, *flags(),
+                                           propose=trainer.is_global_zero)
         if pause and not stop:
             def wait():                              # every rank loops here, in step
                 nonlocal stop
@@ -441,7 +476,8 @@ class StreamTo(_MonitorCallback):
     wait : float
         Seconds rank 0 waits for the listener before training (default 30).
     check_every : int
-        Batches between two checks for Stop/Pause (default 8).
+        Batches between two checks for Stop/Pause at first (default 8); once the step
+        time is known, a multiple of it about ``CHECK_SECONDS`` apart.
     link_options : dict, optional
         For :class:`~vae_widgets.bridge.job.JobLink` (``heartbeat``, ``timeout``, ...).
     **options

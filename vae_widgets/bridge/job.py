@@ -50,7 +50,12 @@ TOKEN_ENV = "VAE_WIDGETS_TOKEN"
 CONNECTING, CONNECTED, LOST, CLOSED = "connecting", "connected", "lost", "closed"
 #: seconds between two frames sent (newer frames replace a waiting one meanwhile)
 FRAME_INTERVAL_S = 0.1
-_TICK_S = 0.01         # the sender's longest sleep while it has nothing to do
+_TICK_S = 0.25         # the sender's longest sleep when nothing wakes it (pulse checks)
+_HELD_TICK_S = 0.02    # ... while the frame gate holds a frame back for its interval
+_HELLO_S = 0.01        # until the listener answers, heartbeats 10, 20, 40, ... ms apart (up
+                       # to the heartbeat): the first one is dropped when it goes before
+                       # the TCP connection is up, and waiting a whole heartbeat (1 s)
+                       # then stalled every DDP rank at the start of training
 _EVENT_OVERHEAD = 256  # bytes counted per queued event besides its arrays
 #: events sent and not yet acknowledged, at most: well under ZeroMQ's queue (HWM), which
 #: may refuse a send once about HWM/2 messages wait (its writer learns of reads in batches
@@ -175,6 +180,12 @@ class JobLink:
                      "pid": os.getpid()}
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        # the engine's thread wakes the sender when it queues something (the sender
+        # sleeps in poll() otherwise: no wake-ups 100 times a second stealing the GIL
+        # and a core from the training loop)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._loop, name="vae-widgets-bridge-job",
                                         daemon=True)
         self._thread.start()
@@ -210,6 +221,20 @@ class JobLink:
                 self._queued_bytes -= s
                 self._counts["dropped_queue_full"] += 1
             self._peak_queued = max(self._peak_queued, self._queued_bytes)
+            if len(self._outbox) == 1:
+                self._wake_locked()
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._wake_locked()
+
+    def _wake_locked(self) -> None:
+        if self._wake_w is None:                # the sender has ended
+            return
+        try:
+            os.write(self._wake_w, b"w")
+        except (BlockingIOError, OSError):      # already awake (the pipe is full)
+            pass
 
     # ------------------------------------------------------------ public
     @property
@@ -249,6 +274,7 @@ class JobLink:
         self._gate.flush()
         self._flush_deadline = time.monotonic() + (timeout if self.state == CONNECTED else 0.0)
         self._closing.set()
+        self._wake()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout + 2.0)
 
@@ -268,22 +294,39 @@ class JobLink:
             sock = transport.connect_job(ctx, self.address)
         except BaseException as exc:   # noqa: BLE001 - raised by __init__
             self._error = exc
+            self._close_pipe()
             self._ready.set()
             return
         self._sock = sock
         self._ready.set()
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
-        last_beat = -math.inf
+        wake_r = self._wake_r
+        poller.register(wake_r, zmq.POLLIN)
+        last_beat, hellos = -math.inf, 0
         try:
             while True:
                 closing = self._closing.is_set()
-                if poller.poll(_TICK_S * 1000):
+                now = time.monotonic()
+                if self.state == CONNECTED:
+                    beat, hellos = self.heartbeat, 0
+                else:
+                    beat = min(self.heartbeat, _HELLO_S * 2 ** hellos)
+                wait = min(_HELD_TICK_S if self._gate.holding else _TICK_S,
+                           max(0.0, last_beat + beat - now))
+                if closing:
+                    wait = min(wait, _HELD_TICK_S)
+                ready = dict(poller.poll(wait * 1000))
+                if wake_r in ready:
+                    _drain_pipe(wake_r)
+                if sock in ready:
                     self._receive()
                 now = time.monotonic()
-                if now - last_beat >= self.heartbeat:
+                if now - last_beat >= beat:
                     self._send(wire.HEARTBEAT, {"info": self.info, "stats": self.stats})
                     last_beat = now
+                    if self.state != CONNECTED:
+                        hellos = min(hellos + 1, 16)
                 self._gate.ack(-1)        # a frame held back by the interval may go now
                 self._drain()
                 self._check_pulse(now)
@@ -300,6 +343,14 @@ class JobLink:
             self.state = CLOSED
             sock.close()          # LINGER: up to 0.5 s to deliver the goodbye
             ctx.term()
+            self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        with self._lock:                       # (never a write to a reused descriptor)
+            fds, self._wake_r, self._wake_w = (self._wake_r, self._wake_w), None, None
+        for fd in fds:
+            if fd is not None:
+                os.close(fd)
 
     def _drain(self):
         while True:
@@ -427,3 +478,11 @@ class JobLink:
             control.resume()
             self._paused_by_listener = False
             log.warning("bridge: resumed the run the notebook had paused")
+
+
+def _drain_pipe(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except (BlockingIOError, OSError):
+        pass
