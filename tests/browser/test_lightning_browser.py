@@ -1,0 +1,145 @@
+"""End to end: a Lightning ``ddp_notebook`` fit on two processes, watched from JupyterLab.
+
+The notebook's cell runs ``trainer.fit`` with ``devices=2, strategy="ddp_notebook"``
+(gloo on CPU): the kernel forks two ranks and waits in ``fit``; rank 0 streams the
+monitor's events through the bridge to the widget's listener in the kernel, and the
+page shows them while the cell is busy. A click on Stop goes page -> kernel (subshell)
+-> bridge -> rank 0 -> every rank (one collective): both ranks end at the same step,
+``fit`` returns, the next cell runs. Each rank writes its last step to a file, so the
+test reads what the ranks did, not what the widget says they did.
+"""
+import pathlib
+import shutil
+import tempfile
+import time
+
+import pytest
+
+pytest.importorskip("playwright")
+pytest.importorskip("lightning")
+if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, launch,  # noqa: E402
+                        open_notebook, wait_attr, write_notebook)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ROOT = ".vw-vae"
+
+MODEL = '''
+import json, os, time
+import torch, torch.nn as nn, torch.nn.functional as F
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+from vae_widgets import VAEWidget, datasets
+
+class VAE(L.LightningModule):
+    def __init__(self, d=4):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 2 * d))
+        self.dec = nn.Sequential(nn.Linear(d, 128), nn.ReLU(), nn.Linear(128, 64))
+    def encode(self, x):
+        return self.enc(x).chunk(2, dim=1)
+    def decode(self, z):
+        return self.dec(z)
+    def training_step(self, batch, batch_idx):
+        x = batch[0]
+        mu, logvar = self.encode(x)
+        x_hat = self.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp())
+        recon = F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").sum(1)
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
+        time.sleep(0.005)                       # a step a test can act in
+        return {"loss": (recon + kl).mean(), "recon": recon, "mu": mu, "logvar": logvar}
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), 1e-3)
+
+class RankLog(L.Callback):                      # each rank writes where it ended
+    def on_train_end(self, trainer, pl_module):
+        with open(os.path.join(LOGS, f"rank{trainer.global_rank}.json"), "w") as f:
+            json.dump({"step": trainer.global_step, "pid": os.getpid()}, f)
+
+def bce(x_hat, x):
+    return F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").sum(1)
+
+X, y = datasets.digits()
+X = torch.tensor(X, dtype=torch.float32)
+model = VAE()
+v = VAEWidget.watch(model, X[1500:], y[1500:], image_shape=(8, 8), recon_loss=bce)
+v
+'''
+
+FIT = '''
+trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_notebook", max_epochs=10_000,
+                    logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                    enable_model_summary=False, callbacks=[v.lightning_callback(), RankLog()])
+trainer.fit(model, DataLoader(TensorDataset(X[:1500]), batch_size=64, shuffle=True))
+fit_ended = time.time()
+'''
+
+
+@pytest.fixture(scope="module")
+def lab():
+    root = pathlib.Path(tempfile.mkdtemp(prefix="nb-lightning-"))
+    logs = root / "ranks"
+    logs.mkdir()
+    write_notebook(root / "ddp.ipynb", [f"LOGS = {str(logs)!r}\n" + MODEL, FIT,
+                                         "after = v.status"])
+    with lab_server(root) as (base, token):
+        yield base, token, logs
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_stop_in_the_page_ends_both_ddp_notebook_ranks_at_one_step(lab):
+    base, token, logs = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1500, "height": 2000})
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "ddp.ipynb")
+        # (not run_all: its promise settles when the cells finish, and fit() does not)
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.locator(ROOT).wait_for(timeout=60_000)
+        # rank 0 (a forked child of the kernel) streams: steps, curves and grids arrive
+        # while the kernel's main thread waits inside trainer.fit
+        wait_attr(page, ROOT, "d.status === 'running' && +d.step > 200 && +d.grids >= 4",
+                  timeout=180_000)
+        info = page.locator(f"{ROOT} .vw-info").inner_text()
+        assert "rank 0 of 2" in info, info
+        page.wait_for_timeout(2500)
+        curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
+        recon = ink(page.locator(f"{ROOT} .vw-grid[data-kind=reconstructions] canvas")
+                    .first.screenshot())
+        assert curves > 300 and recon > 100, (curves, recon)
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "lightning_ddp_widget.png"))
+        assert not list(logs.iterdir()), "a rank ended before Stop"
+
+        t0 = time.perf_counter()
+        page.click(f"{ROOT} .vw-stop")
+        wait_attr(page, ROOT, "d.status === 'stopped'", timeout=15_000)
+        stop_s = time.perf_counter() - t0
+        shown = int(data_attr(page, ROOT, "step"))
+
+        # fit() returned in the kernel and the next cell ran (kernel_json waits for the
+        # main shell); both ranks wrote where they ended: the same step
+        got = kernel_json(page, "[after, v.running, trainer.state.status.value, "
+                                "sorted(os.listdir(LOGS)), "
+                                "[json.load(open(os.path.join(LOGS, f))) for f in "
+                                "sorted(os.listdir(LOGS))], os.getpid()]")
+        after, running, state, files, ranks, kernel_pid = got
+        assert after == "stopped" and running is False and state == "finished", got
+        assert files == ["rank0.json", "rank1.json"], files
+        r0, r1 = ranks
+        assert r0["step"] == r1["step"] >= 200, ranks
+        assert shown == r0["step"], (shown, r0)
+        assert len({r0["pid"], r1["pid"], kernel_pid}) == 3    # two child processes
+        browser.close()
+    print(f"\nStop click -> widget 'stopped' in {stop_s:.2f} s; both ranks ended at step "
+          f"{r0['step']}; ink curves {curves}, reconstructions {recon}")
+    # generous: page -> kernel -> bridge -> rank 0 -> the next check (every 8 batches)
+    assert stop_s < 5.0, f"stop took {stop_s:.2f} s"
+    assert not errors, errors
