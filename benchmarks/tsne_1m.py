@@ -171,7 +171,7 @@ PAGE_PROBE = """() => {
       if (p && p[0] >= 0 && p[0] <= s.width && p[1] >= 0 && p[1] <= s.height) k++; }
     return k / Math.max(1, tot); };
   probe.take = () => { const out = {draws: probe.draws, zooms: probe.zooms, hovers: probe.hovers,
-    heap: probe.heap, fetches: +root.dataset.hoverFetches || 0,
+    heap: probe.heap, fetches: +root.dataset.hoverFetches || 0, held: +root.dataset.held || 0,
     index: Object.assign({}, root.__vw.panels[0].scatter.indexStats || {})};
     probe.draws = []; probe.zooms = []; probe.hovers = []; probe.heap = []; return out; };
   return true;
@@ -206,13 +206,16 @@ def _summary(name: str, part: dict) -> dict:
         out[key] = {"n": len(v), "median_ms": statistics.median(v) if v else None,
                     "p95_ms": pct(v, 0.95)}
     out["heap_mb"] = [h / 2**20 for h in part["heap"] if h]
+    # frames held back while the user's hand was on the map (slow draws), so far
+    out["frames_held"] = part.get("held")
     # spatial indexes so far: reused while streaming, built in the worker, or by regl-scatterplot
     out["index_builds"] = part.get("index")
     fps = f"{out['fps']:.2f} frames/s drawn ({len(d)})" if out["fps"] else f"{len(d)} frames drawn"
     z, h = out["zooms"], out["hovers"]
     print(f"  {name}: {fps}; zoom median {z['median_ms'] or float('nan'):.0f} ms, p95 "
           f"{z['p95_ms']:.0f} ms ({z['n']}); hover median {h['median_ms'] or float('nan'):.0f} ms, "
-          f"p95 {h['p95_ms']:.0f} ms ({h['n']}); spatial indexes so far {out['index_builds']}")
+          f"p95 {h['p95_ms']:.0f} ms ({h['n']}); spatial indexes so far {out['index_builds']}; "
+          f"frames held for the user so far {out['frames_held']}")
     return out
 
 

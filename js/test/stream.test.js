@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { widgetFactory } from "../src/common/widget.js";
+import { frameLoop, HOLD_MS, SLOW_DRAW_MS } from "../src/common/stream.js";
 import { tsneStream } from "../src/tsne/stream.js";
 import { fakeModel, f32View as frameBuf, sleep } from "./fakemodel.js";
 
@@ -119,5 +120,47 @@ describe("t-SNE frame stream", () => {
     await acked(m, 1);
     expect(m.sent).toEqual([{ type: "ack", id: 1 }]);
     s.dispose();
+  });
+});
+
+describe("frame loop: the user's hand comes first", () => {
+  // draws that take `drawMs`; returns the loop and the times each draw started
+  function slowLoop(drawMs) {
+    const m = fakeModel({});
+    const started = [];
+    const loop = frameLoop(m, (item) => {
+      started.push([item.id, performance.now()]);
+      return sleep(drawMs);
+    });
+    return { m, loop, started };
+  }
+
+  it("with slow draws an interaction holds new frames for HOLD_MS, latest wins", async () => {
+    const { m, loop, started } = slowLoop(SLOW_DRAW_MS + 20);
+    loop.enqueue({ id: 1 });
+    await vi.waitFor(() => expect(m.sent).toEqual([{ type: "ack", id: 1 }]), { timeout: 5000, interval: 5 });
+    expect(loop.stats.lastDrawMs).toBeGreaterThanOrEqual(SLOW_DRAW_MS);
+    const t0 = performance.now();
+    loop.interacting(); // a wheel or a hover over the map
+    loop.enqueue({ id: 2 });
+    loop.enqueue({ id: 3 }); // replaces 2 while held
+    await sleep(HOLD_MS / 2);
+    expect(started.length).toBe(1); // nothing drawn while the user's hand is on the map
+    await vi.waitFor(() => expect(m.sent.at(-1)).toEqual({ type: "ack", id: 3 }), { timeout: 5000, interval: 5 });
+    expect(started.map(([id]) => id)).toEqual([1, 3]);
+    expect(started[1][1] - t0).toBeGreaterThanOrEqual(HOLD_MS - 20);
+    expect(loop.stats.held).toBe(1);
+  });
+
+  it("with quick draws nothing is held: the map keeps moving under the mouse", async () => {
+    const { m, loop, started } = slowLoop(1);
+    loop.enqueue({ id: 1 });
+    await vi.waitFor(() => expect(m.sent).toEqual([{ type: "ack", id: 1 }]), { timeout: 5000, interval: 5 });
+    const t0 = performance.now();
+    loop.interacting();
+    loop.enqueue({ id: 2 });
+    await vi.waitFor(() => expect(m.sent.at(-1)).toEqual({ type: "ack", id: 2 }), { timeout: 5000, interval: 5 });
+    expect(started[1][1] - t0).toBeLessThan(HOLD_MS / 2);
+    expect(loop.stats.held).toBe(0);
   });
 });

@@ -32,7 +32,8 @@ export function pickPositions(positions, indices, max = MAX_MARKS) {
 
 export class ScatterPanel {
   /**
-   * @param {object} o  {theme, pointSize, thumbSize, onHover(panel, i), onSelect(indices), onView(panel), onDrawn(panel)}
+   * @param {object} o  {theme, pointSize, thumbSize, onHover(panel, i), onSelect(indices), onView(panel), onDrawn(panel),
+   *   onInteract(panel): the user zooms, pans, lassos or moves the mouse over the map}
    */
   constructor(o) {
     this.o = o;
@@ -40,6 +41,11 @@ export class ScatterPanel {
     this.hovered = null;
     this.emptyEl = h("div.vw-empty", {}, "");
     this.el = h("div.vw-scatter", {}, this.emptyEl);
+    // (capture: seen before the scatter's own handlers; the listeners go with the element)
+    const interact = () => this.o.onInteract?.(this);
+    for (const ev of ["wheel", "pointerdown", "pointermove"]) {
+      this.el.addEventListener(ev, interact, { capture: true, passive: true });
+    }
     this.tooltip = new Tooltip(this.el, { thumbSize: o.thumbSize ?? 72 });
     this.cache = {};
     this.overlayQueued = false;

@@ -6,11 +6,22 @@
 //
 //   const loop = frameLoop(model, (item) => Promise.all(views.map(v => v.show(item))));
 //   loop.enqueue({id, ...}) per frame; loop.enqueue({...}) for a trait update.
+//
+// The user's hand comes first: when drawing a frame takes long (a million points
+// in a software renderer), a zoom, pan or hover would wait behind it; so each
+// interaction (loop.interacting()) holds new frames for HOLD_MS. With quick draws
+// (under SLOW_DRAW_MS) nothing is held and the map keeps moving under the mouse.
 
 import { FramePipeline } from "./frames.js";
 import { ack } from "./schema.js";
 
 const DRAW_TIMEOUT_MS = 5000;
+/** A draw slower than this makes interactions hold the frames. */
+export const SLOW_DRAW_MS = 50;
+/** How long one interaction holds the frames (the next frame waits, latest wins). */
+export const HOLD_MS = 400;
+
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 export const nextFrame = (fn) =>
   typeof requestAnimationFrame === "function" ? requestAnimationFrame(fn) : setTimeout(fn, 16);
@@ -18,9 +29,28 @@ export const nextFrame = (fn) =>
 export function frameLoop(model, draw) {
   const pipe = new FramePipeline();
   let disposed = false;
+  let holdUntil = -Infinity;
+  let lastDrawMs = 0;
+  let waiting = false; // a tick waits for the hold to end
+  const stats = { held: 0, lastDrawMs: 0 };
   const tick = () => {
+    if (disposed) return;
+    const wait = holdUntil - now();
+    if (wait > 0) {
+      // the tick stays scheduled (pipe.scheduled): new frames replace the pending one
+      if (!waiting) {
+        waiting = true;
+        stats.held++;
+        setTimeout(() => {
+          waiting = false;
+          tick();
+        }, wait);
+      }
+      return;
+    }
     const item = pipe.take();
-    if (!item || disposed) return;
+    if (!item) return;
+    const t0 = now();
     let timer;
     const timeout = new Promise((resolve) => {
       timer = setTimeout(resolve, DRAW_TIMEOUT_MS);
@@ -30,6 +60,7 @@ export function frameLoop(model, draw) {
       .catch(() => {});
     Promise.race([drawn, timeout]).then(() => {
       clearTimeout(timer);
+      lastDrawMs = stats.lastDrawMs = now() - t0;
       const { ack: id, reschedule } = pipe.complete();
       if (id !== null && !disposed) {
         try {
@@ -43,8 +74,13 @@ export function frameLoop(model, draw) {
   };
   return {
     pipe,
+    stats,
     enqueue(item) {
       if (pipe.push(item)) nextFrame(tick);
+    },
+    /** The user zooms, pans or hovers: with slow draws, hold new frames for a while. */
+    interacting() {
+      if (lastDrawMs >= SLOW_DRAW_MS) holdUntil = Math.max(holdUntil, now() + HOLD_MS);
     },
     dispose() {
       disposed = true;

@@ -43,6 +43,8 @@ export function sweepStream(model, views) {
     return Promise.all([...views].map((v) => v.showPanels(panels).catch(() => {})));
   });
   s.pipe = loop.pipe;
+  s.interacting = loop.interacting;
+  s.frameStats = loop.stats;
   const off = listenAll(model, [
     [
       "msg:custom",

@@ -113,6 +113,7 @@ export class SweepView extends PointsView {
         onHover: (panel, i) => this.hoverPoint(panel, i),
         onSelect: (indices) => this.selectFromPanel(indices),
         onView: (panel) => this.drawOverlay(panel),
+        onInteract: () => this.stream.interacting?.(),
         onDrawn: (panel) => {
           const head = this.heads[panel.k].el;
           head.dataset.drawn = String(Number(head.dataset.drawn) + 1);

@@ -23,6 +23,8 @@ export function tsneStream(model, views) {
     return Promise.all([...views].map((v) => v.showFrame(item).catch(() => {})));
   });
   s.pipe = loop.pipe;
+  s.interacting = loop.interacting;
+  s.frameStats = loop.stats;
   const off = listenAll(model, [
     [
       "msg:custom",

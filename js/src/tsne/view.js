@@ -66,6 +66,7 @@ export class TSNEView extends PointsView {
       onHover: (panel, i) => this.hoverPoint(panel, i),
       onSelect: (indices) => this._selectFromScatter(indices),
       onView: (panel) => this.drawOverlay(panel),
+      onInteract: () => this.stream.interacting?.(),
     });
     this.panels = [this.scatter];
     this.kl = new KLPanel(m);
@@ -232,6 +233,7 @@ export class TSNEView extends PointsView {
 
   onFrameReceived(count) {
     this.root.dataset.frames = String(count);
+    this.root.dataset.held = String(this.stream.frameStats?.held ?? 0);
   }
 
   // ---------- status ----------
