@@ -161,3 +161,42 @@ def test_a_job_with_another_token_is_refused(fake_comm, start_job):
 def test_listen_needs_the_number_of_points(fake_comm):
     with pytest.raises(ValueError, match="n_points"):
         TSNEWidget.listen(quiet=True)
+
+
+def test_a_widget_that_listens_after_the_job_started_joins_the_run_under_way(
+        fake_comm, start_job, tmp_path):
+    # the job starts first (--wait 0: it does not wait for a notebook) and optimises; the
+    # notebook listens later on the address and token the job was given: the job's link
+    # says hello until answered and sends its description first, then the run goes on
+    # streaming into the widget from where it is; Stop from the widget ends it
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    token = "t" * 43
+
+    class Later:                         # what start_job needs before the widget exists
+        remote = type("R", (), {"address": f"tcp://127.0.0.1:{port}",
+                                "job_env": staticmethod(lambda: {})})()
+
+    job = start_job(Later, "--wait", "0", "--set", "early_exaggeration_iter=20",
+                    "--set", "n_iter=1000000", "--set", "kl_every=10",
+                    "--frame-interval", "0.02", token=token)
+    # the job is under way before anyone listens (its log says it runs anyway)
+    wait_until(lambda: "running anyway" in output(job), timeout=60)
+    w = TSNEWidget.listen(port=port, n_points=N, token=token, quiet=True)
+    front_end_says(w, {"type": S.HELLO})
+    wait_until(lambda: w.status == "running" and w.iteration > 20, timeout=60)
+    joined_at = w.iteration
+    wait_until(lambda: w.iteration > joined_at + 20, timeout=60)     # it goes on streaming
+    assert frames_sent(w.comm) and w.frame_history.shape[1:] == (N, 2)
+    assert frames_sent(w.comm)[0][0]["iteration"] > 0                 # joined mid-run
+    assert w.perplexity == 30 and "streamed from" in w.info          # the description came
+    assert w.kl_history["iteration"][-1] > 20                         # KL from where it is
+    front_end_says(w, {"type": "command", "action": "stop"})
+    result = ended(job)
+    assert result["state"] == "stopped"
+    wait_until(lambda: w.status == "stopped", timeout=10)
+    w.close()

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { widgetFactory } from "../src/common/widget.js";
-import { frameLoop, HOLD_MS, SLOW_DRAW_MS } from "../src/common/stream.js";
+import { frameLoop, HOLD_MAX_MS, HOLD_MS, SLOW_DRAW_MS } from "../src/common/stream.js";
 import { tsneStream } from "../src/tsne/stream.js";
 import { fakeModel, f32View as frameBuf, sleep } from "./fakemodel.js";
 
@@ -150,6 +150,19 @@ describe("frame loop: the user's hand comes first", () => {
     expect(started.map(([id]) => id)).toEqual([1, 3]);
     expect(started[1][1] - t0).toBeGreaterThanOrEqual(HOLD_MS - 20);
     expect(loop.stats.held).toBe(1);
+  });
+
+  it("a draw slower than half the hold holds the frames for twice its time", async () => {
+    const { m, loop, started } = slowLoop(300);
+    loop.enqueue({ id: 1 });
+    await vi.waitFor(() => expect(m.sent).toEqual([{ type: "ack", id: 1 }]), { timeout: 5000, interval: 5 });
+    const t0 = performance.now();
+    loop.interacting();
+    loop.enqueue({ id: 2 });
+    await vi.waitFor(() => expect(started.length).toBe(2), { timeout: 5000, interval: 5 });
+    const hold = started[1][1] - t0;
+    expect(hold).toBeGreaterThanOrEqual(2 * loop.stats.lastDrawMs - 30);
+    expect(hold).toBeLessThan(HOLD_MAX_MS);
   });
 
   it("with quick draws nothing is held: the map keeps moving under the mouse", async () => {

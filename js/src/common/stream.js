@@ -9,8 +9,10 @@
 //
 // The user's hand comes first: when drawing a frame takes long (a million points
 // in a software renderer), a zoom, pan or hover would wait behind it; so each
-// interaction (loop.interacting()) holds new frames for HOLD_MS. With quick draws
-// (under SLOW_DRAW_MS) nothing is held and the map keeps moving under the mouse.
+// interaction (loop.interacting()) holds new frames for HOLD_MS, or twice the last
+// draw's time when that is longer (at most HOLD_MAX_MS): a gesture's next event finds
+// the page free. With quick draws (under SLOW_DRAW_MS) nothing is held and the map
+// keeps moving under the mouse.
 
 import { FramePipeline } from "./frames.js";
 import { ack } from "./schema.js";
@@ -18,8 +20,10 @@ import { ack } from "./schema.js";
 const DRAW_TIMEOUT_MS = 5000;
 /** A draw slower than this makes interactions hold the frames. */
 export const SLOW_DRAW_MS = 50;
-/** How long one interaction holds the frames (the next frame waits, latest wins). */
+/** How long one interaction holds the frames at least (the next frame waits, latest wins). */
 export const HOLD_MS = 400;
+/** ... and at most, however slow the draws. */
+export const HOLD_MAX_MS = 3000;
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
@@ -32,19 +36,23 @@ export function frameLoop(model, draw) {
   let holdUntil = -Infinity;
   let lastDrawMs = 0;
   let waiting = false; // a tick waits for the hold to end
+  let countedHold = null;
   const stats = { held: 0, lastDrawMs: 0 };
   const tick = () => {
     if (disposed) return;
     const wait = holdUntil - now();
     if (wait > 0) {
       // the tick stays scheduled (pipe.scheduled): new frames replace the pending one
+      if (countedHold !== holdUntil) {
+        countedHold = holdUntil; // (one count per hold, however often the timer wakes)
+        stats.held++;
+      }
       if (!waiting) {
         waiting = true;
-        stats.held++;
         setTimeout(() => {
           waiting = false;
           tick();
-        }, wait);
+        }, wait + 1);
       }
       return;
     }
@@ -80,7 +88,9 @@ export function frameLoop(model, draw) {
     },
     /** The user zooms, pans or hovers: with slow draws, hold new frames for a while. */
     interacting() {
-      if (lastDrawMs >= SLOW_DRAW_MS) holdUntil = Math.max(holdUntil, now() + HOLD_MS);
+      if (lastDrawMs < SLOW_DRAW_MS) return;
+      const hold = Math.min(HOLD_MAX_MS, Math.max(HOLD_MS, 2 * lastDrawMs));
+      holdUntil = Math.max(holdUntil, now() + hold);
     },
     dispose() {
       disposed = true;
