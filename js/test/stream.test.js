@@ -165,6 +165,24 @@ describe("frame loop: the user's hand comes first", () => {
     expect(hold).toBeLessThan(HOLD_MAX_MS);
   });
 
+  it("a hand that never rests still lets a frame through every HOLD_MAX_MS", async () => {
+    const { m, loop, started } = slowLoop(SLOW_DRAW_MS + 20);
+    loop.enqueue({ id: 1 });
+    await vi.waitFor(() => expect(m.sent).toEqual([{ type: "ack", id: 1 }]), { timeout: 5000, interval: 5 });
+    const t0 = performance.now();
+    loop.interacting();
+    loop.enqueue({ id: 2 });
+    const hand = setInterval(() => loop.interacting(), 50); // hovering all the time
+    try {
+      await vi.waitFor(() => expect(started.length).toBe(2), { timeout: 2 * HOLD_MAX_MS, interval: 10 });
+    } finally {
+      clearInterval(hand);
+    }
+    const waited = started[1][1] - t0;
+    expect(waited).toBeGreaterThanOrEqual(HOLD_MAX_MS - 30);
+    expect(waited).toBeLessThan(HOLD_MAX_MS + 1000);
+  }, 10_000);
+
   it("with quick draws nothing is held: the map keeps moving under the mouse", async () => {
     const { m, loop, started } = slowLoop(1);
     loop.enqueue({ id: 1 });

@@ -11,8 +11,9 @@
 // in a software renderer), a zoom, pan or hover would wait behind it; so each
 // interaction (loop.interacting()) holds new frames for HOLD_MS, or twice the last
 // draw's time when that is longer (at most HOLD_MAX_MS): a gesture's next event finds
-// the page free. With quick draws (under SLOW_DRAW_MS) nothing is held and the map
-// keeps moving under the mouse.
+// the page free. A frame is never held longer than HOLD_MAX_MS in all, so the map still
+// moves (slowly) under a hand that never rests. With quick draws (under SLOW_DRAW_MS)
+// nothing is held and the map keeps moving under the mouse.
 
 import { FramePipeline } from "./frames.js";
 import { ack } from "./schema.js";
@@ -22,7 +23,7 @@ const DRAW_TIMEOUT_MS = 5000;
 export const SLOW_DRAW_MS = 50;
 /** How long one interaction holds the frames at least (the next frame waits, latest wins). */
 export const HOLD_MS = 400;
-/** ... and at most, however slow the draws. */
+/** ... and at most, however slow the draws; also the longest a frame waits in all. */
 export const HOLD_MAX_MS = 3000;
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -37,10 +38,13 @@ export function frameLoop(model, draw) {
   let lastDrawMs = 0;
   let waiting = false; // a tick waits for the hold to end
   let countedHold = null;
+  let heldSince = null; // when the pending frame was first held
   const stats = { held: 0, lastDrawMs: 0 };
   const tick = () => {
     if (disposed) return;
-    const wait = holdUntil - now();
+    const t = now();
+    if (heldSince === null && holdUntil > t) heldSince = t;
+    const wait = Math.min(holdUntil - t, heldSince === null ? 0 : heldSince + HOLD_MAX_MS - t);
     if (wait > 0) {
       // the tick stays scheduled (pipe.scheduled): new frames replace the pending one
       if (countedHold !== holdUntil) {
@@ -58,6 +62,7 @@ export function frameLoop(model, draw) {
     }
     const item = pipe.take();
     if (!item) return;
+    heldSince = null;
     const t0 = now();
     let timer;
     const timeout = new Promise((resolve) => {
