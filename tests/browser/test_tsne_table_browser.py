@@ -111,7 +111,19 @@ def test_table_colour_hover_search_legend_lasso(lab):
 
         # hover: the row's review text, fetched from the kernel, as it is in the table
         box = page.locator(f"{ROOT} .vw-scatter").bounding_box()
+        # regl-scatterplot redrew the whole map for every point it hovered (0.4 s a draw
+        # at 1M in software WebGL): hover must not draw
+        page.evaluate(f"() => {{ window.__reglDraws = 0; document.querySelector('{ROOT}')"
+                      ".__vw.panels[0].scatter.sp.subscribe('draw', () => window.__reglDraws++); }")
         i = hover_until_tooltip(page, box)
+        assert page.evaluate("() => window.__reglDraws") == 0
+        # the hovered point is ringed where it is drawn; a click on it focuses it
+        canvas = page.locator(f"{ROOT} .vw-scatter-canvas").bounding_box()
+        at = page.evaluate(f"() => document.querySelector('{ROOT}').__vw.panels[0].scatter.screenPosition({i})")
+        ring = page.locator(f"{ROOT} .vw-hover-ring").bounding_box()
+        assert ring is not None
+        assert abs(ring["x"] + ring["width"] / 2 - canvas["x"] - at[0]) < 1.5
+        assert abs(ring["y"] + ring["height"] / 2 - canvas["y"] - at[1]) < 1.5
         rows = page.locator(f"{ROOT} .vw-tooltip-row").all_inner_texts()
         text = kernel_json(page, f"df['text'].iloc[{i}]")
         cat = kernel_json(page, f"str(df['category'].iloc[{i}])")
@@ -121,7 +133,12 @@ def test_table_colour_hover_search_legend_lasso(lab):
         assert int(data_attr(page, ROOT, "hoverFetches")) >= 1
         page.screenshot(path=str(ARTIFACTS / "tsne_table_hover.png"))
         page.locator(ROOT).screenshot(path=str(ARTIFACTS / "tsne_table_hover_view.png"))
+        page.mouse.click(canvas["x"] + at[0], canvas["y"] + at[1])
+        assert kernel_until(page, "w.focused", i) == i
         page.mouse.move(5, 5)
+        assert page.locator(f"{ROOT} .vw-hover-ring").is_hidden()
+        kernel_exec(page, "w.focused = -1")
+        wait_attr(page, ROOT, "d.focused === '-1'", timeout=10_000)
 
         # colour by switched in the page: the kernel encodes, the legend becomes a colour bar
         page.select_option(f"{ROOT} .vw-colorby", "price")

@@ -25,12 +25,20 @@ import createScatterplot, { createRenderer } from "regl-scatterplot";
 import { applyFit, computeFit, followFit } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
 import { spatialIndex, workerAvailable } from "./spatialindex.js";
+import { buildIndex } from "./kdindex.js";
+import { HitTest } from "./hittest.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
 // from here on the spatial index is built in a worker (spatialindex.js), never on the page
 const WORKER_INDEX_MIN_POINTS = 100000;
 const INDEX_MAX_AGE_MS = 1000;
+// regl-scatterplot's own hover and click hit-testing is switched off (a negative
+// detection size never matches): each hover it found redrew the whole map, which
+// held hover behind drawing. Hover and click are answered by hittest.js instead;
+// regl-scatterplot keeps its spatial index for the lasso and density opacity.
+const NO_POINTER_HITS = -1e9;
+const CLICK_SLOP_PX = 3;
 
 let sharedRenderer = null;
 let releaseTimer = null;
@@ -131,7 +139,7 @@ export class GLScatter {
     this.lastInteraction = -Infinity;
     this.busy = null;
     // where each draw's spatial index came from (read by benchmarks/tsne_1m.py)
-    this.indexStats = { reused: 0, worker: 0, regl: 0 };
+    this.indexStats = { reused: 0, worker: 0, page: 0 };
     this.dirty = false;
     this.destroyed = false;
     this.width = Math.max(50, container.clientWidth || 520);
@@ -140,6 +148,16 @@ export class GLScatter {
     this.canvas = document.createElement("canvas");
     this.canvas.className = "vw-scatter-canvas";
     container.append(this.canvas);
+    // the hovered point's highlight: a ring over the canvas (a redraw of the map would
+    // cost a whole draw of every point)
+    this.ring = document.createElement("div");
+    this.ring.className = "vw-hover-ring";
+    this.ring.hidden = true;
+    container.append(this.ring);
+    this.hit = null; // HitTest of the drawn points
+    this.hidden = null; // Uint8Array, 1 = filtered out (setFilter)
+    this.hovered = null;
+    this.pointSizePx = o.pointSize ?? 4;
     const theme = o.theme;
     this.renderer = acquireRenderer(this, this.width, this.height);
     try {
@@ -149,6 +167,7 @@ export class GLScatter {
         width: this.width,
         height: this.height,
         pointSize: o.pointSize ?? 4,
+        pointSizeMouseDetection: NO_POINTER_HITS,
         pointSizeSelected: 1,
         pointOutlineWidth: 1,
         opacityInactiveScale: 0.2,
@@ -172,14 +191,13 @@ export class GLScatter {
     } catch (err) {
       releaseRenderer(this);
       this.canvas.remove();
+      this.ring.remove();
       throw err;
     }
     const sp = this.sp;
     this.subs = [
       ["select", ({ points }) => o.onSelect?.(Array.from(points))],
       ["deselect", () => o.onSelect?.([])],
-      ["pointOver", (i) => o.onHover?.(i)],
-      ["pointOut", () => o.onHover?.(null)],
       [
         "view",
         () => {
@@ -187,6 +205,7 @@ export class GLScatter {
             this.userCamera = true;
             o.onUserCamera?.();
           }
+          this._placeRing();
           o.onView?.();
         },
       ],
@@ -234,8 +253,28 @@ export class GLScatter {
     this.onUp = () => {
       this.down = null;
     };
+    // hover and click: the nearest drawn point within a few pixels of the mouse
+    this.onHoverMove = (e) => {
+      if (e.buttons || this.tempLasso) return;
+      this._hover(this._pick(e));
+    };
+    this.onLeave = () => this._hover(null);
+    this.onPress = (e) => {
+      this.pressAt = [e.clientX, e.clientY];
+    };
+    this.onClick = (e) => {
+      const p = this.pressAt;
+      if (this.lassoMode || e.shiftKey || !p || Math.hypot(e.clientX - p[0], e.clientY - p[1]) > CLICK_SLOP_PX) return;
+      const i = this._pick(e);
+      if (i === null) return; // a click on empty space keeps the selection (double-click clears it)
+      o.onSelect?.([i]); // the view decides: a t-SNE view focuses the point, a sweep selects it
+    };
     this.canvas.addEventListener("wheel", this.onWheel, { passive: true });
     this.canvas.addEventListener("mousedown", this.onDown);
+    this.canvas.addEventListener("mousedown", this.onPress);
+    this.canvas.addEventListener("mousemove", this.onHoverMove);
+    this.canvas.addEventListener("mouseleave", this.onLeave);
+    this.canvas.addEventListener("click", this.onClick);
     window.addEventListener("mousemove", this.onMove);
     window.addEventListener("mouseup", this.onUp);
     window.addEventListener("mousedown", this.onCaptureDown, true);
@@ -283,6 +322,8 @@ export class GLScatter {
   setFilter(indices) {
     const same = indices === this.filterIdx || (!indices && !this.filterIdx);
     this.filterIdx = indices && indices.length < (this.positions.length >> 1) ? indices : null;
+    this._maskHidden();
+    if (this.hovered !== null && this.hidden?.[this.hovered]) this._hover(null);
     if (same || !this.sp.get("isPointsDrawn")) return;
     // a draw in flight applies the filter it started with when it ends: draw again
     // after it, with this one (filter()/unfilter() now would be undone)
@@ -295,7 +336,47 @@ export class GLScatter {
   }
 
   setPointSize(px) {
+    this.pointSizePx = px;
     this.sp.set({ pointSize: px });
+  }
+
+  /** The hit-test mask of setFilter: 1 = not drawn. */
+  _maskHidden() {
+    const n = this.positions.length >> 1;
+    if (!this.filterIdx) {
+      this.hidden = null;
+      return;
+    }
+    const hidden = new Uint8Array(n).fill(1);
+    for (const i of this.filterIdx) if (i >= 0 && i < n) hidden[i] = 0;
+    this.hidden = hidden;
+  }
+
+  /** The drawn point under the mouse event e, or null. */
+  _pick(e) {
+    if (!this.hit) return null;
+    const r = this.canvas.getBoundingClientRect();
+    const i = this.hit.at(this.sp.get("cameraView"), this.width, this.height, e.clientX - r.left, e.clientY - r.top,
+      Math.max(4, this.pointSizePx + 2), this.hidden);
+    return i < 0 ? null : i;
+  }
+
+  _hover(i) {
+    if (i === this.hovered) return;
+    this.hovered = i;
+    this._placeRing();
+    this.o.onHover?.(i);
+  }
+
+  /** Keep the hover ring on the hovered point (camera moves, new frames). */
+  _placeRing() {
+    const p = this.hovered === null ? null : this.screenPosition(this.hovered);
+    this.ring.hidden = !p;
+    if (!p) return;
+    const d = Math.max(8, this.pointSizePx + 6);
+    Object.assign(this.ring.style, {
+      width: `${d}px`, height: `${d}px`, left: `${p[0] - d / 2}px`, top: `${p[1] - d / 2}px`,
+    });
   }
 
   setLassoMode(on) {
@@ -384,23 +465,27 @@ export class GLScatter {
       now - (this.indexBuiltAt ?? -Infinity) < INDEX_MAX_AGE_MS;
     if (reuse) {
       this.indexStats.reused++;
-      return this._drawPoints(xs, ys, n, this.sp.get("spatialIndex"));
+      return this._drawPoints(xs, ys, n, this.hit?.kd.data ?? undefined);
     }
     this.indexBuiltAt = now;
     if (n >= WORKER_INDEX_MIN_POINTS && workerAvailable()) {
       // the page stays free while the worker builds the index; the draw follows
-      // (null: no worker after all, regl-scatterplot builds the index itself)
+      // (null: no worker after all: the index is built on the page)
       return spatialIndex(xs, ys).then((index) => {
         if (this.destroyed) return null;
-        this.indexStats[index ? "worker" : "regl"]++;
+        this.indexStats[index ? "worker" : "page"]++;
         return this._drawPoints(xs, ys, n, index || undefined);
       });
     }
-    this.indexStats.regl++;
+    this.indexStats.page++;
     return this._drawPoints(xs, ys, n, undefined);
   }
 
   _drawPoints(xs, ys, n, index) {
+    // one KDBush index serves regl-scatterplot (lasso, density) and our hover and click
+    if (index === undefined) index = buildIndex(xs, ys);
+    if (!this.hit || this.hit.kd.data !== index) this.hit = new HitTest(index, xs, ys);
+    if (this.hidden && this.hidden.length !== n) this._maskHidden();
     const codes = this.codes && this.codes.length === n ? this.codes : null;
     const rows = new Array(n);
     for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
@@ -425,6 +510,10 @@ export class GLScatter {
     clearTimeout(this.settleTimer);
     this.canvas.removeEventListener("wheel", this.onWheel);
     this.canvas.removeEventListener("mousedown", this.onDown);
+    this.canvas.removeEventListener("mousedown", this.onPress);
+    this.canvas.removeEventListener("mousemove", this.onHoverMove);
+    this.canvas.removeEventListener("mouseleave", this.onLeave);
+    this.canvas.removeEventListener("click", this.onClick);
     window.removeEventListener("mousemove", this.onMove);
     window.removeEventListener("mouseup", this.onUp);
     window.removeEventListener("mousedown", this.onCaptureDown, true);
@@ -437,5 +526,6 @@ export class GLScatter {
     }
     releaseRenderer(this);
     this.canvas.remove();
+    this.ring.remove();
   }
 }
