@@ -172,7 +172,10 @@ PAGE_PROBE = """() => {
     return k / Math.max(1, tot); };
   probe.take = () => { const out = {draws: probe.draws, zooms: probe.zooms, hovers: probe.hovers,
     heap: probe.heap, fetches: +root.dataset.hoverFetches || 0, held: +root.dataset.held || 0,
-    index: Object.assign({}, root.__vw.panels[0].scatter.indexStats || {})};
+    index: Object.assign({}, root.__vw.panels[0].scatter.indexStats || {}),
+    lod: (() => { const s = root.__vw.panels[0].scatter; return Object.assign({}, s.lodStats || {},
+      {drawn_now: s.lod ? s.lod.k : (s.xs ? s.xs.length : 0),
+       us_per_point: s.budget && s.budget.msPerPoint !== null ? +(1000 * s.budget.msPerPoint).toFixed(3) : null}); })()};
     probe.draws = []; probe.zooms = []; probe.hovers = []; probe.heap = []; return out; };
   return true;
 }"""
@@ -208,14 +211,17 @@ def _summary(name: str, part: dict) -> dict:
     out["heap_mb"] = [h / 2**20 for h in part["heap"] if h]
     # frames held back while the user's hand was on the map (slow draws), so far
     out["frames_held"] = part.get("held")
-    # spatial indexes so far: reused while streaming, built in the worker, or by regl-scatterplot
+    # spatial indexes so far: reused while streaming, built in the worker, or on the page
     out["index_builds"] = part.get("index")
+    # level of detail so far: draws of a subsample (thinned) and of every point (whole),
+    # points drawn at the end of the phase, the learnt cost of a point (us)
+    out["lod"] = part.get("lod")
     fps = f"{out['fps']:.2f} frames/s drawn ({len(d)})" if out["fps"] else f"{len(d)} frames drawn"
     z, h = out["zooms"], out["hovers"]
     print(f"  {name}: {fps}; zoom median {z['median_ms'] or float('nan'):.0f} ms, p95 "
           f"{z['p95_ms']:.0f} ms ({z['n']}); hover median {h['median_ms'] or float('nan'):.0f} ms, "
           f"p95 {h['p95_ms']:.0f} ms ({h['n']}); spatial indexes so far {out['index_builds']}; "
-          f"frames held for the user so far {out['frames_held']}")
+          f"frames held for the user so far {out['frames_held']}; level of detail {out['lod']}")
     return out
 
 

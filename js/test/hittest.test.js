@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildIndex } from "../src/common/kdindex.js";
-import { HitTest, dataRadius, screenToData } from "../src/common/hittest.js";
-
-// the forward mapping scatter-gl.js screenMapper uses (data -> CSS px)
-function toScreen(v, W, H, x, y) {
-  const a = W / H;
-  const vx = v[0] * x + v[4] * y + v[12], vy = v[1] * x + v[5] * y + v[13];
-  return [((vx / a + 1) / 2) * W, ((1 - vy) / 2) * H];
-}
+import { HitTest, dataRadius, dataToScreen as toScreen, screenToData } from "../src/common/hittest.js";
 
 // a camera: zoom s, pan (tx, ty), column-major 4x4 as regl-scatterplot keeps it
 const camera = (s, tx, ty) => [s, 0, 0, 0, 0, s, 0, 0, 0, 0, 1, 0, tx, ty, 0, 1];
@@ -24,6 +17,13 @@ function points(n, seed = 3) {
 }
 
 describe("screen <-> data under regl-scatterplot's camera", () => {
+  it("dataToScreen: the centre of the view, and a pan by one view width", () => {
+    expect(toScreen(camera(1, 0, 0), 600, 300, 0, 0)).toEqual([300, 150]);
+    // the projection divides x by the aspect ratio: x = 2 is the right edge of a 2:1 view
+    expect(toScreen(camera(1, 0, 0), 600, 300, 2, -1)).toEqual([600, 300]);
+    expect(toScreen(camera(2, 0, 0), 600, 300, 1, 0.5)).toEqual([600, 0]);
+  });
+
   it("screenToData inverts the drawing's mapping at any zoom and pan", () => {
     const W = 640, H = 400;
     for (const v of [camera(1, 0, 0), camera(3.5, -0.4, 0.7), camera(0.25, 0.1, -0.2)]) {

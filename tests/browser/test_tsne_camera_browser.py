@@ -84,3 +84,82 @@ def test_zoom_early_in_a_run_keeps_the_points_on_screen(lab):
         assert state["inView"] > 0.5, state
         assert drawn > 2000, drawn
         browser.close()
+
+
+SCATTER = f"document.querySelector('{ROOT}').__vw.panels[0].scatter"
+
+
+def test_a_map_too_big_to_draw_in_time_is_thinned_while_it_moves(lab):
+    """Level of detail (js/src/common/lod.js). A map that cannot be drawn within the draw
+    budget is drawn from a fixed subsample while frames stream, the camera moves or a
+    lasso is drawn, and whole once everything rests; hover and the lasso still answer
+    for every point. The budget is shrunk here so that 1,500 points count as too many
+    (in headless Chromium the same happens by itself from a few hundred thousand)."""
+    base, token = lab
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "camera.ipynb")
+        run_all(page)
+        page.locator(ROOT).wait_for(timeout=60_000)
+        page.wait_for_function(f"() => {SCATTER}.lodStats.whole > 0", timeout=30_000)
+        k = 300
+        page.evaluate(f"() => Object.assign({SCATTER}.budget, {{minN: 100, minPoints: {k}, budgetMs: 1e-6}})")
+        drawn = f"{SCATTER}.sp.get('points').length"
+
+        # frames streaming: drawn thinned; once the run rests, drawn whole
+        kernel_exec(page, "w.run()")
+        page.wait_for_function(f"() => {SCATTER}.lodStats.thinned > 0 && {drawn} === {k}", timeout=60_000,
+                               polling=20)
+        kernel_exec(page, "w.wait()", timeout=120_000)
+        page.wait_for_function(f"() => {SCATTER}.lod === null && {drawn} === {N}", timeout=15_000)
+
+        # the camera moves: thinned at once (the rest is made long so the test can look)
+        page.evaluate(f"() => {{ {SCATTER}.restMs.camera = 60000; }}")
+        page.evaluate(WHEEL)
+        page.wait_for_function(f"() => {drawn} === {k}", timeout=5_000)
+        # ... hover still finds points that are not drawn now
+        # (a point not drawn now, with no other point within 8 px: the hover must name it)
+        hidden_point = page.evaluate(f"""() => {{ const s = {SCATTER}; const n = s.xs.length;
+            const P = Array.from({{length: n}}, (_, i) => s.screenPosition(i));
+            for (let i = 0; i < n; i++) {{ const p = P[i];
+              if (s.lod.inv[i] >= 0 || p[0] < 20 || p[0] > s.width - 20 || p[1] < 20 || p[1] > s.height - 20) continue;
+              if (P.every((q, j) => j === i || Math.hypot(q[0] - p[0], q[1] - p[1]) > 8)) return [i, p[0], p[1]]; }}
+            return null; }}""")
+        assert hidden_point is not None
+        i, px, py = hidden_point
+        canvas = page.locator(f"{ROOT} .vw-scatter-canvas").bounding_box()
+        page.mouse.move(canvas["x"] + px, canvas["y"] + py)
+        title = page.locator(f"{ROOT} .vw-tooltip-title")
+        title.wait_for(timeout=5_000)
+        assert title.inner_text() == f"#{i}"
+        page.mouse.move(5, 5)
+
+        # ... and the lasso selects every point inside it, not the drawn subsample's
+        page.click(f"{ROOT} .vw-lasso")
+        x0, y0 = canvas["x"] + canvas["width"] * 0.2, canvas["y"] + canvas["height"] * 0.2
+        x1, y1 = canvas["x"] + canvas["width"] * 0.8, canvas["y"] + canvas["height"] * 0.8
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for x, y in [(x1, y0), (x1, y1), (x0, y1), (x0, y0)]:
+            page.mouse.move(x, y, steps=10)
+        assert page.evaluate(f"() => {drawn}") == k        # thinned while the lasso is drawn
+        page.mouse.up()
+        count_in = """(m) => {{ const s = {S}, c = s.canvas.getBoundingClientRect(); let k = 0;
+            for (let i = 0; i < s.xs.length; i++) {{ const p = s.screenPosition(i), x = c.x + p[0], y = c.y + p[1];
+              if (x > {x0} + m && x < {x1} - m && y > {y0} + m && y < {y1} - m) k++; }} return k; }}"""
+        count_in = count_in.format(S=SCATTER, x0=x0, x1=x1, y0=y0, y1=y1)
+        # the polygon's edges are the mouse's path: points within 2 px of it may go either way
+        surely, maybe = page.evaluate(count_in, 2), page.evaluate(count_in, -2)
+        assert surely > k // 2
+        got = int(kernel_exec(page, "print(len(w.selected))"))
+        assert surely <= got <= maybe, (surely, got, maybe)
+        page.click(f"{ROOT} .vw-lasso")
+
+        # everything rests: the whole map again
+        page.evaluate(f"() => {{ const s = {SCATTER}; s.restMs.camera = 50; s._rest(); }}")
+        page.wait_for_function(f"() => {SCATTER}.lod === null && {drawn} === {N}", timeout=10_000)
+        assert not errors, errors
+        browser.close()

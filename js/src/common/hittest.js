@@ -14,6 +14,12 @@
 
 import KDBush from "kdbush";
 
+/** CSS pixel of the data (drawn, normalised) point (x, y) in a W x H view. */
+export function dataToScreen(v, W, H, x, y) {
+  const vx = v[0] * x + v[4] * y + v[12], vy = v[1] * x + v[5] * y + v[13];
+  return [((vx / (W / H) + 1) / 2) * W, ((1 - vy) / 2) * H];
+}
+
 /** Data (drawn, normalised) coordinates of the CSS pixel (px, py) of a W x H view. */
 export function screenToData(v, W, H, px, py) {
   const a = W / H;

@@ -18,15 +18,21 @@
 // ~1e5-fold): then the frame is refitted and the camera keeps its place
 // relative to the map (fit.js followFit). resetView() refits and unfreezes.
 //
+// Maps too big to draw in time are drawn from a subsample while they move
+// (lod.js); hover, click and the lasso's selection are answered from every
+// point, by our own hit-testing (hittest.js), never by a redraw.
+//
 // All views share one WebGL renderer (one context for the page): browsers
 // cap the number of live WebGL contexts, and notebooks may show many widgets.
 
 import createScatterplot, { createRenderer } from "regl-scatterplot";
-import { applyFit, computeFit, followFit } from "./fit.js";
+import { applyFit, computeFit, followFit, pointSizeFor } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
 import { spatialIndex, workerAvailable } from "./spatialindex.js";
 import { buildIndex } from "./kdindex.js";
-import { HitTest } from "./hittest.js";
+import { HitTest, dataToScreen } from "./hittest.js";
+import { pointsInPolygon } from "./lasso.js";
+import { DrawBudget, Subsample, permutation } from "./lod.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
@@ -39,6 +45,12 @@ const INDEX_MAX_AGE_MS = 1000;
 // regl-scatterplot keeps its spatial index for the lasso and density opacity.
 const NO_POINTER_HITS = -1e9;
 const CLICK_SLOP_PX = 3;
+// Level of detail (lod.js): while frames stream, the camera moves or a lasso is
+// drawn, a map too big to draw within the budget is drawn from a subsample; the
+// whole map follows once no frame came for FRAME_REST_MS (or twice the recent
+// gap between frames, up to 5 s) and the camera rested for CAMERA_REST_MS.
+const FRAME_REST_MS = 1000;
+const CAMERA_REST_MS = 350;
 
 let sharedRenderer = null;
 let releaseTimer = null;
@@ -140,6 +152,14 @@ export class GLScatter {
     this.busy = null;
     // where each draw's spatial index came from (read by benchmarks/tsne_1m.py)
     this.indexStats = { reused: 0, worker: 0, page: 0 };
+    this.budget = new DrawBudget();
+    this.restMs = { frames: FRAME_REST_MS, camera: CAMERA_REST_MS };
+    this.lod = null; // the Subsample drawn now (null: every point is drawn)
+    this.lodStats = { thinned: 0, whole: 0 };
+    this.xs = null; // the drawn (normalised) coordinates of every point
+    this.ys = null;
+    this.lastPositionsAt = -Infinity;
+    this.frameGap = 0;
     this.dirty = false;
     this.destroyed = false;
     this.width = Math.max(50, container.clientWidth || 520);
@@ -158,6 +178,7 @@ export class GLScatter {
     this.hidden = null; // Uint8Array, 1 = filtered out (setFilter)
     this.hovered = null;
     this.pointSizePx = o.pointSize ?? 4;
+    this.drawnSize = this.pointSizePx;
     const theme = o.theme;
     this.renderer = acquireRenderer(this, this.width, this.height);
     try {
@@ -196,8 +217,9 @@ export class GLScatter {
     }
     const sp = this.sp;
     this.subs = [
-      ["select", ({ points }) => o.onSelect?.(Array.from(points))],
-      ["deselect", () => o.onSelect?.([])],
+      // the lasso's polygon selects among every point (not the drawn rows of a subsample)
+      ["lassoStart", () => this._interacted(true)],
+      ["lassoEnd", ({ coordinates }) => this._lassoEnd(coordinates)],
       [
         "view",
         () => {
@@ -212,9 +234,7 @@ export class GLScatter {
     ].map(([ev, fn]) => [ev, sp.subscribe(ev, fn)]);
 
     // Distinguish user camera moves (wheel, drag without the lasso) from ours.
-    this.onWheel = () => {
-      this.lastInteraction = performance.now();
-    };
+    this.onWheel = () => this._interacted();
     this.onDown = (e) => {
       this.down = !(e.shiftKey || this.lassoMode || this.tempLasso) ? [e.clientX, e.clientY] : null;
     };
@@ -247,7 +267,7 @@ export class GLScatter {
     this.onMove = (e) => {
       if (this.down && e.buttons & 1) {
         const d = Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]);
-        if (d > 3) this.lastInteraction = performance.now();
+        if (d > 3) this._interacted();
       }
     };
     this.onUp = () => {
@@ -262,6 +282,7 @@ export class GLScatter {
     this.onPress = (e) => {
       this.pressAt = [e.clientX, e.clientY];
     };
+    this.onDblClick = () => o.onSelect?.([]);
     this.onClick = (e) => {
       const p = this.pressAt;
       if (this.lassoMode || e.shiftKey || !p || Math.hypot(e.clientX - p[0], e.clientY - p[1]) > CLICK_SLOP_PX) return;
@@ -275,6 +296,7 @@ export class GLScatter {
     this.canvas.addEventListener("mousemove", this.onHoverMove);
     this.canvas.addEventListener("mouseleave", this.onLeave);
     this.canvas.addEventListener("click", this.onClick);
+    this.canvas.addEventListener("dblclick", this.onDblClick);
     window.addEventListener("mousemove", this.onMove);
     window.addEventListener("mouseup", this.onUp);
     window.addEventListener("mousedown", this.onCaptureDown, true);
@@ -287,13 +309,15 @@ export class GLScatter {
     // spatial index (hover / lasso hit-testing) instead of rebuilding it for
     // every frame; a fresh index is built once the stream pauses.
     const now = performance.now();
-    this.streaming = now - (this.lastPositionsAt ?? -Infinity) < SETTLE_MS;
+    const gap = now - this.lastPositionsAt;
+    this.streaming = gap < SETTLE_MS;
+    if (gap < 10000) this.frameGap = 0.5 * this.frameGap + 0.5 * gap;
     this.lastPositionsAt = now;
     clearTimeout(this.settleTimer);
     if ((pos.length >> 1) >= REUSE_INDEX_MIN_POINTS) {
       this.settleTimer = setTimeout(() => {
         this.streaming = false;
-        this.redraw();
+        if (!this.lod) this.redraw(); // a thinned map is redrawn whole when it rests (_rest)
       }, SETTLE_MS);
     }
     this.positions = pos;
@@ -315,7 +339,8 @@ export class GLScatter {
     const n = this.positions.length >> 1;
     this.selection = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < n);
     if (!this.sp.get("isPointsDrawn")) return;
-    if (this.selection.length) this.sp.select(this.selection.slice(), { preventEvent: true });
+    const rows = this._rows(this.selection);
+    if (rows.length) this.sp.select(rows, { preventEvent: true });
     else this.sp.deselect({ preventEvent: true });
   }
 
@@ -331,13 +356,13 @@ export class GLScatter {
       this.redraw();
       return;
     }
-    if (this.filterIdx) this.sp.filter(this.filterIdx, { preventEvent: true });
+    if (this.filterIdx) this.sp.filter(this._rows(this.filterIdx), { preventEvent: true });
     else this.sp.unfilter({ preventEvent: true });
   }
 
   setPointSize(px) {
     this.pointSizePx = px;
-    this.sp.set({ pointSize: px });
+    this._applySize();
   }
 
   /** The hit-test mask of setFilter: 1 = not drawn. */
@@ -358,7 +383,49 @@ export class GLScatter {
     const r = this.canvas.getBoundingClientRect();
     const i = this.hit.at(this.sp.get("cameraView"), this.width, this.height, e.clientX - r.left, e.clientY - r.top,
       Math.max(4, this.pointSizePx + 2), this.hidden);
-    return i < 0 ? null : i;
+    return i < 0 || i >= (this.xs?.length ?? 0) ? null : i;
+  }
+
+  /** regl-scatterplot's rows of these points (the same numbers unless a subsample is drawn). */
+  _rows(indices) {
+    return this.lod ? this.lod.rows(indices) : indices.slice();
+  }
+
+  /** The lasso ended: select every visible point inside its polygon. */
+  _lassoEnd(coordinates) {
+    const poly = (coordinates || []).flat();
+    const idx = this.xs ? pointsInPolygon(this.xs, this.ys, poly) : [];
+    this.o.onSelect?.(this.hidden ? idx.filter((i) => !this.hidden[i]) : idx);
+    this._rest();
+  }
+
+  /** The user moves the camera or draws a lasso: a map too big to draw in time is thinned. */
+  _interacted(lasso = false) {
+    this.lastInteraction = performance.now();
+    if (lasso) this.lassoing = true;
+    const n = this.positions.length >> 1;
+    if (!this.lod && this.budget.size(n) < n) this.redraw();
+    this._scheduleRest();
+  }
+
+  _moving() {
+    const now = performance.now();
+    const frameRest = Math.min(5000, Math.max(this.restMs.frames, 2 * this.frameGap));
+    return this.lassoing || now - this.lastPositionsAt < frameRest || now - this.lastInteraction < this.restMs.camera;
+  }
+
+  _scheduleRest() {
+    clearTimeout(this.restTimer);
+    this.restTimer = setTimeout(() => this._rest(false), this.restMs.camera);
+  }
+
+  /** Draw a thinned map whole once nothing moves. */
+  _rest(lassoDone = true) {
+    if (lassoDone) this.lassoing = false;
+    clearTimeout(this.restTimer);
+    if (this.destroyed || !this.lod) return;
+    if (this._moving()) this._scheduleRest();
+    else this.redraw();
   }
 
   _hover(i) {
@@ -417,21 +484,14 @@ export class GLScatter {
   /** Data coordinates -> CSS pixels under the current fit and camera (for overlays). */
   screenMapper() {
     const { cx, cy, s } = this.fit;
-    const v = this.sp.get("cameraView");
-    const a = this.width / this.height, W = this.width, H = this.height;
-    return (x, y) => {
-      const nx = (x - cx) * s, ny = (y - cy) * s;
-      const vx = v[0] * nx + v[4] * ny + v[12], vy = v[1] * nx + v[5] * ny + v[13];
-      return [((vx / a + 1) / 2) * W, ((1 - vy) / 2) * H];
-    };
+    const v = this.sp.get("cameraView"), W = this.width, H = this.height;
+    return (x, y) => dataToScreen(v, W, H, (x - cx) * s, (y - cy) * s);
   }
 
+  /** Where point i is drawn (CSS px in the view), drawn whole or thinned out; null before a draw. */
   screenPosition(i) {
-    try {
-      return this.sp.get("isPointsDrawn") ? this.sp.getScreenPosition(i) : null;
-    } catch (_) {
-      return null;
-    }
+    if (!this.xs || !(i >= 0 && i < this.xs.length)) return null;
+    return dataToScreen(this.sp.get("cameraView"), this.width, this.height, this.xs[i], this.ys[i]);
   }
 
   /** Coalescing draw: at most one regl draw at a time, the newest data wins. */
@@ -458,40 +518,93 @@ export class GLScatter {
     const n = pos.length >> 1;
     const xs = new Float32Array(n), ys = new Float32Array(n);
     applyFit(pos, this.fit, xs, ys);
-    // a reused index is at most INDEX_MAX_AGE_MS old, so hover and lasso stay close to
-    // the points while they stream
+    const k = this.budget.size(n);
+    if (k < n && this._moving()) return this._drawThinned(xs, ys, k);
+    // the whole map. A reused index is at most INDEX_MAX_AGE_MS old, so hover and lasso
+    // stay close to the points while they stream
     const now = performance.now();
-    const reuse = this.streaming && n >= REUSE_INDEX_MIN_POINTS && n === this.drawnN &&
-      now - (this.indexBuiltAt ?? -Infinity) < INDEX_MAX_AGE_MS;
-    if (reuse) {
+    if (this.streaming && n >= REUSE_INDEX_MIN_POINTS && this._hitFresh(n, now)) {
       this.indexStats.reused++;
-      return this._drawPoints(xs, ys, n, this.hit?.kd.data ?? undefined);
+      return this._drawPoints(xs, ys, null, this.hit.kd.data);
     }
-    this.indexBuiltAt = now;
-    if (n >= WORKER_INDEX_MIN_POINTS && workerAvailable()) {
-      // the page stays free while the worker builds the index; the draw follows
-      // (null: no worker after all: the index is built on the page)
+    return this._index(xs, ys).then((index) => {
+      if (this.destroyed) return null;
+      this._setHit(index, xs, ys, now);
+      return this._drawPoints(xs, ys, null, index);
+    });
+  }
+
+  /** k of the n points now; every point's index (hover, click) follows in the background. */
+  _drawThinned(xs, ys, k) {
+    const n = xs.length;
+    if (this.perm?.length !== n) {
+      this.perm = permutation(n);
+      this.subsample = null;
+    }
+    if (this.subsample?.k !== k) this.subsample = new Subsample(n, k, this.perm);
+    const lod = this.subsample;
+    const sx = new Float32Array(lod.k), sy = new Float32Array(lod.k);
+    for (let j = 0; j < lod.k; j++) {
+      sx[j] = xs[lod.sub[j]];
+      sy[j] = ys[lod.sub[j]];
+    }
+    if (!this._hitFresh(n, performance.now()) && !this.hitBuilding) {
+      const at = performance.now();
+      this.hitBuilding = true;
+      this._index(xs, ys)
+        .then((index) => this._setHit(index, xs, ys, at))
+        .finally(() => {
+          this.hitBuilding = false;
+        });
+    }
+    this._scheduleRest();
+    // the subsample's own small index serves regl-scatterplot (density opacity, lasso line)
+    return this._drawPoints(xs, ys, lod, buildIndex(sx, sy), sx, sy);
+  }
+
+  _hitFresh(n, now) {
+    return Boolean(this.hit) && this.hit.xs.length === n && now - this.hitAt < INDEX_MAX_AGE_MS;
+  }
+
+  _setHit(index, xs, ys, at) {
+    if (this.destroyed || !index) return;
+    this.hit = new HitTest(index, xs, ys);
+    this.hitAt = at;
+  }
+
+  /** The KDBush index of (xs, ys): built in a worker from WORKER_INDEX_MIN_POINTS on, else on the page. */
+  _index(xs, ys) {
+    if (xs.length >= WORKER_INDEX_MIN_POINTS && workerAvailable()) {
+      // the page stays free while the worker builds the index (null: no worker after all)
       return spatialIndex(xs, ys).then((index) => {
-        if (this.destroyed) return null;
         this.indexStats[index ? "worker" : "page"]++;
-        return this._drawPoints(xs, ys, n, index || undefined);
+        return index || buildIndex(xs, ys);
       });
     }
     this.indexStats.page++;
-    return this._drawPoints(xs, ys, n, undefined);
+    return Promise.resolve(buildIndex(xs, ys));
   }
 
-  _drawPoints(xs, ys, n, index) {
-    // one KDBush index serves regl-scatterplot (lasso, density) and our hover and click
-    if (index === undefined) index = buildIndex(xs, ys);
-    if (!this.hit || this.hit.kd.data !== index) this.hit = new HitTest(index, xs, ys);
+  /**
+   * Hand the rows to regl-scatterplot: every point (lod null; rx, ry = xs, ys) or the
+   * subsample lod (rows rx, ry). `index` is the KDBush index of the rows.
+   */
+  _drawPoints(xs, ys, lod, index, rx = xs, ry = ys) {
+    const t0 = performance.now();
+    const n = xs.length, m = rx.length;
     if (this.hidden && this.hidden.length !== n) this._maskHidden();
     const codes = this.codes && this.codes.length === n ? this.codes : null;
-    const rows = new Array(n);
-    for (let i = 0; i < n; i++) rows[i] = [xs[i], ys[i], codes ? codes[i] : 0, 0];
-    const sel = this.selection.filter((i) => i < n);
-    this.drawnN = n;
-    const filter = this.filterIdx && this.filterIdx.length < n ? this.filterIdx : undefined;
+    const rows = new Array(m);
+    for (let j = 0; j < m; j++) {
+      const i = lod ? lod.sub[j] : j;
+      rows[j] = [rx[j], ry[j], codes ? codes[i] : 0, 0];
+    }
+    this.lod = lod;
+    this.xs = xs;
+    this.ys = ys;
+    this._applySize();
+    const sel = this._rows(this.selection.filter((i) => i < n));
+    const filter = this.filterIdx && this.filterIdx.length < n ? this._rows(this.filterIdx) : undefined;
     return this.sp.draw(rows, {
       zDataType: "categorical",
       wDataType: "continuous",
@@ -499,21 +612,37 @@ export class GLScatter {
       filter,
       spatialIndex: index,
     }).then(() => {
+      // the time the page was held (rows, upload, one render) teaches the budget
+      this.budget.record(performance.now() - t0, m);
+      this.lodStats[lod ? "thinned" : "whole"]++;
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
+      this._placeRing();
       this.o.onView?.();
     });
+  }
+
+  /** The point size for what is drawn: a thinned map draws its fewer points a little larger. */
+  _applySize() {
+    const n = this.xs?.length ?? 0;
+    const px = this.lod ? (this.pointSizePx * pointSizeFor(this.lod.k)) / pointSizeFor(n) : this.pointSizePx;
+    if (px !== this.drawnSize) {
+      this.drawnSize = px;
+      this.sp.set({ pointSize: px });
+    }
   }
 
   destroy() {
     if (this.destroyed) return;
     this.destroyed = true;
     clearTimeout(this.settleTimer);
+    clearTimeout(this.restTimer);
     this.canvas.removeEventListener("wheel", this.onWheel);
     this.canvas.removeEventListener("mousedown", this.onDown);
     this.canvas.removeEventListener("mousedown", this.onPress);
     this.canvas.removeEventListener("mousemove", this.onHoverMove);
     this.canvas.removeEventListener("mouseleave", this.onLeave);
     this.canvas.removeEventListener("click", this.onClick);
+    this.canvas.removeEventListener("dblclick", this.onDblClick);
     window.removeEventListener("mousemove", this.onMove);
     window.removeEventListener("mouseup", this.onUp);
     window.removeEventListener("mousedown", this.onCaptureDown, true);
