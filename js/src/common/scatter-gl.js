@@ -48,9 +48,12 @@ const CLICK_SLOP_PX = 3;
 // Level of detail (lod.js): while frames stream, the camera moves or a lasso is
 // drawn, a map too big to draw within the budget is drawn from a subsample; the
 // whole map follows once no frame came for FRAME_REST_MS (or twice the recent
-// gap between frames, up to 5 s) and the camera rested for CAMERA_REST_MS.
+// gap between frames, up to 5 s) and the camera rested for CAMERA_REST_MS, or
+// for 1.5 times what the whole map takes to draw, up to 2 s (a costly refinement
+// waits until the user has surely stopped: it holds the page while it draws).
 const FRAME_REST_MS = 1000;
 const CAMERA_REST_MS = 350;
+const CAMERA_REST_MAX_MS = 2000;
 
 let sharedRenderer = null;
 let releaseTimer = null;
@@ -411,12 +414,18 @@ export class GLScatter {
   _moving() {
     const now = performance.now();
     const frameRest = Math.min(5000, Math.max(this.restMs.frames, 2 * this.frameGap));
-    return this.lassoing || now - this.lastPositionsAt < frameRest || now - this.lastInteraction < this.restMs.camera;
+    return this.lassoing || now - this.lastPositionsAt < frameRest || now - this.lastInteraction < this._cameraRest();
+  }
+
+  /** How long the camera must rest before the whole map is drawn again. */
+  _cameraRest() {
+    const whole = (this.budget.msPerPoint ?? 0) * (this.positions.length >> 1);
+    return Math.max(this.restMs.camera, Math.min(CAMERA_REST_MAX_MS, 1.5 * whole));
   }
 
   _scheduleRest() {
     clearTimeout(this.restTimer);
-    this.restTimer = setTimeout(() => this._rest(false), this.restMs.camera);
+    this.restTimer = setTimeout(() => this._rest(false), this._cameraRest());
   }
 
   /** Draw a thinned map whole once nothing moves. */
@@ -543,11 +552,17 @@ export class GLScatter {
     }
     if (this.subsample?.k !== k) this.subsample = new Subsample(n, k, this.perm);
     const lod = this.subsample;
-    const sx = new Float32Array(lod.k), sy = new Float32Array(lod.k);
-    for (let j = 0; j < lod.k; j++) {
-      sx[j] = xs[lod.sub[j]];
-      sy[j] = ys[lod.sub[j]];
+    // the rows and their index are kept while the map stands still (the camera moves over it)
+    const c = this.thinned;
+    if (!c || c.lod !== lod || c.positions !== this.positions || c.fit !== this.fit) {
+      const sx = new Float32Array(lod.k), sy = new Float32Array(lod.k);
+      for (let j = 0; j < lod.k; j++) {
+        sx[j] = xs[lod.sub[j]];
+        sy[j] = ys[lod.sub[j]];
+      }
+      this.thinned = { lod, positions: this.positions, fit: this.fit, sx, sy, index: buildIndex(sx, sy) };
     }
+    const { sx, sy, index } = this.thinned;
     if (!this._hitFresh(n, performance.now()) && !this.hitBuilding) {
       const at = performance.now();
       this.hitBuilding = true;
@@ -559,7 +574,7 @@ export class GLScatter {
     }
     this._scheduleRest();
     // the subsample's own small index serves regl-scatterplot (density opacity, lasso line)
-    return this._drawPoints(xs, ys, lod, buildIndex(sx, sy), sx, sy);
+    return this._drawPoints(xs, ys, lod, index, sx, sy);
   }
 
   _hitFresh(n, now) {
