@@ -280,6 +280,10 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
             if k % 5 == 0:
                 kernel_rss.append(int(kernel_exec(page, rss).strip()) / 1024)
         out["streaming"] = _summary("while t-SNE streams", page.evaluate("() => window.__probe.take()"))
+        # what the map looks like while it moves (a zoom: thinned where it cannot be drawn in time)
+        page.evaluate("() => window.__probe.zoom()")
+        page.locator(".vw-tsne").screenshot(path=str(root / "moving.png"))
+        shutil.copy(root / "moving.png", HERE / "tsne_1m_browser_moving.png")
         out["streaming"]["frames_received"] = int(page.eval_on_selector(
             ".vw-tsne", "el => el.dataset.frames"))
         out["streaming"]["seconds"] = time.perf_counter() - t0

@@ -13,7 +13,11 @@
 //   Subsample   k of n points, the same ones every frame (no flicker), sorted,
 //               with the way back and forth between point and drawn row.
 
-/** How many points can be drawn within `budgetMs`, learnt from past draws. */
+/**
+ * How many points can be drawn within `budgetMs`, learnt from past draws of
+ * whole maps (a draw also has fixed costs: a frame's wait, the canvas copy;
+ * a large draw's time per point is what a point adds).
+ */
 export class DrawBudget {
   /**
    * @param budgetMs  time one draw may hold the page

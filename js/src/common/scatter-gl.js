@@ -627,8 +627,9 @@ export class GLScatter {
       filter,
       spatialIndex: index,
     }).then(() => {
-      // the time the page was held (rows, upload, one render) teaches the budget
-      this.budget.record(performance.now() - t0, m);
+      // the time a whole map held the page (rows, upload, one render) teaches the budget;
+      // a thinned draw's time is mostly fixed costs, which say little about a point's
+      if (!lod) this.budget.record(performance.now() - t0, m);
       this.lodStats[lod ? "thinned" : "whole"]++;
       if (!sel.length && this.sp.get("selectedPoints").length) this.sp.deselect({ preventEvent: true });
       this._placeRing();
