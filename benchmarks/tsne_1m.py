@@ -235,6 +235,8 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
     print(f"== (b) headless Chromium (software WebGL) and t-SNE of {n:,} points, one machine",
           flush=True)
     root = pathlib.Path(tempfile.mkdtemp(prefix="tsne1m-"))
+    # screenshots: benchmarks/tsne_1m_browser*.png at 1M, tsne_<n>_browser*.png otherwise
+    stem = "tsne_1m_browser" if n == 1_000_000 else f"tsne_{n}_browser"
     write_notebook(root / "bench.ipynb", [
         f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
         "from tsne_1m import table, HOVER, PARAMS\n"
@@ -283,7 +285,7 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
         # what the map looks like while it moves (a zoom: thinned where it cannot be drawn in time)
         page.evaluate("() => window.__probe.zoom()")
         page.locator(".vw-tsne").screenshot(path=str(root / "moving.png"))
-        shutil.copy(root / "moving.png", HERE / "tsne_1m_browser_moving.png")
+        shutil.copy(root / "moving.png", HERE / f"{stem}_moving.png")
         out["streaming"]["frames_received"] = int(page.eval_on_selector(
             ".vw-tsne", "el => el.dataset.frames"))
         out["streaming"]["seconds"] = time.perf_counter() - t0
@@ -309,7 +311,7 @@ def browser(n: int, iters: int, seconds: float = 90.0) -> dict:
         print(f"  points on screen at the end: {out['on_screen']:.0%}"
               + ("  <- EMPTY MAP" if out["on_screen"] == 0 else ""))
         page.screenshot(path=str(root / "bench.png"))
-        shutil.copy(root / "bench.png", HERE / "tsne_1m_browser.png")
+        shutil.copy(root / "bench.png", HERE / f"{stem}.png")
         b.close()
     heap = out["streaming"]["heap_mb"] + out["idle"]["heap_mb"] + out["replay"]["heap_mb"]
     if heap:
