@@ -214,6 +214,10 @@ def test_table_colour_hover_search_legend_lasso(lab):
         assert got["cols"] == kernel_json(page, "list(df.columns)") and got["same"]
         assert got["hidden"] == 0 and got["first"].startswith("r")
         page.click(f"{ROOT} .vw-lasso")
+        # a double-click on the map clears the selection, in the page and the kernel
+        page.mouse.dblclick(box["x"] + 8, box["y"] + 8)
+        wait_attr(page, ROOT, "+d.selected === 0", timeout=10_000)
+        assert kernel_until(page, "w.selected", []) == []
         kernel_exec(page, "w.hidden = []; w.selected = []")
         wait_attr(page, ROOT, f"+d.shown === {N} && +d.selected === 0", timeout=10_000)
         # ... and the map draws them again: no draw in flight re-applies the old filter
