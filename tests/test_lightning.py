@@ -17,13 +17,14 @@ import pytest
 pytest.importorskip("lightning")
 
 from conftest import front_end_says  # noqa: E402
-from test_lightning_support import (RankLog, TinyVAE, digits_tensor, loader, rank_logs,  # noqa: E402
-                                    trainer)
+from test_lightning_support import (LiveSteps, RankLog, TinyVAE, digits_tensor, loader,  # noqa: E402
+                                    rank_logs, trainer)
 from vae_widgets import VAEWidget  # noqa: E402
 from vae_widgets.lightning import CHECK_EVERY, StreamTo, step_terms  # noqa: E402
 
 pytestmark = pytest.mark.slow
 PER_RANK = 512 // 16 // 2            # batches per epoch on each of 2 ranks
+EPOCHS = 40                          # max_epochs of the runs a Stop ends
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,8 @@ def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ra
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
     cb = v.lightning_callback()
     clicked = press(v, "stop", lambda: v.step >= 2 * PER_RANK + 5 and v.status == "running")
-    fit = trainer(strategy, 2, [cb, RankLog(tmp_path)], max_epochs=5)
+    # long enough that an ignored Stop shows on a loaded machine, where the press lands late
+    fit = trainer(strategy, 2, [cb, RankLog(tmp_path)], max_epochs=EPOCHS)
     # the training rows and X_val share one storage, which ddp_spawn moves to shared memory
     # when it pickles the loader: the widget's validation rows must not be a view of it
     fit.fit(model, loader(X=digits[0]))
@@ -74,7 +76,7 @@ def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ra
     r0, r1 = rank_logs(tmp_path)
 
     # Stop: every rank ended at the same step, well before max_epochs
-    assert r0["step"] == r1["step"] < 5 * PER_RANK
+    assert r0["step"] == r1["step"] < EPOCHS * PER_RANK
     assert r0["step"] % CHECK_EVERY == 0
     assert v.status == "stopped" and v.step == r0["step"]
 
@@ -112,52 +114,56 @@ def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ra
     v.close()
 
 
+@pytest.mark.parametrize("strategy", ["ddp_notebook", "ddp_spawn"])
 def test_pause_holds_every_rank_in_the_same_hook_and_resume_lets_them_go(fake_comm, tmp_path,
-                                                                         val):
+                                                                         val, strategy):
     model = TinyVAE(step_delay=0.01)
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
     probe = tmp_path / "live"
     probe.mkdir()
 
-    class Live(RankLog):                 # every rank writes its step after each batch
-        def on_train_batch_end(self, trainer, pl_module, *a):
-            (pathlib.Path(self.directory) / f"live{trainer.global_rank}").write_text(
-                str(trainer.global_step))
-
     def steps():
-        return [int((probe / f"live{r}").read_text() or 0) for r in (0, 1)]
+        return [int((probe / f"live{r}").read_text() or 0) if (probe / f"live{r}").exists()
+                else -1 for r in (0, 1)]
 
     seen = {}
 
+    def wait_for(condition, what, timeout=60):
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                seen["timeout"] = what
+                raise TimeoutError(what)
+            time.sleep(0.01)
+
     def pause_resume_stop():
-        while not (v.status == "running" and v.step >= PER_RANK):
-            time.sleep(0.02)
+        wait_for(lambda: v.status == "running" and v.step >= PER_RANK, "running")
         front_end_says(v, {"type": "command", "action": "pause"})
         t0 = time.monotonic()
-        while v.status != "paused":
-            time.sleep(0.01)
+        wait_for(lambda: v.status == "paused", "paused")
         seen["pause_s"] = time.monotonic() - t0
-        time.sleep(0.6)
+        # both ranks hold at one step (rank 1 may still be finishing that batch's hooks) ...
+        wait_for(lambda: len(set(steps())) == 1, "both ranks at the held step")
         held = steps()
-        time.sleep(1.0)
+        time.sleep(1.0)                      # ... and neither moves while paused
         seen["held"], seen["later"] = held, steps()
         seen["widget_step"] = v.step
         front_end_says(v, {"type": "command", "action": "resume"})
-        while not (v.status == "running" and v.step > seen["widget_step"] + 8):
-            time.sleep(0.02)
+        wait_for(lambda: v.status == "running" and v.step > seen["widget_step"] + 8, "resumed")
         front_end_says(v, {"type": "command", "action": "stop"})
 
     t = threading.Thread(target=pause_resume_stop, daemon=True)
     t.start()
-    trainer("ddp_notebook", 2, [Live(probe), v.lightning_callback(), RankLog(tmp_path)],
-            max_epochs=6).fit(model, loader())
+    trainer(strategy, 2, [LiveSteps(probe), v.lightning_callback(), RankLog(tmp_path)],
+            max_epochs=EPOCHS).fit(model, loader())
     t.join(10)
     r0, r1 = rank_logs(tmp_path)
+    assert "timeout" not in seen, seen
     assert seen["held"] == seen["later"], seen            # neither rank moved while paused
-    assert seen["held"][0] == seen["held"][1], seen       # both held at the same step
     assert seen["held"][0] % CHECK_EVERY == 0
     assert seen["pause_s"] < 5, seen                       # (a few batches at most)
     assert r0["step"] == r1["step"] > seen["held"][0]     # resumed, then stopped together
+    assert r0["step"] < EPOCHS * PER_RANK                  # (by the Stop)
     assert v.status == "stopped"
     v.close()
 
@@ -314,11 +320,13 @@ def test_a_ranks_epoch_sums_are_folded_and_equal_the_per_step_terms():
     assert sums.take() == [0.0, 0.0, 0.0]                  # and it starts again
 
 
-def test_steering_acts_on_the_previous_checks_flags_and_spaces_checks_by_step_time(tmp_path):
-    # one process group of one rank, the steering told there are more: each check starts
-    # an asynchronous all-reduce and acts on the previous one's result (every rank does the
-    # same, so all act at the same batch); a decision is acted on before asking again;
-    # rank 0's proposal spaces the checks ~CHECK_SECONDS apart, in multiples of check_every
+def test_steering_asks_one_batch_ahead_acts_at_the_check_and_spaces_checks_by_step_time(
+        tmp_path):
+    # one process group of one rank, the steering told there are more: one batch before
+    # each check every rank starts an asynchronous all-reduce, and at the check acts on its
+    # result (every rank does the same, so all act at the same batch, one spacing and one
+    # batch after a request at most); a decision is acted on before asking again; rank 0's
+    # proposal spaces the checks ~CHECK_SECONDS apart, in multiples of check_every
     import torch.distributed as dist
 
     from vae_widgets.lightning import CHECK_SECONDS, _Steering
@@ -328,23 +336,28 @@ def test_steering_acts_on_the_previous_checks_flags_and_spaces_checks_by_step_ti
     try:
         s = _Steering(types.SimpleNamespace(world_size=2, strategy=None), check_every=4)
         assert s.mode == "dist" and s.group is None          # gloo: the default group
-        assert not s.due(3) and s.due(4)
-        assert s.check(4, False, False, propose=True) == (False, False)
-        time.sleep(40 * 0.005)                               # 40 batches of 5 ms
+        assert not s.due(2) and s.due(3)                     # asks the batch before a check
+        assert s.check(3, False, False, propose=True) == (False, False)
+        assert s._pending is not None and not s.due(3) and s.due(4)
+        assert s.check(4, False, False, propose=True) == (False, False)   # read: nothing
+        assert s.next_check == 8 and s._pending is None and not s.due(6) and s.due(7)
+        time.sleep(40 * 0.005)                               # 41 batches of about 5 ms
         assert s.check(44, True, False, propose=True) == (False, False)   # asked now ...
-        # ... acted on at the next check, where the proposal made at batch 44 (5 ms steps:
-        # 0.25 s = 50 batches -> 48, a multiple of 4) is adopted by every rank
-        assert s.check(48, False, False, propose=True) == (True, False)
+        # ... acted on at the next batch, where the proposal made at batch 44 (0.25 s of
+        # <= 4.9 ms steps: <= 51 batches -> 48, a multiple of 4) is adopted by every rank
+        assert s.check(45, False, False, propose=True) == (True, False)
         # (at most 48; fewer if the sleep overslept on a busy machine)
-        assert 8 <= s.spacing <= 4 * int(CHECK_SECONDS / 0.005 / 4), s.spacing
-        assert s.next_check == 48 + s.spacing and s.spacing % 4 == 0
+        assert 4 <= s.spacing <= 4 * int(CHECK_SECONDS / (0.2 / 41) / 4), s.spacing
+        assert s.next_check == 45 + s.spacing and s.spacing % 4 == 0
         assert s._pending is None                            # not asked again meanwhile
         n = s.next_check
-        assert s.check(n, False, True, propose=False) == (False, False)
+        assert not s.due(n - 2) and s.due(n - 1)
+        assert s.check(n - 1, False, True, propose=False) == (False, False)
         assert s.now(False, True) == (False, True)           # (blocking, while paused)
-        assert s.check(s.next_check, False, False, propose=False) == (False, True)
+        assert s.check(n, False, False, propose=False) == (False, True)
         assert s.spacing == 4                                # no proposal: the minimum
-        s.check(s.next_check, False, False, propose=False)
+        s.check(s.next_check - 1, False, False, propose=False)
+        assert s._pending is not None
         s.close()
         assert s._pending is None
         one = _Steering(types.SimpleNamespace(world_size=1, strategy=None))

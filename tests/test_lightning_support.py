@@ -78,6 +78,17 @@ class RankLog(L.Callback):
                                     "seen": pl_module.seen}))
 
 
+class LiveSteps(L.Callback):
+    """Every rank writes its global step to ``live<rank>`` after each batch."""
+
+    def __init__(self, directory):
+        self.directory = str(directory)
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        (pathlib.Path(self.directory) / f"live{trainer.global_rank}").write_text(
+            str(trainer.global_step))
+
+
 def rank_logs(directory, world=2):
     d = pathlib.Path(directory)
     return [json.loads((d / f"rank{r}.json").read_text()) for r in range(world)]

@@ -60,10 +60,11 @@ Stop and Pause reach rank 0 (from the widget, through the bridge); the other ran
 learn of them in a collective. At the same batches on every rank (``check_every``
 batches apart at first; then rank 0 proposes a multiple of it that spaces the checks
 about ``CHECK_SECONDS`` = 0.25 s apart, adopted by every rank at the same check), each
-rank starts one asynchronous all-reduce of the flags (on a CPU gloo group, so never on
-a GPU stream) and reads the one the previous check started, which has long arrived:
-no barrier, no device sync, nobody waits. Every rank so acts on the same decision at
-the same batch, about half a second after the click (two spacings). For Stop all of
+rank reads the flags from one asynchronous all-reduce (on a CPU gloo group, so never on
+a GPU stream) that every rank started one batch before: DDP ranks move in lockstep, so
+it has arrived by then: no barrier, no device sync, nobody waits. Every rank so acts on
+the same decision at the same batch, at most one spacing and one batch after the
+request reached rank 0 (about a quarter of a second). For Stop all of
 them set ``trainer.should_stop`` in the same hook, so they end at the same step and no
 rank waits in a collective the others never reach (note that
 ``min_epochs``/``min_steps`` make Lightning train on after a stop). For Pause every
@@ -196,15 +197,17 @@ class _EpochSums:
 class _Steering:
     """Stop and Pause, decided together by every rank at the same batches.
 
-    Each check starts one asynchronous all-reduce (max) of three numbers (stop, pause,
-    and rank 0's proposal for the batches to the next check) on a CPU (gloo) group and
-    reads the one the previous check started, which has long arrived: no barrier, no
-    device sync, no rank waits in the usual case, and every rank acts on the same
-    decision at the same batch. Checks start ``check_every`` batches apart; rank 0 then
-    proposes a multiple of ``check_every`` that spaces them about ``CHECK_SECONDS``
-    apart (fast steps: fewer collectives), which every rank adopts at the same check.
-    A click so acts within two spacings (about 0.5 s, or ``2 * check_every`` batches
-    of slow steps). While paused, every rank polls with a blocking all-reduce.
+    One batch before each check, every rank starts one asynchronous all-reduce (max) of
+    three numbers (stop, pause, and rank 0's proposal for the batches to the next check)
+    on a CPU (gloo) group; at the check it reads the result. DDP ranks move in lockstep
+    (every step all-reduces the gradients), so by then every rank has joined and the read
+    does not wait in the usual case: no barrier, no device sync, and every rank acts on
+    the same decision at the same batch. Checks start ``check_every`` batches apart; rank
+    0 then proposes a multiple of ``check_every`` that spaces them about
+    ``CHECK_SECONDS`` apart (fast steps: fewer collectives), which every rank adopts at
+    the same check. A click so acts within one spacing and a batch (about 0.25 s, or
+    ``check_every + 1`` batches of slow steps). While paused, every rank polls with a
+    blocking all-reduce.
 
     Without ``torch.distributed`` (one process, or a strategy that does not use it)
     the decision is made at once: the flags themselves, or Lightning's
@@ -215,8 +218,8 @@ class _Steering:
         self.trainer = trainer
         self.check_every = self.spacing = int(check_every)
         self.next_check = self.spacing            # batch count of the next check
-        self._pending = None                      # (work, tensor) of the previous check
-        self._last = None                         # (batches, time) at the previous check
+        self._pending = None                      # (work, tensor) asked one batch before it
+        self._last = None                         # (batches, time) when last asked
         self.group = None
         if trainer.world_size <= 1:
             self.mode = "local"
@@ -227,7 +230,10 @@ class _Steering:
             self.mode = "strategy"
 
     def due(self, batches: int) -> bool:
-        return batches >= self.next_check
+        """Whether :meth:`check` has something to do at this batch count: the check itself,
+        or (with ``torch.distributed``) asking the batch before it."""
+        lead = 1 if self.mode == "dist" and self._pending is None else 0
+        return batches >= self.next_check - lead
 
     def check(self, batches: int, stop: bool, pause: bool, propose: bool) -> tuple[bool, bool]:
         """At a due batch, on every rank: what every rank does now, ``(stop, pause)``.
@@ -235,22 +241,22 @@ class _Steering:
         if self.mode != "dist":
             self.next_check = batches + self.spacing
             return self.now(stop, pause)
-        decided, spacing = (False, False), self.spacing
-        if self._pending is not None:
+        decided = (False, False)
+        if self._pending is not None and batches >= self.next_check:
             work, t = self._pending
             self._pending = None
             work.wait()
             got = t.tolist()
             decided = (got[0] > 0, got[1] > 0)
-            spacing = max(self.check_every, int(got[2]))
-        self.spacing = spacing
-        self.next_check = batches + spacing
-        if not any(decided):                      # (a decision is acted on before asking again)
+            self.spacing = max(self.check_every, int(got[2]))
+            self.next_check = batches + self.spacing
+        # ask for the next check one batch ahead (a decision is acted on before asking again)
+        if self._pending is None and not any(decided) and batches >= self.next_check - 1:
             t = torch.tensor([int(stop), int(pause), self._proposal(batches) if propose else 0],
                              dtype=torch.int64)
             self._pending = (_dist.all_reduce(t, op=_dist.ReduceOp.MAX, group=self.group,
                                               async_op=True), t)
-        self._last = (batches, time.perf_counter())
+            self._last = (batches, time.perf_counter())
         return decided
 
     def _proposal(self, batches: int) -> int:
