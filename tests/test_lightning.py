@@ -5,7 +5,6 @@ to the widget's listener; ``devices=1`` feeds the widget's monitor in this proce
 widget talks to a fake comm (tests/conftest.py); its buttons are pressed the way the
 page presses them (a custom message, from another thread, while ``fit`` blocks).
 """
-import pathlib
 import pickle
 import threading
 import time

@@ -285,3 +285,7 @@ def kernel_when(page, expr, ok, timeout=10.0):
             return got
         time.sleep(0.2)
 
+
+def kernel_until(page, expr, expected, timeout=10.0):
+    """``expr`` in the kernel once it equals ``expected`` (see :func:`kernel_when`)."""
+    return kernel_when(page, expr, lambda got: got == expected, timeout)

@@ -6,7 +6,6 @@ a real click on a point makes it the traversal base (kernel and page); the panel
 Clear button clears the lasso in the map too. Screenshots both widgets.
 """
 import io
-import json
 import pathlib
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -61,10 +60,6 @@ def compose(shots, path):
     out.paste(top, (left.width + gap, 0))
     out.paste(bottom, (left.width + gap, top.height + gap))
     out.save(path)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_lasso_and_click_in_the_map_steer_the_vae_view(lab):

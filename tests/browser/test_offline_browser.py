@@ -10,7 +10,6 @@ fetch, an image and a websocket to other hosts are each blocked and recorded.
 """
 import functools
 import http.server
-import json
 import os
 import pathlib
 import re
@@ -28,7 +27,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, blocked_requests, ink, kernel_exec, lab_server,  # noqa: E402
+from labharness import (ARTIFACTS, blocked_requests, ink, kernel_json, lab_server,  # noqa: E402
                         launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -49,10 +48,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_bundles_name_no_remote_source_maps_or_urls_to_load():

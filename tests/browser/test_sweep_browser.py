@@ -6,7 +6,6 @@ each), that a lasso drawn in one panel reaches `s.selected` in the kernel and sh
 panels, that hover shows index, label and thumbnail, and saves a screenshot.
 """
 import io
-import json
 import pathlib
 import shutil
 import tempfile
@@ -21,7 +20,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -43,10 +42,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def panel(k):

@@ -5,7 +5,6 @@ draws held-out digits as ringed points that hover as "new point"; clicking a poi
 sets ``focused`` in the kernel and marks it; the scrubber redraws an early kept
 frame; trails of selected points are drawn. Screenshots go to artifacts/.
 """
-import json
 import pathlib
 import re
 import shutil
@@ -20,7 +19,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -43,10 +42,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def overlay_alpha(page):

@@ -5,7 +5,6 @@ drawn, pauses (the counter stops) and resumes, lassoes by mouse drag and reads
 `w.selected` in the kernel, sets the selection from Python, stops within a second,
 reloads the page (state survives) and saves screenshots in light and dark themes.
 """
-import json
 import pathlib
 import shutil
 import tempfile
@@ -19,8 +18,8 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
-                        open_notebook, run_all, wait_attr, write_notebook)
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, kernel_until,  # noqa: E402
+                        lab_server, launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-tsne"
@@ -38,10 +37,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_tsne_widget_end_to_end(lab):
@@ -92,6 +87,7 @@ def test_tsne_widget_end_to_end(lab):
         page.mouse.up()
         wait_attr(page, ROOT, "+d.selected > 0", timeout=10_000)
         n_dom = int(data_attr(page, ROOT, "selected"))
+        assert kernel_until(page, "len(w.selected)", n_dom) == n_dom   # (through a subshell)
         sel = kernel_json(page, "w.selected")
         assert len(sel) == n_dom and 0 < n_dom < 1797
         assert all(0 <= i < 1797 for i in sel)

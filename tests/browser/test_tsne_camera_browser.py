@@ -20,8 +20,8 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ink, kernel_exec, lab_server, launch, open_notebook,  # noqa: E402
-                        run_all, write_notebook)
+from labharness import (data_attr, ink, kernel_exec, kernel_until, lab_server,  # noqa: E402
+                        launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-tsne"
@@ -160,8 +160,12 @@ def test_a_map_too_big_to_draw_in_time_is_thinned_while_it_moves(lab):
         # the polygon's edges are the mouse's path: points within 2 px of it may go either way
         surely, maybe = page.evaluate(count_in, 2), page.evaluate(count_in, -2)
         assert surely > k // 2
-        got = int(kernel_exec(page, "print(len(w.selected))"))
-        assert surely <= got <= maybe, (surely, got, maybe)
+        # the page's count first, then the kernel's: the comm message goes to a kernel
+        # subshell and can land after the next execute request (it read 0 once)
+        wait_attr(page, ROOT, "+d.selected > 0", timeout=10_000)
+        n_page = int(data_attr(page, ROOT, "selected"))
+        assert surely <= n_page <= maybe, (surely, n_page, maybe)
+        assert kernel_until(page, "len(w.selected)", n_page) == n_page
         page.click(f"{ROOT} .vw-lasso")
 
         # everything rests: the whole map again

@@ -9,11 +9,9 @@ own count; matches drawn; "select" selects them), clicks legend entries (emphasi
 hiding, synced to Python and back), lassoes and reads ``selected_rows`` in the kernel,
 toggles the category names on the map, and saves screenshots in light and dark themes.
 """
-import json
 import pathlib
 import shutil
 import tempfile
-import time
 
 import pytest
 
@@ -23,8 +21,8 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
-                        open_notebook, run_all, wait_attr, write_notebook)
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, kernel_until, lab_server,  # noqa: E402
+                        launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-tsne"
@@ -47,22 +45,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}, default=str))"))
-
-
-def kernel_until(page, expr, expected, timeout=10.0):
-    """``expr`` in the kernel once it equals ``expected`` (or the last value after
-    ``timeout`` s): a change made in the page reaches the kernel through the comm, which
-    JupyterLab may route to a kernel subshell, so it can land after the next execute."""
-    t0 = time.time()
-    while True:
-        got = kernel_json(page, expr)
-        if got == expected or time.time() - t0 > timeout:
-            return got
-        time.sleep(0.2)
 
 
 def hover_until_tooltip(page, box, fetched=True):

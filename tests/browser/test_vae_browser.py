@@ -5,7 +5,6 @@ are drawn; pause stops the step counter; a beta typed in the page reaches the tr
 resume; stop within a second; the KL heatmap's and the traversal's read-outs under the
 pointer equal the kernel's values; screenshots in light and dark themes.
 """
-import json
 import pathlib
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -38,10 +37,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_vae_widget_end_to_end(lab):

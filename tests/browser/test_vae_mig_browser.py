@@ -4,7 +4,6 @@ A VAE trained on the generated shapes with their factors draws the latent x fact
 mutual-information heatmap (non-blank canvas) and shows the MIG score the kernel
 measured; a VAE without factors shows no such panel.
 """
-import json
 import pathlib
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -39,10 +38,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_mig_panel(lab):

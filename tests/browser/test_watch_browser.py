@@ -5,7 +5,6 @@ The cell runs the loop (the kernel is busy the whole time); the page keeps refre
 Resume lets it go on, a click on Stop ends the loop within a second (the loop checks
 v.should_stop), and the kernel then runs the next cell. Screenshots in light and dark.
 """
-import json
 import pathlib
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -79,10 +78,6 @@ def lab():
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
-
-
-def kernel_json(page, expr):
-    return json.loads(kernel_exec(page, f"import json; print(json.dumps({expr}))"))
 
 
 def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
