@@ -21,7 +21,6 @@ from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, laun
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-vae"
-DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +82,6 @@ def test_mig_panel(lab):
         panel.locator("canvas.vw-mig-canvas").hover(position={"x": 40 + 10, "y": 4 + 6})  # z0 x shape
         readout = panel.locator(".vw-chart-readout").inner_text()
         assert readout.startswith("z0 · shape · I = ") and f"{mi00:.3f}" in readout, readout
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / "vae_mig_panel.png", DOCS / "vae_mig.png")
         browser.close()
     print(f"\nMIG {mig:.3f} after {n_epochs} epochs; heatmap ink {heat}")
     assert not errors, errors
