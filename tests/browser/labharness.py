@@ -289,3 +289,26 @@ def kernel_when(page, expr, ok, timeout=10.0):
 def kernel_until(page, expr, expected, timeout=10.0):
     """``expr`` in the kernel once it equals ``expected`` (see :func:`kernel_when`)."""
     return kernel_when(page, expr, lambda got: got == expected, timeout)
+
+
+def click_until(page, button, root, js_condition, timeout=10_000):
+    """Click ``button`` and wait until ``js_condition`` (over ``d``, ``root``'s dataset)
+    holds; return the seconds between the page's click event and the attribute change
+    that made it hold, in the page's own clock. Playwright's wait for the button to be
+    clickable (two stable animation frames, slow while a loaded page draws) is not part
+    of what the user waits for after clicking, so it is left out."""
+    # (element handles: playwright's selectors also reach into a host's shadow roots)
+    b, el = page.locator(button).element_handle(), page.locator(root).first.element_handle()
+    page.evaluate("""([b, el, cond]) => {
+        window.__vwClick = { t0: null, t1: null };
+        b.addEventListener('click', () => { window.__vwClick.t0 = performance.now(); },
+                           { capture: true, once: true });
+        const holds = new Function('d', 'return (' + cond + ');');
+        new MutationObserver((_, obs) => {
+          if (window.__vwClick.t0 !== null && holds(el.dataset)) {
+            window.__vwClick.t1 = performance.now(); obs.disconnect(); }
+        }).observe(el, { attributes: true });
+    }""", [b, el, js_condition])
+    b.click()
+    page.wait_for_function("() => window.__vwClick.t1 !== null", timeout=timeout, polling=20)
+    return page.evaluate("() => (window.__vwClick.t1 - window.__vwClick.t0) / 1000")

@@ -22,7 +22,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, jupyter_server, kernel_exec,  # noqa: E402
+from labharness import (ARTIFACTS, click_until, data_attr, ink, jupyter_server, kernel_exec,  # noqa: E402
                         launch, marimo_server, open_notebook, run_all, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -83,10 +83,8 @@ def _drive(page, kernel_state, name):
     page.screenshot(path=str(ARTIFACTS / f"host_{name}.png"), full_page=True)
 
     for root, key in ((TSNE, "t"), (VAE, "v")):
-        t0 = time.perf_counter()
-        page.click(f"{root} .vw-stop")
-        wait_attr(page, root, "d.status === 'stopped'", timeout=10_000)
-        stop_s = time.perf_counter() - t0
+        stop_s = click_until(page, f"{root} .vw-stop", root, "d.status === 'stopped'",
+                             timeout=10_000)
         assert stop_s < 5, f"{name}: Stop took {stop_s:.1f} s"
         deadline = time.time() + 10
         while (state := kernel_state(key))["running"]:

@@ -18,7 +18,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, click_until, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -85,10 +85,8 @@ def test_vae_widget_end_to_end(lab):
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "vae_light.png"), full_page=True)
 
-        t0 = time.perf_counter()
-        page.click(f"{ROOT} .vw-stop")
-        wait_attr(page, ROOT, "d.status === 'stopped'", timeout=5_000)
-        stop_s = time.perf_counter() - t0
+        stop_s = click_until(page, f"{ROOT} .vw-stop", ROOT, "d.status === 'stopped'",
+                             timeout=5_000)
         assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
         assert kernel_json(page, "[v.status, v.running]") == ["stopped", False]
         hist = kernel_json(page, "v.history.beta.tolist()[-3:]")
