@@ -3,8 +3,6 @@ import pathlib
 import subprocess
 import sys
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from vae_widgets import cli
@@ -76,26 +74,6 @@ def test_demo_copies_notebooks_and_builds_the_lab_command(tmp_path):
     assert cmd[:3] == [sys.executable, "-m", "jupyterlab"] and "--port=9999" in cmd
     assert "--no-browser" in cmd and any("01_quickstart.ipynb" in c for c in cmd)
     assert "--no-browser" not in cli.lab_command(tmp_path, 1)
-
-
-def test_data_files_and_names(tmp_path, monkeypatch):
-    imgs = np.random.default_rng(0).random((20, 4, 4)).astype(np.float32)
-    np.save(tmp_path / "imgs.npy", imgs)
-    X, y, shape, _, what = cli.load_data(str(tmp_path / "imgs.npy"))
-    assert X.shape == (20, 16) and shape == (4, 4) and y is None and "20 rows" in what
-    df = pd.DataFrame({"a": range(10), "b": np.arange(10) * 0.5, "kind": list("xy" * 5)})
-    df.to_csv(tmp_path / "t.csv", index=False)
-    X, y, shape, name, _ = cli.load_data(str(tmp_path / "t.csv"), labels_column="kind")
-    assert list(X.columns) == ["a", "b"] and list(y[:2]) == ["x", "y"] and name == "kind"
-    with pytest.raises(cli.DataError, match="--labels 'nope': no such column"):
-        cli.load_data(str(tmp_path / "t.csv"), labels_column="nope")
-    X, y, *_ = cli.load_data("blobs", n=50)
-    assert len(X) == 50 and len(y) == 50
-    # a copy of vae_widgets without the shapes data set says so
-    from vae_widgets import datasets
-    monkeypatch.delattr(datasets, "shapes", raising=False)
-    with pytest.raises(cli.DataError, match="no shapes data set"):
-        cli.load_data("shapes")
 
 
 def test_text_progress_bar_without_tqdm(capsys, monkeypatch):

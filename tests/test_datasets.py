@@ -90,3 +90,24 @@ def test_shapes_deterministic_and_fast():
 def test_shapes_bad_arguments(kw, exc, match):
     with pytest.raises(exc, match=match):
         datasets.shapes(**{"n": 10, **kw})
+
+
+def test_load_data_reads_names_and_files(tmp_path):
+    from vae_widgets.datasets import DataError, load_data
+
+    imgs = np.random.default_rng(0).random((20, 4, 4)).astype(np.float32)
+    np.save(tmp_path / "imgs.npy", imgs)
+    X, y, shape, _, what = load_data(str(tmp_path / "imgs.npy"))
+    assert X.shape == (20, 16) and shape == (4, 4) and y is None and "20 rows" in what
+    df = pd.DataFrame({"a": range(10), "b": np.arange(10) * 0.5, "kind": list("xy" * 5)})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    X, y, shape, name, _ = load_data(str(tmp_path / "t.csv"), labels_column="kind")
+    assert list(X.columns) == ["a", "b"] and list(y[:2]) == ["x", "y"] and name == "kind"
+    with pytest.raises(DataError, match="--labels 'nope': no such column"):
+        load_data(str(tmp_path / "t.csv"), labels_column="nope")
+    with pytest.raises(DataError, match="not one of digits, shapes, blobs"):
+        load_data("mnist")
+    X, y, *_ = load_data("blobs", n=50)
+    assert len(X) == 50 and len(y) == 50
+    X, y, shape, name, _ = load_data("shapes", n=20)
+    assert X.shape == (20, 32 * 32) and shape == (32, 32) and name == "shape"

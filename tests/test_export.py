@@ -91,7 +91,7 @@ def test_thumbnails_are_bounded_with_a_note(digits_small):
     X, y = digits_small
     r = TSNERunner(X, **FAST_TSNE)
     r.run()
-    from vae_widgets.widgets._serialization import as_uint8_images
+    from vae_widgets._images import as_uint8_images
     lay = export.tsne_layout(r.embedding, y, images=as_uint8_images(X, (8, 8)),
                              history=r.history_frame, max_thumbnails=50)
     thumbs = [t for m in models(lay, GlyphRenderer) if "thumb" in m.data_source.data

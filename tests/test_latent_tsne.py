@@ -13,7 +13,7 @@ import torch
 from vae_widgets import TSNEWidget, VAEWidget, datasets
 from vae_widgets.vae.trainer import VAETrainer
 from vae_widgets.widgets import linking
-from vae_widgets.widgets._serialization import as_uint8_images
+from vae_widgets._images import as_uint8_images
 
 FAST = dict(n_iter=60, early_exaggeration_iter=40, random_state=0)
 

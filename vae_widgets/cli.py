@@ -19,10 +19,8 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+from .datasets import DATA_NAMES, DataError, load_data  # noqa: F401 (the CLI's --data)
 
-#: data sets that ``--data`` accepts by name (``shapes`` only where datasets has it)
-DATA_NAMES = ("digits", "shapes", "blobs")
 #: the default report trains for about this many samples (epochs x training rows)
 REPORT_SAMPLES = 50_000
 
@@ -66,69 +64,6 @@ class Progress:
             self.update_to(self.total)
             self.stream.write("\n")
             self.stream.flush()
-
-
-# ---------------------------------------------------------------- data
-class DataError(ValueError):
-    """``--data`` (or its options) cannot be turned into a data matrix."""
-
-
-def load_data(spec: str, *, labels_column: str | None = None, image_shape=None, n=None):
-    """Resolve ``--data``: a bundled name or a .npy / .csv path.
-
-    Returns ``(X, labels, image_shape, label_name, description)``.
-    """
-    from . import datasets
-
-    if spec in DATA_NAMES:
-        if spec == "digits":
-            X, y = datasets.digits()
-            X, y = (X[:n], y[:n]) if n else (X, y)
-            return X, y, (8, 8), "digit", f"digits ({len(X):,} 8×8 images)"
-        if spec == "blobs":
-            X, y = datasets.blobs(n=n or 2000)
-            return X, y, None, "cluster", f"blobs ({len(X):,} points, {X.shape[1]} dims)"
-        shapes = getattr(datasets, "shapes", None)
-        if shapes is None:
-            raise DataError("--data shapes: this copy of vae_widgets has no shapes data set "
-                            "yet; use digits or blobs, or a .npy/.csv file.")
-        images, factors = shapes(n=n or 2000, size=32)
-        X = images.reshape(len(images), -1)
-        return (X, factors["shape"].to_numpy(), images.shape[1:], "shape",
-                f"shapes ({len(X):,} {images.shape[1]}×{images.shape[2]} images)")
-
-    path = pathlib.Path(spec)
-    if path.suffix.lower() not in (".npy", ".csv"):
-        raise DataError(f"--data {spec!r}: not one of {', '.join(DATA_NAMES)} and not a "
-                        f".npy or .csv file.")
-    if not path.is_file():
-        raise DataError(f"--data {spec!r}: no such file.")
-    y, name = None, labels_column or "label"
-    if path.suffix.lower() == ".npy":
-        try:
-            X = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"--data {spec!r}: not a plain numeric .npy array ({exc}).") from None
-        if X.ndim in (3, 4) and image_shape is None:        # images: keep their shape
-            image_shape = X.shape[1:]
-        X = X.reshape(len(X), -1)
-        if labels_column:
-            raise DataError("--labels names a CSV column; a .npy file has no columns.")
-    else:
-        import pandas as pd
-
-        df = pd.read_csv(path)
-        if labels_column:
-            if labels_column not in df.columns:
-                raise DataError(f"--labels {labels_column!r}: no such column; the file has "
-                                f"{list(df.columns)[:20]}.")
-            y = df.pop(labels_column).to_numpy()
-        X = df.select_dtypes("number")
-        if X.shape[1] == 0:
-            raise DataError(f"--data {spec!r}: no numeric columns.")
-    X = X[:n] if n else X
-    y = y[:n] if (n and y is not None) else y
-    return X, y, image_shape, name, f"{path.name} ({len(X):,} rows)"
 
 
 def _parse_shape(text: str):
@@ -221,9 +156,10 @@ def report(args) -> int:
     latent_tsne = run_tsne(mu, "t-SNE of latent means", **tsne_params)
     timings["t-SNE (latent)"] = time.perf_counter() - t
 
-    from .export._common import heading, note
-    from .widgets._serialization import as_uint8_images
     from bokeh.layouts import column
+
+    from ._images import as_uint8_images
+    from .export import heading, note
 
     images = as_uint8_images(trainer.data, shape) if shape is not None else None
     common = dict(labels=y, label_name=label_name, images=images)

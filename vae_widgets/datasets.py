@@ -1,7 +1,14 @@
-"""Small data sets that need no network: bundled with scikit-learn or generated."""
+"""Small data sets that need no network (bundled with scikit-learn or generated), and
+:func:`load_data`, which turns a name or a .npy / .csv path into a data matrix (the
+``--data`` of the command line and of the bridge's t-SNE job)."""
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
+
+#: data sets that :func:`load_data` (``--data``) accepts by name
+DATA_NAMES = ("digits", "shapes", "blobs")
 
 
 def digits(return_images: bool = False):
@@ -308,3 +315,59 @@ def _sd_heart(u, v):
     lower = np.sqrt(np.minimum(x * x + (y - 1) ** 2, (x - w) ** 2 + (y - w) ** 2)) \
         * np.sign(x - y)
     return np.where(x + y > 1, upper, lower) * k
+
+
+class DataError(ValueError):
+    """``--data`` (or its options) cannot be turned into a data matrix."""
+
+
+def load_data(spec: str, *, labels_column: str | None = None, image_shape=None, n=None):
+    """Resolve ``--data``: a bundled name or a .npy / .csv path.
+
+    Returns ``(X, labels, image_shape, label_name, description)``.
+    """
+    if spec in DATA_NAMES:
+        if spec == "digits":
+            X, y = digits()
+            X, y = (X[:n], y[:n]) if n else (X, y)
+            return X, y, (8, 8), "digit", f"digits ({len(X):,} 8×8 images)"
+        if spec == "blobs":
+            X, y = blobs(n=n or 2000)
+            return X, y, None, "cluster", f"blobs ({len(X):,} points, {X.shape[1]} dims)"
+        images, factors = shapes(n=n or 2000, size=32)
+        X = images.reshape(len(images), -1)
+        return (X, factors["shape"].to_numpy(), images.shape[1:], "shape",
+                f"shapes ({len(X):,} {images.shape[1]}×{images.shape[2]} images)")
+
+    path = pathlib.Path(spec)
+    if path.suffix.lower() not in (".npy", ".csv"):
+        raise DataError(f"--data {spec!r}: not one of {', '.join(DATA_NAMES)} and not a "
+                        f".npy or .csv file.")
+    if not path.is_file():
+        raise DataError(f"--data {spec!r}: no such file.")
+    y, name = None, labels_column or "label"
+    if path.suffix.lower() == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise DataError(f"--data {spec!r}: not a plain numeric .npy array ({exc}).") from None
+        if X.ndim in (3, 4) and image_shape is None:        # images: keep their shape
+            image_shape = X.shape[1:]
+        X = X.reshape(len(X), -1)
+        if labels_column:
+            raise DataError("--labels names a CSV column; a .npy file has no columns.")
+    else:
+        import pandas as pd
+
+        df = pd.read_csv(path)
+        if labels_column:
+            if labels_column not in df.columns:
+                raise DataError(f"--labels {labels_column!r}: no such column; the file has "
+                                f"{list(df.columns)[:20]}.")
+            y = df.pop(labels_column).to_numpy()
+        X = df.select_dtypes("number")
+        if X.shape[1] == 0:
+            raise DataError(f"--data {spec!r}: no numeric columns.")
+    X = X[:n] if n else X
+    y = y[:n] if (n and y is not None) else y
+    return X, y, image_shape, name, f"{path.name} ({len(X):,} rows)"

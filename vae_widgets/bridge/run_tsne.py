@@ -61,7 +61,7 @@ def build_parser(prog: str = "python -m vae_widgets.bridge.run_tsne") -> argpars
 def main(argv=None, prog: str = "python -m vae_widgets.bridge.run_tsne") -> int:
     ap = build_parser(prog)
     args = ap.parse_args(argv)
-    from ..cli import DataError, load_data
+    from ..datasets import DataError, load_data
     from ..tsne.runner import TSNERunner
 
     try:

@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from ._common import heading, note
 from ._tsne import MAX_THUMBNAILS, tsne_layout
 from ._vae import vae_layout
 
-__all__ = ["to_bokeh", "save_html", "tsne_layout", "vae_layout", "MAX_THUMBNAILS"]
+__all__ = ["to_bokeh", "save_html", "tsne_layout", "vae_layout", "heading", "note",
+           "MAX_THUMBNAILS"]
 
 
 def to_bokeh(obj: Any, *, title: str | None = None, max_thumbnails: int = MAX_THUMBNAILS):

@@ -31,10 +31,12 @@ def array_trait(dtype) -> traitlets.TraitType:
         sync=True, to_json=_array_to_json(dt), from_json=_array_from_json(dt))
 
 
-def as_uint8_images(X: np.ndarray, image_shape: tuple, lo: float | None = None,
-                    hi: float | None = None) -> np.ndarray:
-    """Rows of ``X`` as uint8 pixels (0-255), scaled by the data's own range (or lo..hi)."""
-    lo = float(X.min()) if lo is None else lo
-    hi = float(X.max()) if hi is None else hi
-    scale = 255.0 / (hi - lo) if hi > lo else 0.0
-    return np.clip((X - lo) * scale + 0.5, 0, 255).astype(np.uint8).reshape(len(X), *image_shape)
+def __getattr__(name):
+    if name == "as_uint8_images":       # moved to vae_widgets._images (no widget needs it here)
+        import warnings
+
+        from .._images import as_uint8_images
+        warnings.warn("vae_widgets.widgets._serialization.as_uint8_images moved to "
+                      "vae_widgets._images.as_uint8_images", DeprecationWarning, stacklevel=2)
+        return as_uint8_images
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,10 +22,9 @@ import weakref
 from typing import Optional
 
 import numpy as np
-import traitlets
 
+from .._images import as_uint8_images
 from .._validation import as_data_matrix, as_labels
-from ._serialization import as_uint8_images
 
 #: at most this many selected points are drawn in the VAE's selection panel
 SELECTION_MAX = 32
@@ -243,54 +242,15 @@ class LatentLink:
         return f"LatentLink({state}, rows={'training data' if self.same_rows else 'X'})"
 
 
-# ---------------------------------------------------------------- traits
-class BadIndex(traitlets.TraitError, TypeError):
-    """A value that is not a row index (or a list of them): a TraitError and a TypeError."""
+_MOVED = {"BadIndex", "RowIndex", "RowIndices", "check_rows"}      # to .traits
 
 
-def _is_index(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+def __getattr__(name):
+    if name in _MOVED:
+        import warnings
 
-
-class RowIndex(traitlets.Int):
-    """One data-row index; numpy integers are accepted (``v.traversal_base = idx[0]``).
-    Floats and bools are refused (1.5 is no row; True is not 1)."""
-
-    def validate(self, obj, value):
-        if not _is_index(value):
-            raise BadIndex(f"{self.name} must be a row index (an int), got {value!r:.80}.")
-        return super().validate(obj, int(value))
-
-
-class RowIndices(traitlets.List):
-    """A list of row indices, the one rule for every index-list trait (``selected``,
-    ``selection_indices``): lists, tuples, sets and ranges of ints, numpy integer
-    arrays and tensors are accepted; floats, bools, strings and a bare int are
-    refused, never truncated (1.5 -> 1, True -> 1 would select the wrong rows)."""
-
-    def __init__(self):
-        super().__init__(traitlets.Int())
-
-    def validate(self, obj, value):
-        if isinstance(value, (list, tuple, set, frozenset, range)):
-            ok = all(type(v) is int or _is_index(v) for v in value)
-        else:
-            try:
-                value = np.asarray(value)
-            except Exception:  # noqa: BLE001 - whatever it is, it is not a list of indices
-                value = None
-            ok = value is not None and value.ndim == 1 and (value.dtype.kind in "iu"
-                                                            or value.size == 0)
-        if not ok:
-            raise BadIndex(f"{self.name} must be a list of row indices (ints), got "
-                           f"{value!r:.80}.")
-        return super().validate(obj, [int(v) for v in value])
-
-
-def check_rows(indices, n: int, name: str):
-    """Raise a ValueError naming ``name`` when an index is not a row of ``n`` rows."""
-    bad = [i for i in indices if not 0 <= i < n]
-    if len(bad) == 1:
-        raise ValueError(f"{name}: {bad[0]} is not a row of the data (0..{n - 1}).")
-    if bad:
-        raise ValueError(f"{name}: {bad[:5]} are not rows of the data (0..{n - 1}).")
+        from . import traits
+        warnings.warn(f"vae_widgets.widgets.linking.{name} moved to "
+                      f"vae_widgets.widgets.traits.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(traits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

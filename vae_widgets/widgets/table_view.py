@@ -20,9 +20,10 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
+from .._images import as_uint8_images
 from ..tsne.table import PointTable
-from ._serialization import array_trait, as_uint8_images
-from .traits import CategoryNames, ColumnName, ColumnNames, Indices, encode_frame
+from ._serialization import array_trait
+from .traits import CategoryNames, ColumnName, ColumnNames, RowIndices, encode_frame
 
 #: characters of hover text shipped with the widget; beyond it, hover fetches rows
 TOOLTIP_BUDGET = 4 * 2**20
@@ -60,7 +61,7 @@ class TableView(traitlets.HasTraits):
     image_shape = traitlets.List(traitlets.Int()).tag(sync=True)
     thumbnails = array_trait("uint8")
     thumbnails_fetch = traitlets.Bool(False).tag(sync=True)
-    selected = Indices().tag(sync=True)
+    selected = RowIndices().tag(sync=True)
     #: text searched for (case-insensitive substring) in ``search_columns``
     query = traitlets.Unicode("").tag(sync=True)
     search_columns = ColumnNames().tag(sync=True)

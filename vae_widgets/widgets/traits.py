@@ -1,8 +1,10 @@
-"""Trait types of the t-SNE widgets, each owning its validation and its wire format.
+"""Trait types of the widgets, each owning its validation and its wire format.
 
-Shared by :class:`~vae_widgets.TSNEWidget` and :class:`~vae_widgets.TSNESweepWidget`
-(see :mod:`vae_widgets.widgets.table_view`); neither widget module imports the other
-for them. Column and category traits check against the widget's table and colours
+Row indices (:class:`RowIndex`, :class:`RowIndices`, the one rule for every index
+trait of every widget), and the t-SNE widgets' columns, categories and point frames,
+shared by :class:`~vae_widgets.TSNEWidget` and :class:`~vae_widgets.TSNESweepWidget`
+(see :mod:`vae_widgets.widgets.table_view`); no widget module imports another for
+them. Column and category traits check against the widget's table and colours
 (``obj._table``, ``obj.color_names``) and say which names exist.
 
 Point frames travel as custom messages (``_schema.FRAME``); :func:`encode_frame` is
@@ -19,19 +21,64 @@ import numpy as np
 import traitlets
 
 from ._serialization import array_trait
-from .linking import RowIndices
 
-__all__ = ["Indices", "ColumnName", "ColumnNames", "CategoryNames", "array_trait",
-           "encode_frame", "decode_frame"]
+__all__ = ["RowIndex", "RowIndices", "BadIndex", "check_rows", "ColumnName", "ColumnNames",
+           "CategoryNames", "array_trait", "encode_frame", "decode_frame"]
 
 _U16 = 65535
 
 
-#: A list of point indices: the package's one rule and one trait type for index lists
-#: (:class:`~vae_widgets.widgets.linking.RowIndices`: ints, numpy integer arrays, ranges;
-#: floats, bools and strings refused). The range is checked by the widget
-#: (``_check_<name>``): it knows how many points exist.
-Indices = RowIndices
+# ---------------------------------------------------------------- row indices
+class BadIndex(traitlets.TraitError, TypeError):
+    """A value that is not a row index (or a list of them): a TraitError and a TypeError."""
+
+
+def _is_index(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+class RowIndex(traitlets.Int):
+    """One data-row index; numpy integers are accepted (``v.traversal_base = idx[0]``).
+    Floats and bools are refused (1.5 is no row; True is not 1)."""
+
+    def validate(self, obj, value):
+        if not _is_index(value):
+            raise BadIndex(f"{self.name} must be a row index (an int), got {value!r:.80}.")
+        return super().validate(obj, int(value))
+
+
+class RowIndices(traitlets.List):
+    """A list of row indices, the one rule for every index-list trait (``selected``,
+    ``selection_indices``): lists, tuples, sets and ranges of ints, numpy integer
+    arrays and tensors are accepted; floats, bools, strings and a bare int are
+    refused, never truncated (1.5 -> 1, True -> 1 would select the wrong rows)."""
+
+    def __init__(self):
+        super().__init__(traitlets.Int())
+
+    def validate(self, obj, value):
+        if isinstance(value, (list, tuple, set, frozenset, range)):
+            ok = all(type(v) is int or _is_index(v) for v in value)
+        else:
+            try:
+                value = np.asarray(value)
+            except Exception:  # noqa: BLE001 - whatever it is, it is not a list of indices
+                value = None
+            ok = value is not None and value.ndim == 1 and (value.dtype.kind in "iu"
+                                                            or value.size == 0)
+        if not ok:
+            raise BadIndex(f"{self.name} must be a list of row indices (ints), got "
+                           f"{value!r:.80}.")
+        return super().validate(obj, [int(v) for v in value])
+
+
+def check_rows(indices, n: int, name: str):
+    """Raise a ValueError naming ``name`` when an index is not a row of ``n`` rows."""
+    bad = [i for i in indices if not 0 <= i < n]
+    if len(bad) == 1:
+        raise ValueError(f"{name}: {bad[0]} is not a row of the data (0..{n - 1}).")
+    if bad:
+        raise ValueError(f"{name}: {bad[:5]} are not rows of the data (0..{n - 1}).")
 
 
 def _hint(name, options) -> str:
@@ -148,3 +195,12 @@ def decode_frame(header: dict, buffer) -> np.ndarray:
         span = np.asarray(header["span"], np.float32)
         return lo + q * (span / _U16)
     return np.frombuffer(raw, dtype="<f4").reshape(-1, 2)
+
+
+def __getattr__(name):
+    if name == "Indices":               # the old second name of RowIndices
+        import warnings
+        warnings.warn("vae_widgets.widgets.traits.Indices is RowIndices; use that name",
+                      DeprecationWarning, stacklevel=2)
+        return RowIndices
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

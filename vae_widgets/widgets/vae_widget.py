@@ -22,7 +22,8 @@ from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
 from ._serialization import array_trait
-from .linking import RowIndex, RowIndices, check_rows, make_latent_tsne, selection_grid
+from .linking import make_latent_tsne, selection_grid
+from .traits import RowIndex, RowIndices, check_rows
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 #: columns of the metric history sent to the front end (kl_per_dim travels as bytes).

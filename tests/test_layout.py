@@ -1,0 +1,132 @@
+"""The package's layout, read from its imports: no circle, and no import that runs back
+up a layer (docs/how-it-works.md, "Layers"). Every import counts, also those inside a
+function (a lazy import is still a dependency)."""
+import ast
+import pathlib
+
+import vae_widgets
+
+ROOT = pathlib.Path(vae_widgets.__file__).parent
+
+#: lowest first; a module may import its own layer and the layers below it
+LAYERS = [
+    ("foundation", ["_schema", "_validation", "_openmp", "_threads", "_stream", "_images",
+                    "_runs", "datasets"]),
+    ("engines", ["tsne", "vae"]),
+    ("export", ["export"]),
+    ("bridge", ["bridge"]),
+    ("cli", ["cli", "__main__"]),
+    ("lightning", ["lightning"]),
+    ("widgets", ["widgets"]),
+    ("front door", ["magics", ""]),          # "": the package's __init__
+]
+
+
+def module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in ROOT.rglob("*.py")}
+
+
+def imports(name: str) -> set:
+    """The package's modules that module ``name`` imports (anywhere in it)."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            subs = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES]
+            # "from . import wire" names the module wire, not the package
+            found.update(subs if subs else [target] if target in MODULES else [])
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in MODULES)
+    found.discard(name)
+    return found
+
+
+GRAPH = {name: imports(name) for name in MODULES}
+
+
+def layer_of(name: str) -> int:
+    rest = name[len("vae_widgets"):].lstrip(".")
+    top = rest.split(".", 1)[0]
+    for i, (_, tops) in enumerate(LAYERS):
+        if top in tops:
+            return i
+    raise AssertionError(f"{name}: in no layer of tests/test_layout.py (add it there and to "
+                         f"docs/how-it-works.md)")
+
+
+def test_every_module_has_a_layer():
+    for name in MODULES:
+        layer_of(name)
+
+
+def test_no_import_runs_back_up_a_layer():
+    up = [f"{a} ({LAYERS[layer_of(a)][0]}) -> {b} ({LAYERS[layer_of(b)][0]})"
+          for a, targets in GRAPH.items() for b in targets if layer_of(b) > layer_of(a)]
+    assert not up, "imports that run back up:\n" + "\n".join(sorted(up))
+
+
+def test_the_two_engines_know_nothing_of_each_other_or_of_widgets():
+    for a, targets in GRAPH.items():
+        for engine, other in (("tsne", "vae"), ("vae", "tsne")):
+            if a.startswith(f"vae_widgets.{engine}"):
+                assert not [b for b in targets if b.startswith(f"vae_widgets.{other}")], a
+
+
+def test_no_circle():
+    # a package's __init__ re-exporting its own modules is not a circle through them
+    def edges(a):
+        return [b for b in GRAPH[a] if not (a.startswith(b + ".") and MODULES[b].name ==
+                                             "__init__.py")]
+
+    state, circles = {}, []
+
+    def visit(a, path):
+        state[a] = "open"
+        for b in edges(a):
+            if state.get(b) == "open":
+                circles.append(path[path.index(b):] + [b])
+            elif b not in state:
+                visit(b, path + [b])
+        state[a] = "done"
+
+    for name in sorted(MODULES):
+        if name not in state:
+            visit(name, [name])
+    assert not circles, "import circles:\n" + "\n".join(" -> ".join(c) for c in circles)
+
+
+def test_the_walk_sees_imports():
+    # (the walk itself: a test that cannot fail is no test)
+    assert "vae_widgets.widgets.traits" in GRAPH["vae_widgets.widgets.table_view"]
+    assert "vae_widgets.bridge.wire" in GRAPH["vae_widgets.bridge.job"]
+    assert "vae_widgets._images" in GRAPH["vae_widgets.cli"]         # inside a function
+
+
+def test_moved_names_still_import_from_their_old_places_with_a_warning():
+    import warnings
+
+    from vae_widgets import _images
+    from vae_widgets.widgets import _serialization, linking, traits
+
+    for module, name, new in [(linking, "RowIndices", traits.RowIndices),
+                              (linking, "RowIndex", traits.RowIndex),
+                              (linking, "check_rows", traits.check_rows),
+                              (traits, "Indices", traits.RowIndices),
+                              (_serialization, "as_uint8_images", _images.as_uint8_images)]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            assert getattr(module, name) is new
+        assert any(issubclass(w.category, DeprecationWarning) and name in str(w.message)
+                   for w in seen), (module.__name__, name)
