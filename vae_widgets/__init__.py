@@ -2,9 +2,10 @@
 from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["AnomalyWidget", "TSNEWidget", "TSNESweepWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "__version__"]
+__all__ = ["AnomalyWidget", "TSNEWidget", "TSNESweepWidget", "VAEWidget", "TSNERunner", "VAETrainer", "datasets", "running", "stop_all", "__version__"]
 
 from . import datasets  # noqa: E402  (light: numpy + sklearn only)
+from ._runs import Run, running, stop_all  # noqa: E402,F401  (the runs going on; no imports)
 
 # Widgets and engines import torch/openTSNE/anywidget; load them on first use so
 # `import vae_widgets` stays quick and a missing optional piece fails where it is used.

@@ -1,5 +1,6 @@
-"""What every widget shares: the bundled front end, the worker thread, commands from the
-front end, frame delivery, and the end of it all (close, Ctrl-C, interpreter exit)."""
+"""What every widget shares: the bundled front end, the worker thread (listed in
+``vae_widgets.running()`` while it runs), commands from the front end, frame delivery,
+and the end of it all (close, Ctrl-C, interpreter exit)."""
 from __future__ import annotations
 
 import atexit
@@ -14,7 +15,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from .. import _openmp
+from .. import _openmp, _runs
 from .. import _schema as S
 from .._stream import FrameGate, Worker
 
@@ -149,6 +150,18 @@ class StreamWidget(BundledWidget):
         self._watch_listener_errors()
         self._worker = Worker(target, name=name, thread_class=host_thread_class()).start()
         _LIVE_WIDGETS.add(self)
+        _runs.register(self, self._worker)
+
+    # what vae_widgets.running() shows of this widget's run (see vae_widgets._runs)
+    def _run_summary(self) -> dict:
+        return {"status": self.status, "progress": self._run_progress(),
+                "description": self._run_description()}
+
+    def _run_progress(self) -> str:
+        return ""
+
+    def _run_description(self) -> str:
+        return (getattr(self, "info", "") or "").split(" · ")[0]
 
     def wait(self, timeout: float | None = None):
         """Block until the background work ends; re-raise its error, if any.
@@ -183,6 +196,7 @@ class StreamWidget(BundledWidget):
         """
         if hasattr(self, "_closed"):      # not when __init__ failed half-way (then __del__)
             self._closed = True
+            _runs.unregister(self)
             self._stop_and_join()
             self._latest_frame = None
         super().close()

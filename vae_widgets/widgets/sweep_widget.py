@@ -244,6 +244,17 @@ class TSNESweepWidget(TableView, StreamWidget):
         vals = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self._values)
         return f"TSNESweepWidget({self.param}=[{vals}], n_points={self.n_points}, status={self.status!r})"
 
+    def _run_progress(self) -> str:
+        k, panels = self.active, self.panels
+        if not 0 <= k < len(panels):
+            return f"{len(panels)} panels"
+        p = panels[k]
+        return (f"{p['label']}: iteration {p['iteration']}/{p['total']} "
+                f"(panel {self._order.index(k) + 1}/{len(panels)})")
+
+    def _run_description(self) -> str:
+        return f"{self.n_points:,} points, {len(self._values)} values of {self.param}"
+
     # ------------------------------------------------------------ the run
     @property
     def _order(self) -> list[int]:

@@ -257,6 +257,9 @@ class TSNEWidget(TableView, StreamWidget):
         return (f"TSNEWidget(n_points={self.n_points}, status={self.status!r}, "
                 f"iteration={self.iteration}/{self.n_iter_total})")
 
+    def _run_progress(self) -> str:
+        return f"iteration {self.iteration}/{self.n_iter_total}"
+
     # ------------------------------------------------------------ analysis
     def add_points(self, X_new, labels=None) -> np.ndarray:
         """Place new rows onto the finished map without moving it (openTSNE transform).

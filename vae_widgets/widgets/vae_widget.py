@@ -422,6 +422,10 @@ class VAEWidget(StreamWidget):
         return (f"VAEWidget(latent_dim={self.latent_dim}, status={self.status!r}, "
                 f"epoch={self.epoch:.2f}, step={self.step})")
 
+    def _run_progress(self) -> str:
+        of = f"/{self.target_epoch:g}" if self.target_epoch > 0 else ""
+        return f"epoch {self.epoch:.1f}{of}"
+
     # ------------------------------------------------------------ engine events
     def _on_event(self, e):
         handler = getattr(self, f"_on_{e.kind}", None)
