@@ -145,12 +145,29 @@ class StreamWidget(BundledWidget):
         if self.running:
             self.notice = "Already running: pause or stop it first."
             return
-        self.error = ""
-        self.notice = ""
+        notice = self._other_runs_notice()
+        self._set_traits(error="", notice=notice)     # one update (the old notice goes)
+        if notice:
+            log.info("%s: %s", type(self).__name__, notice)
         self._watch_listener_errors()
         self._worker = Worker(target, name=name, thread_class=host_thread_class()).start()
         _LIVE_WIDGETS.add(self)
         _runs.register(self, self._worker)
+
+    def _other_runs_notice(self) -> str:
+        """Other runs going on in this kernel (not paused) share the CPU with this one:
+        name them and say how to stop them ("" when there are none)."""
+        others = _runs._others(self)
+        if not others:
+            return ""
+        n = len(others)
+        one = n == 1
+        return (f"{n} other run{'' if one else 's'} {'is' if one else 'are'} still going "
+                f"and share{'s' if one else ''} the CPU with this one: "
+                f"{_runs._names(others)}. Stop {'it' if one else 'them'} with "
+                f"{'its' if one else 'their'} Stop button, or in Python with "
+                f"vae_widgets.stop_all(keep=<this widget>); vae_widgets.running() "
+                f"lists every run.")
 
     # what vae_widgets.running() shows of this widget's run (see vae_widgets._runs)
     def _run_summary(self) -> dict:
