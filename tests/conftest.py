@@ -35,6 +35,15 @@ class FakeComm:
         return [d["state"] for d, _ in self.sent if d.get("method") == "update"]
 
 
+@pytest.fixture(autouse=True)
+def _no_run_outlives_its_test():
+    """A run a test leaves going would share the CPU with the next tests and be named in
+    their notices ("1 other run is still going ..."): stop it when its test ends."""
+    yield
+    from vae_widgets import stop_all
+    stop_all(timeout=30)
+
+
 @pytest.fixture
 def fake_comm(monkeypatch):
     created = []
