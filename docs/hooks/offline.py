@@ -46,6 +46,8 @@ API = [
     ("datasets", "Datasets", ["vae_widgets.datasets"]),
     ("export", "Export", ["vae_widgets.export"]),
     ("stream", "Streaming", ["vae_widgets._stream.EventBus", "vae_widgets._stream.Control"]),
+    ("runs", "Runs going on", ["vae_widgets._runs.running", "vae_widgets._runs.stop_all",
+                               "vae_widgets._runs.Run"]),
     ("bridge", "Bridge (other processes and machines)", ["vae_widgets.bridge"]),
     ("lightning", "Lightning", ["vae_widgets.lightning"]),
 ]
