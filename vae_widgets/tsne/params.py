@@ -35,7 +35,9 @@ class TSNEParams:
     initialization: str = "pca"
     neighbors: str = "auto"
     negative_gradient_method: str = "auto"
-    n_jobs: int = -1                       # -1: all cores
+    # "auto": the optimisation's thread count is chosen from the machine's load while it
+    # runs (vae_widgets._threads); the affinities use every core. -1: all cores, k: k threads
+    n_jobs: Union[str, int] = "auto"
     random_state: int = 0
     standardize: bool = False
     pca_components: Union[str, int, None] = "auto"   # auto: reduce to 50 when wider than 50
@@ -52,9 +54,18 @@ class TSNEParams:
         return self.early_exaggeration_iter + self.n_iter
 
     @property
+    def auto_threads(self) -> bool:
+        return self.n_jobs == "auto"
+
+    @property
     def threads(self) -> int:
+        """The thread count ``n_jobs`` names (with "auto": every available core, the most the
+        optimisation may use, and what the affinities use)."""
+        if self.n_jobs == "auto":
+            from .._threads import available_cores
+            return available_cores()
         cores = os.cpu_count() or 1
-        return cores + 1 + self.n_jobs if self.n_jobs < 0 else self.n_jobs
+        return max(1, cores + 1 + self.n_jobs) if self.n_jobs < 0 else self.n_jobs
 
 
 NAMES = tuple(f.name for f in fields(TSNEParams))
@@ -93,9 +104,16 @@ def check_param(name: str, value: Any) -> Any:
     if name == "negative_gradient_method":
         return choice(value, name, GRADIENT_METHODS)
     if name == "n_jobs":
+        if value == "auto":
+            return value
+        if isinstance(value, str):
+            raise ValueError(f"n_jobs must be 'auto' (threads chosen from the machine's load "
+                             f"as the run goes), a positive thread count or negative (-1 = "
+                             f"all cores), got {value!r}.")
         v = number(value, name, integer=True)
         if v == 0:
-            raise ValueError("n_jobs must be a positive thread count or negative (-1 = all cores), not 0.")
+            raise ValueError("n_jobs must be a positive thread count or negative (-1 = all cores), "
+                             "or 'auto' (the default), not 0.")
         return v
     if name == "random_state":
         return number(value, name, low=0, integer=True)

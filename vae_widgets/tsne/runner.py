@@ -36,6 +36,7 @@ import openTSNE
 from openTSNE import affinity, initialization
 from openTSNE.tsne import kl_divergence_bh, kl_divergence_fft
 
+from .. import _threads
 from .._stream import Control, EventBus, Stopped
 from .._validation import as_data_matrix
 from . import knn as knn_mod
@@ -88,7 +89,10 @@ class TSNERunner:
     ``frame``: iteration, phase, embedding (float32, (n, 2)), key (must be shown);
     ``kl``: row (iteration, phase, kl, exaggeration, learning_rate);
     ``phase``: phase, iteration; ``params``: iteration, changes, live;
-    ``notice``: message; ``done``: embedding, kl, stopped, timings;
+    ``notice``: message; ``threads``: threads, previous (None for the run's first
+    choice), auto, cores, reason, iteration (the optimisation's thread count: chosen
+    when it starts and each time it changes, see :mod:`vae_widgets._threads`);
+    ``done``: embedding, kl, stopped, timings;
     ``quality``: quality (see :meth:`evaluate`), after ``done`` of a run that
     completed (not stopped) when ``quality_after_run`` is true; ``error``: message,
     traceback.
@@ -128,6 +132,11 @@ class TSNERunner:
         self.quality_after_run = True
         self.quality: dict | None = None
         self.result = None
+        #: the optimisation's thread counts this run: {iteration, threads, previous, reason}
+        self.thread_log: list[dict] = []
+        self.thread_policy: _threads.ThreadPolicy | None = None
+        self._jobs = 1
+        self._tick = None
 
     # ------------------------------------------------------------ steering
     @property
@@ -354,7 +363,44 @@ class TSNERunner:
         self.embedding = embedding
         return embedding
 
+    # ------------------------------------------------------------ threads
+    def _choose_threads(self, p: TSNEParams) -> None:
+        """The optimisation's thread count: ``n_jobs`` when given, else a
+        :class:`~vae_widgets._threads.ThreadPolicy` that starts from the OS's load and
+        keeps choosing from the measured iteration rate (the result does not depend on the
+        count: openTSNE's gradients are the same sums whatever the split)."""
+        self.thread_log, self._tick, self.thread_policy = [], None, None
+        if not p.auto_threads:
+            self._jobs = p.threads
+            self._publish_threads(self._jobs, None, auto=False, cores=self._jobs,
+                                  reason=f"n_jobs={p.n_jobs}")
+            return
+        cores = _threads.available_cores()
+        start, others = _threads.start_guess(cores)
+        self._jobs = start
+        if cores > 1:
+            self.thread_policy = _threads.ThreadPolicy(
+                self._set_jobs, cores, start=start, hint=_threads.free_cores(cores, others),
+                probe=_threads.CpuMeter(), on_change=self._threads_changed)
+        self._publish_threads(start, None, auto=True, cores=cores,
+                              reason=_threads.start_reason(start, cores, others))
+
+    def _set_jobs(self, n: int) -> None:
+        self._jobs = n
+
+    def _threads_changed(self, new: int, previous: int, reason: str) -> None:
+        self._publish_threads(new, previous, auto=True, cores=self.thread_policy.cores,
+                              reason=reason)
+
+    def _publish_threads(self, threads, previous, *, auto, cores, reason):
+        entry = {"iteration": int(self.iteration), "threads": int(threads),
+                 "previous": previous, "reason": reason}
+        self.thread_log.append(entry)
+        self.events.publish("threads", threads=int(threads), previous=previous, auto=auto,
+                            cores=int(cores), reason=reason, iteration=int(self.iteration))
+
     def _optimize(self, embedding, p: TSNEParams):
+        self._choose_threads(p)
         self._status("running")
         for phase, n_iter in (("early_exaggeration", p.early_exaggeration_iter),
                               ("main", p.n_iter)):
@@ -409,7 +455,9 @@ class TSNERunner:
         seg = self._seg
         k = seg.calls
         seg.calls += 1
+        kw["n_jobs"] = self._jobs
         if k == seg.n_iter:  # openTSNE's closing evaluation: the KL of the final layout
+            self._tick = None
             error, grad = self._base_gradient(embedding, P, should_eval_error=True, **kw)
             # openTSNE has already divided P by the exaggeration: this error is the plain KL
             self._record_kl(seg.start + k, error, seg, exaggerated=False)
@@ -417,15 +465,24 @@ class TSNERunner:
         self.iteration = seg.start + k
         ctl = self.control
         if ctl.paused or ctl.stop_requested or self._pending:
+            self._tick = None           # a pause is no work
             ctl.wait_while_paused(on_pause=self._on_pause, on_resume=self._on_resume)
             if self._pending:
                 raise _EditInterrupt()
         kl_every = self.params.kl_every
         if kl_every == "auto":
             eval_kl = self._kl_due(k)
-            t0 = time.perf_counter()
         else:
             eval_kl = self.iteration % kl_every == 0
+        t0 = time.perf_counter()
+        policy = self.thread_policy
+        if policy is not None:
+            # one iteration = from here to here in the next call (the gradient, openTSNE's
+            # update, our frames); not one with a KL evaluation, a pause or a new segment
+            if self._tick is not None and k:
+                policy.sample(1, t0 - self._tick)
+                kw["n_jobs"] = self._jobs
+            self._tick = None if eval_kl else t0
         error, grad = self._base_gradient(embedding, P, should_eval_error=eval_kl, **kw)
         if kl_every == "auto":
             self._kl_clock(eval_kl, time.perf_counter() - t0)

@@ -7,6 +7,7 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
+from .. import _threads
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
                            split_labels)
 from ..tsne.runner import TSNERunner
@@ -143,6 +144,7 @@ class TSNEWidget(TableView, StreamWidget):
         self._sync_params()
         self.n_iter_total = runner.params.total_iterations
         self._new_X = None
+        self._threads_text = ""      # the info line's thread count (from "threads" events)
         runner.events.subscribe(self._on_event)
         self.on_msg(self._on_analysis_msg)
 
@@ -402,6 +404,14 @@ class TSNEWidget(TableView, StreamWidget):
     def _on_notice(self, message):
         self._set_traits(notice=message)
 
+    def _on_threads(self, threads, previous=None, auto=True, reason="", **_):
+        """The optimisation's thread count: in the info line; a notice when it changes."""
+        self._threads_text = _threads.describe(threads, auto, "" if auto else reason)
+        self._describe()
+        if previous is not None and previous != threads:
+            self._set_traits(notice=f"t-SNE now runs on {_threads.describe(threads, auto)}: "
+                                    f"{reason}. Pass n_jobs=k to fix the count.")
+
     def _on_done(self, embedding, kl, stopped, timings):
         # the run's last key frame (just before this event) already sent the positions
         self.embedding = embedding.astype(np.float32)
@@ -421,6 +431,8 @@ class TSNEWidget(TableView, StreamWidget):
         if r.neighbors_method:
             method = "exact" if r.neighbors_method == "exact" else "approximate"
             parts.append(f"{method} kNN (k={r._cache.get('k')})")
+        if self._threads_text:
+            parts.append(self._threads_text)
         self._set_traits(info=" · ".join(parts))
 
     def _selectable(self) -> int:
