@@ -13,11 +13,13 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
-from vae_widgets import TSNEWidget, _threads
+from vae_widgets import TSNEWidget, VAEWidget, _threads, datasets
 from vae_widgets._threads import ThreadPolicy
 from vae_widgets.tsne import runner as runner_mod
 from vae_widgets.tsne.runner import TSNERunner
+from vae_widgets.vae import VAETrainer
 
 QUIET = {1: 190.0, 2: 299.0}          # it/s on a quiet 2-core machine (the issue's numbers)
 ONE_BUSY = {1: 190.0, 2: 111.0}       # one busy core beside
@@ -248,3 +250,90 @@ def test_tsne_n_jobs_is_checked():
     with pytest.raises(ValueError, match="n_jobs must be 'auto'"):
         TSNERunner(X, n_jobs="many")
     assert TSNERunner(X, n_jobs=-1).params.threads >= 1
+
+
+# --------------------------------------------------------------------- VAE
+needs_two = pytest.mark.skipif(torch.get_num_threads() < 2, reason="torch runs one thread here")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.digits()
+
+
+def watch_encoder(trainer, slow_at=(), seconds=0.003):
+    """Record torch's thread count at every encoder pass (on the training thread); sleep
+    there at the counts in ``slow_at``."""
+    model, counts = trainer.model, []
+    real = model.encode
+
+    def encode(*a, **kw):
+        n = torch.get_num_threads()
+        counts.append(n)
+        if n in slow_at:
+            threading.Event().wait(seconds)
+        return real(*a, **kw)
+
+    model.encode = encode
+    return counts
+
+
+def test_vae_threads_is_checked(digits):
+    X, _ = digits
+    for bad in (0, -2, "many"):
+        with pytest.raises(ValueError, match="threads must be 'auto'"):
+            VAETrainer(X, threads=bad)
+    with pytest.raises(TypeError, match="threads must be an integer"):
+        VAETrainer(X, threads=1.5)
+
+
+def test_vae_an_explicit_thread_count_is_used_for_every_step_and_never_changed(
+        fake_comm, digits, monkeypatch):
+    X, _ = digits
+    monkeypatch.setattr(_threads, "PERIOD", 0.05)
+    before = torch.get_num_threads()
+    w = VAEWidget(X, image_shape=(8, 8), architecture="mlp", threads=1, epochs=3,
+                  visuals_every=None)
+    counts = watch_encoder(w.trainer, slow_at={1})
+    w.train()
+    w.wait(120)
+    assert len(counts) > 30 and set(counts) == {1}
+    assert w.trainer.thread_policy is None
+    assert [(e["threads"], e["previous"]) for e in w.trainer.thread_log] == [(1, None)]
+    assert "1 thread (threads=1)" in w.info
+    # the kernel's own thread, and threads that start later, keep torch's count
+    assert torch.get_num_threads() == before
+    later = []
+    t = threading.Thread(target=lambda: later.append(torch.get_num_threads()))
+    t.start()
+    t.join()
+    assert later == [before]
+
+
+def test_vae_the_choice_is_reported_in_the_info_line(fake_comm, digits):
+    X, _ = digits
+    w = VAEWidget(X, image_shape=(8, 8), epochs=1, visuals_every=None)
+    w.train()
+    w.wait(120)
+    log = w.trainer.thread_log
+    assert log and log[0]["previous"] is None
+    assert _threads.describe(log[-1]["threads"], True) in w.info
+
+
+@needs_two
+@pytest.mark.parametrize("start,slow_at,want", [(2, {2}, 1), (1, {1}, 2)],
+                         ids=["slow at 2 threads", "slow at 1 thread"])
+def test_vae_a_forced_slow_condition_changes_the_choice(fake_comm, digits, monkeypatch,
+                                                        start, slow_at, want):
+    X, _ = digits
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    monkeypatch.setattr(_threads, "start_guess", lambda cores: (start, None))
+    monkeypatch.setattr(_threads, "CpuMeter", lambda: (lambda: None))
+    monkeypatch.setattr(_threads, "PERIOD", 0.3)
+    w = VAEWidget(X, image_shape=(8, 8), architecture="mlp", epochs=10**4, visuals_every=None)
+    counts = watch_encoder(w.trainer, slow_at=slow_at, seconds=0.003 if want == 1 else 0.02)
+    seen = run_until_threads(w, w.trainer, start, want, timeout=120)
+    assert seen[0]["threads"] == start
+    assert counts[0] == start and want in counts
+    assert _threads.describe(want, True) in w.info
+    assert w.notice.startswith(f"Training now runs on {_threads.describe(want, True)}")

@@ -206,6 +206,10 @@ class VAEConfig(MonitorConfig):
     device: str = "auto"
     #: clip the gradient norm to this value each step; None = no clipping
     clip_grad: Optional[float] = None
+    #: torch's intra-op threads on the training thread (CPU): "auto" chooses them from the
+    #: machine's load and the measured step rate as training runs (vae_widgets._threads);
+    #: a number fixes them
+    threads: Union[str, int] = "auto"
     # ------------------------------------------------------------------------------------
     def validate(self) -> "VAEConfig":
         """Check and normalise every field that needs no data; return self."""
@@ -241,6 +245,14 @@ class VAEConfig(MonitorConfig):
                             f"got {self.device!r}.")
         if self.clip_grad is not None:
             self.clip_grad = number(self.clip_grad, "clip_grad", low=0, low_open=True)
+        if self.threads != "auto":
+            bad = (f"threads must be 'auto' (chosen from the machine's load as training runs) "
+                   f"or a whole number of threads >= 1, got {self.threads!r}.")
+            if isinstance(self.threads, str):
+                raise ValueError(bad)
+            self.threads = number(self.threads, "threads", integer=True)
+            if self.threads < 1:
+                raise ValueError(bad)
         return self
 
     @classmethod

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import _threads
 from .._stream import Control, EventBus, Stopped
 from .._validation import (MISSING_LABEL, _to_numpy, as_data_matrix, as_image_shape,
                            as_labels, label_categories, number, split_labels)
@@ -63,6 +64,29 @@ from .objective import Likelihood, kl_per_dim, kl_term
 from .schedules import beta_factor, warmup_end
 
 MAX_CLASSES = 1000
+
+# torch keeps one intra-op thread count for threads that have not run torch yet (and each
+# thread its own once it has): the count before the first fit() of this process's
+# running ones is the ceiling for all of them, and is put back when they end
+_torch_lock = threading.Lock()
+_torch_fits = 0
+_torch_default = 1
+
+
+def _torch_threads_acquire() -> int:
+    global _torch_fits, _torch_default
+    with _torch_lock:
+        if _torch_fits == 0:
+            _torch_default = torch.get_num_threads()   # torch.set_num_threads / OMP_NUM_THREADS
+        _torch_fits += 1
+        return _torch_default
+
+
+def _torch_threads_release() -> None:
+    global _torch_fits
+    with _torch_lock:
+        _torch_fits = max(0, _torch_fits - 1)
+        torch.set_num_threads(_torch_default)          # this thread's and the default
 
 
 class DivergedError(RuntimeError):
@@ -396,6 +420,10 @@ class VAETrainer(DataSpaceMixin):
         self._fit_thread: Optional[int] = None
         self._running = False
         self._parked = False
+        #: this fit's thread counts: {step, threads, previous, reason}; see _threads_begin
+        self.thread_log: list[dict] = []
+        self.thread_policy: Optional[_threads.ThreadPolicy] = None
+        self._threads_held = False
         pool = self._val_idx if len(self._val_idx) else self._train_idx
         self.monitor = VAEMonitor(self, cfg, pool, events=EventBus())
         self.callbacks: list[Callback] = [DivergenceGuard(), *callbacks]
@@ -445,6 +473,7 @@ class VAETrainer(DataSpaceMixin):
         self._status("running")
         outcome = "error"
         try:
+            self._threads_begin()
             outcome = self._loop(target)
         except Stopped:
             outcome = "stopped"
@@ -475,6 +504,7 @@ class VAETrainer(DataSpaceMixin):
             self._status("done" if outcome == "done" else "stopped",
                          None if outcome == "done" else outcome)
         finally:
+            self._threads_end()
             with self._lock:
                 self._running = False
                 self._parked = False
@@ -485,6 +515,54 @@ class VAETrainer(DataSpaceMixin):
     def _hook(self, name: str, *args):
         for cb in self.callbacks:
             getattr(cb, name)(self, *args)
+
+    # --- threads ------------------------------------------------------------------------
+    def _threads_begin(self) -> None:
+        """torch's intra-op threads for this fit, on the training thread (torch keeps the
+        count per thread: the kernel's own torch work keeps its count). ``threads=k``: k.
+        "auto": a :class:`~vae_widgets._threads.ThreadPolicy` within what torch was set to
+        use (``torch.set_num_threads``, ``OMP_NUM_THREADS``) and the cores available,
+        starting from the OS's load and following the measured step rate. Not on a GPU,
+        where the CPU threads hardly matter."""
+        self.thread_log, self.thread_policy = [], None
+        if self.device.type != "cpu":
+            return
+        ceiling = _torch_threads_acquire()
+        self._threads_held = True
+        want = self.config.threads
+        if want != "auto":
+            torch.set_num_threads(want)
+            self._publish_threads(want, None, auto=False, cores=want, reason=f"threads={want}")
+            return
+        cores = max(1, min(_threads.available_cores(), ceiling))
+        start, others = _threads.start_guess(cores)
+        if cores > 1:
+            self.thread_policy = _threads.ThreadPolicy(
+                torch.set_num_threads, cores, start=start,
+                hint=_threads.free_cores(cores, others), probe=_threads.CpuMeter(),
+                on_change=self._threads_changed)
+        else:
+            torch.set_num_threads(1)
+        reason = _threads.start_reason(start, cores, others)
+        if ceiling < _threads.available_cores():
+            reason += f" (torch is set to at most {ceiling})"
+        self._publish_threads(start, None, auto=True, cores=cores, reason=reason)
+
+    def _threads_changed(self, new: int, previous: int, reason: str) -> None:
+        self._publish_threads(new, previous, auto=True, cores=self.thread_policy.cores,
+                              reason=reason)
+
+    def _publish_threads(self, threads, previous, *, auto, cores, reason):
+        self.thread_log.append({"step": int(self.step), "threads": int(threads),
+                                "previous": previous, "reason": reason})
+        self.events.publish("threads", threads=int(threads), previous=previous, auto=auto,
+                            cores=int(cores), reason=reason, step=int(self.step),
+                            epoch=self._progress())
+
+    def _threads_end(self) -> None:
+        if self._threads_held:
+            self._threads_held = False
+            _torch_threads_release()
 
     def _now(self) -> float:
         return self._time_base + (time.perf_counter() - self._fit_start)
@@ -507,6 +585,7 @@ class VAETrainer(DataSpaceMixin):
         learned_var = model.out_log_var_raw is not None
         spe = self._steps_per_epoch
         clock = time.perf_counter
+        policy = self.thread_policy
         while self.epoch < target:
             if self._perm is None:
                 self._perm = torch.randperm(n, generator=g, device=dev)
@@ -522,6 +601,7 @@ class VAETrainer(DataSpaceMixin):
                     self._serve_calls()
                 if mon.visuals_due(clock()):
                     self._render(scheduled=True)
+                t_step = clock()
                 start = self._pos
                 idx = perm[start:start + bs]
                 self._pos = start + bs
@@ -555,8 +635,11 @@ class VAETrainer(DataSpaceMixin):
                 # made each metrics row ~0.2 ms dearer than two detach() calls per step
                 mon.window.append((recon.detach(), klpd.detach()))
                 # (the parameter list is built once: model.parameters() walks the module tree)
-                if row_due and not self._row(mu, gn or _grad_norms(params), beta):
-                    return "diverged"
+                if row_due:
+                    if not self._row(mu, gn or _grad_norms(params), beta):
+                        return "diverged"
+                elif policy is not None:     # (a row's step does more than train: not timed)
+                    policy.sample(1, clock() - t_step)
             self.epoch += 1
             self._perm = None
             self._pos = 0

@@ -17,6 +17,7 @@ import numpy as np
 import traitlets
 
 from .. import _schema as S
+from .. import _threads
 from .._validation import number, page_value
 from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
@@ -186,6 +187,7 @@ class VAEWidget(StreamWidget):
         self._producer, self._source = producer, source
         self._monitor = producer.monitor
         self._sync_params()
+        self._threads_text = ""      # the info line's thread count (from "threads" events)
         self.info = self._describe()
         self._selection_source = None         # None: the source's rows, else (X, labels)
         self._latent_links = []
@@ -501,6 +503,15 @@ class VAEWidget(StreamWidget):
     def _on_error(self, message, traceback):
         self._set_traits(error=message, status=S.ERROR)
 
+    def _on_threads(self, threads, previous=None, auto=True, reason="", **_):
+        """Training's thread count: in the info line; a notice when it changes."""
+        self._threads_text = _threads.describe(threads, auto, "" if auto else reason)
+        updates = {"info": self._describe()}
+        if previous is not None and previous != threads:
+            updates["notice"] = (f"Training now runs on {_threads.describe(threads, auto)}: "
+                                 f"{reason}. Pass threads=k to fix the count.")
+        self._set_traits(**updates)
+
     # ------------------------------------------------------------ selection, traversal base
     @traitlets.validate("traversal_base")
     def _check_traversal_base(self, proposal):
@@ -578,8 +589,9 @@ class VAEWidget(StreamWidget):
         lik = {"bernoulli": "Bernoulli", "gaussian": "Gaussian (fixed variance)",
                "gaussian_learned": "Gaussian (learned variance)"}.get(t._likelihood.kind, c.likelihood)
         cond = " · conditional" if c.conditional else ""
+        threads = f" · {self._threads_text}" if self._threads_text else ""
         return (f"{n:,} samples · {what} · {c.architecture.upper()} VAE, {c.latent_dim} latent "
-                f"dims · {lik} likelihood{cond} · {t.device}")
+                f"dims · {lik} likelihood{cond} · {t.device}{threads}")
 
 
 def _finish_runs_after_cells(widget: VAEWidget) -> None:
