@@ -33,9 +33,10 @@ What it does with them:
   when the OS points that way: every ``CHECK_EVERY`` seconds of work, ``probe()``
   (by default :class:`CpuMeter`: the CPU time other processes used, from
   ``/proc/stat`` minus this process's own) says how many cores are free, and a change
-  clears the waits. A change in the step rate at the current count (by ``DRIFT``
-  since the last trial) also brings the next trial forward, for where the OS numbers
-  are not available.
+  clears the waits. A step rate at the current count that moved by ``DRIFT`` since the
+  last trial (for ``DRIFT_WINDOWS`` windows in a row) also brings the next trial
+  forward, for where the OS numbers are not available; a count that keeps losing such
+  trials still waits twice as long each time.
 
 A trial that loses costs one window at the slower count: on a quiet 2-core machine
 about 0.1 s of t-SNE work in the first ``PERIOD`` seconds, then half as much per
@@ -70,9 +71,11 @@ HINT_PERIOD = 0.5
 MAX_PERIOD = 60.0
 #: seconds of work between two looks at the OS
 CHECK_EVERY = 1.0
-#: a rate at the current count that moved this much (ratio) since the last trial
-#: brings the next trial forward
-DRIFT = 1.25
+#: a rate at the current count that moved this much (ratio) since the last trial, for
+#: DRIFT_WINDOWS windows in a row, brings the next trial forward (a count that keeps
+#: losing such trials still waits twice as long each time)
+DRIFT = 1.4
+DRIFT_WINDOWS = 3
 
 
 def available_cores() -> int:
@@ -250,8 +253,8 @@ class ThreadPolicy:
     A trial: the last window at the current count ``n`` (measured as the run goes), one
     at the candidate ``m``, one more at ``n`` (A-B-A: a rate drifting through the run
     cancels out); ``m`` wins when its rate beats ``n``'s by ``MARGIN``. The second ``n``
-    window is skipped when ``m`` is faster by ``CLEAR`` or slower by as much (no drift
-    explains that), so a count the OS shows to be wrong is left after two windows.
+    window is skipped when ``m`` is slower by ``CLEAR``, or faster by as much while the OS
+    numbers point to ``m``, so a count the OS shows to be wrong is left after two windows.
     """
 
     def __init__(self, apply: Callable[[int], None], cores: int, *, start: Optional[int] = None,
@@ -270,6 +273,8 @@ class ThreadPolicy:
         self._last_trial_end = 0.0
         self._next_check = CHECK_EVERY
         self._ref_rate: Optional[float] = None    # rate at the current count, last known
+        self._moved = 0                 # windows in a row off the reference rate
+        self._nudged = False            # the rate moved: the next trial comes soon
         self._phase = "run"             # run | trial | back
         self._warm = 0
         self._window = _Window()        # being filled
@@ -312,10 +317,13 @@ class ThreadPolicy:
                 self._start_trial()
         elif self._phase == "trial":
             base = self._base.rate
-            clear_loss = w.seconds >= WINDOW and w.rate * CLEAR < base
+            clear_loss = (w.seconds >= WINDOW / 2 and w.units >= MIN_UNITS
+                          and w.rate * CLEAR < base)
             if not (w.full() or clear_loss):
                 return
-            if clear_loss or w.rate > base * CLEAR:
+            # a clear loss ends the trial; a clear win only where the OS agrees (one
+            # window against one is too noisy to leave a count on alone)
+            if clear_loss or (w.rate > base * CLEAR and self._toward_hint(self._candidate)):
                 self._decide(self._base, w)
             else:
                 self._cand_window, self._phase = w, "back"
@@ -338,10 +346,12 @@ class ThreadPolicy:
         self._recent, self._window = w, _Window()
         if self._ref_rate is None:
             self._ref_rate = w.rate
-        elif not (1 / DRIFT < w.rate / self._ref_rate < DRIFT):
-            self._losses.clear()              # the conditions changed: look again soon
-            self._ref_rate = w.rate
-            self._next_trial = min(self._next_trial, self.work + HINT_PERIOD)
+            return
+        moved = not (1 / DRIFT < w.rate / self._ref_rate < DRIFT)
+        self._moved = self._moved + 1 if moved else 0
+        if self._moved >= DRIFT_WINDOWS:      # the conditions changed: look again soon
+            self._moved, self._nudged, self._ref_rate = 0, True, w.rate
+            self._next_trial = min(self._next_trial, self._schedule())
 
     def _start_trial(self) -> None:
         self._base, self._phase = self._recent, "trial"
@@ -367,9 +377,11 @@ class ThreadPolicy:
         n = self.threads
         return [m for m in (n - 1, n + 1) if 1 <= m <= self.cores]
 
+    def _toward_hint(self, m: int) -> bool:
+        return self._hint is not None and (self._hint - self.threads) * (m - self.threads) > 0
+
     def _due(self, m: int) -> float:
-        toward = self._hint is not None and (self._hint - self.threads) * (m - self.threads) > 0
-        base = HINT_PERIOD if toward else PERIOD
+        base = HINT_PERIOD if self._toward_hint(m) or self._nudged else PERIOD
         return self._last_trial_end + min(MAX_PERIOD, base * 2 ** self._losses.get(m, 0))
 
     def _schedule(self) -> float:
@@ -384,7 +396,7 @@ class ThreadPolicy:
         won = rate_m > rate_n * (1 + MARGIN)
         self.trials.append(Trial(self.work, n, m, rate_n, rate_m, won))
         self._phase, self._base, self._cand_window = "run", None, None
-        self._last_trial_end = self.work
+        self._last_trial_end, self._nudged, self._moved = self.work, False, 0
         if won:
             self._losses.pop(m, None)
             self._losses.pop(n, None)   # the way back gets the usual wait, not a long one
