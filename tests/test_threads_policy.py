@@ -110,6 +110,15 @@ def test_hysteresis_a_count_within_the_margin_is_not_adopted():
     assert any(t.candidate == 2 and not t.won for t in s.pol.trials)
 
 
+def test_against_the_os_numbers_a_count_needs_a_larger_win():
+    # the OS says one core is taken: two threads 10 % faster is not enough (noise would
+    # do that), 25 % is
+    s = Sim(fixed({1: 100.0, 2: 110.0}), start=1, hint=1, probe=lambda: 1.0, noise=0.02).run(300)
+    assert not s.changes and s.threads == 1
+    s = Sim(fixed({1: 100.0, 2: 125.0}), start=1, hint=1, probe=lambda: 1.0, noise=0.02).run(300)
+    assert [c[1:3] for c in s.changes] == [(2, 1)]
+
+
 def test_many_cores_step_one_at_a_time_to_the_fastest_count():
     rate = lambda n, t: 100.0 * min(n, 5) - 30.0 * max(0, n - 5)   # best at 5 of 8   # noqa: E731
     s = Sim(rate, cores=8, start=8, noise=0.02).run(120)

@@ -61,8 +61,11 @@ WARM_UNITS = 1
 WARM_SECONDS = 0.05
 #: a candidate this much faster or slower is decided on without a second window
 CLEAR = 1.5
-#: a neighbour count is adopted when its rate is this much higher (hysteresis)
+#: a neighbour count is adopted when its rate is this much higher (hysteresis) ...
 MARGIN = 0.05
+#: ... and this much where the OS numbers point the other way (more threads than the
+#: cores others leave free, or fewer than those): one noisy trial should not override them
+MARGIN_AGAINST = 0.15
 #: seconds of work before a trial the OS gives no reason for (doubled per loss) ...
 PERIOD = 4.0
 #: ... and before one it points to
@@ -393,7 +396,8 @@ class ThreadPolicy:
     def _decide(self, at_n: _Window, at_m: _Window) -> None:
         n, m = self.threads, self._candidate
         rate_n, rate_m = at_n.rate, at_m.rate
-        won = rate_m > rate_n * (1 + MARGIN)
+        against = self._hint is not None and not self._toward_hint(m) and m != self._hint
+        won = rate_m > rate_n * (1 + (MARGIN_AGAINST if against else MARGIN))
         self.trials.append(Trial(self.work, n, m, rate_n, rate_m, won))
         self._phase, self._base, self._cand_window = "run", None, None
         self._last_trial_end, self._nudged, self._moved = self.work, False, 0
