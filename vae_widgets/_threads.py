@@ -67,7 +67,7 @@ MARGIN = 0.05
 #: cores others leave free, or fewer than those): one noisy trial should not override them
 MARGIN_AGAINST = 0.15
 #: seconds of work before a trial the OS gives no reason for (doubled per loss) ...
-PERIOD = 4.0
+PERIOD = 6.0
 #: ... and before one it points to
 HINT_PERIOD = 0.5
 #: the longest wait between two trials of one candidate
