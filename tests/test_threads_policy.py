@@ -84,7 +84,7 @@ def test_a_forced_slow_condition_changes_the_choice_and_its_end_changes_it_back(
     if probe == "follows":
         box["follows"] = True
         probe = lambda: 0.0 if not 20 <= s.pol.work < 60 else 1.0   # noqa: E731
-    s = Sim(rate, start=2, hint=2, probe=probe, noise=0.03)
+    s = Sim(rate, start=2, hint=2 if box else None, probe=probe, noise=0.03)
     s.run(20)
     assert s.threads == 2 and not s.changes
     s.run(24)                                 # within 4 s of work at the new condition

@@ -33,10 +33,10 @@ What it does with them:
   when the OS points that way: every ``CHECK_EVERY`` seconds of work, ``probe()``
   (by default :class:`CpuMeter`: the CPU time other processes used, from
   ``/proc/stat`` minus this process's own) says how many cores are free, and a change
-  clears the waits. A step rate at the current count that moved by ``DRIFT`` since the
-  last trial (for ``DRIFT_WINDOWS`` windows in a row) also brings the next trial
-  forward, for where the OS numbers are not available; a count that keeps losing such
-  trials still waits twice as long each time.
+  clears the waits. Where the OS gives no numbers, a step rate at the current count that
+  moved by ``DRIFT`` since the last trial (for ``DRIFT_WINDOWS`` windows in a row)
+  brings the next trial forward instead; a count that keeps losing such trials still
+  waits twice as long each time.
 
 A trial that loses costs one window at the slower count: on a quiet 2-core machine
 about 0.1 s of t-SNE work in the first ``PERIOD`` seconds, then half as much per
@@ -320,8 +320,9 @@ class ThreadPolicy:
                 self._start_trial()
         elif self._phase == "trial":
             base = self._base.rate
-            clear_loss = (w.seconds >= WINDOW / 2 and w.units >= MIN_UNITS
-                          and w.rate * CLEAR < base)
+            # (one unit is enough: beside busy cores one step at too many threads can
+            # take a quarter second, against milliseconds at the right count)
+            clear_loss = w.seconds >= WINDOW / 2 and w.rate * CLEAR < base
             if not (w.full() or clear_loss):
                 return
             # a clear loss ends the trial; a clear win only where the OS agrees (one
@@ -384,7 +385,10 @@ class ThreadPolicy:
         return self._hint is not None and (self._hint - self.threads) * (m - self.threads) > 0
 
     def _due(self, m: int) -> float:
-        base = HINT_PERIOD if self._toward_hint(m) or self._nudged else PERIOD
+        # a moved rate calls for a trial soon only where the OS gives no numbers: where it
+        # does, they say when things change, and beside busy cores the rate swings anyway
+        nudged = self._nudged and self._hint is None
+        base = HINT_PERIOD if self._toward_hint(m) or nudged else PERIOD
         return self._last_trial_end + min(MAX_PERIOD, base * 2 ** self._losses.get(m, 0))
 
     def _schedule(self) -> float:
