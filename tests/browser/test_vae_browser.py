@@ -18,8 +18,8 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, click_until, data_attr, ink, kernel_exec, kernel_json, lab_server, launch,  # noqa: E402
-                        open_notebook, run_all, wait_attr, write_notebook)
+from labharness import (ARTIFACTS, click_until, data_attr, ink, kernel_exec, kernel_json, kernel_until,  # noqa: E402
+                        lab_server, launch, open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
 ROOT = ".vw-vae"
@@ -88,7 +88,8 @@ def test_vae_widget_end_to_end(lab):
         stop_s = click_until(page, f"{ROOT} .vw-stop", ROOT, "d.status === 'stopped'",
                              timeout=5_000)
         assert stop_s < 1.0, f"stop took {stop_s:.2f} s"
-        assert kernel_json(page, "[v.status, v.running]") == ["stopped", False]
+        # (the status is set as the worker ends; its thread is done a moment later)
+        assert kernel_until(page, "[v.status, v.running]", ["stopped", False]) == ["stopped", False]
         hist = kernel_json(page, "v.history.beta.tolist()[-3:]")
         assert hist and all(b == 4.0 for b in hist)
         page.wait_for_timeout(500)                    # the last trait updates drawn
