@@ -107,6 +107,21 @@ def test_no_circle():
     assert not circles, "import circles:\n" + "\n".join(" -> ".join(c) for c in circles)
 
 
+def test_every_import_of_the_package_names_one_of_its_modules():
+    # a lazy import inside a function fails only when it runs: catch a wrong path here
+    names = set(MODULES)
+    bad = []
+    for name, path in MODULES.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if target not in names:
+                    bad.append(f"{name}: from {'.' * node.level}{node.module or ''} import ...")
+    assert not bad, "\n".join(bad)
+
+
 def test_the_walk_sees_imports():
     # (the walk itself: a test that cannot fail is no test)
     assert "vae_widgets.widgets.traits" in GRAPH["vae_widgets.widgets.table_view"]

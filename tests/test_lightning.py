@@ -289,7 +289,7 @@ def test_a_ranks_epoch_sums_are_folded_and_equal_the_per_step_terms():
     # rank != 0 keeps its steps detached and folds them every _FOLD steps in stacked ops;
     # the sums must equal the per-step terms whatever form they come in: per-row recon,
     # its batch mean, a float; (mu, logvar) or kl per dimension; a short last batch
-    from vae_widgets.lightning import _EpochSums
+    from vae_widgets.lightning.steps import _EpochSums
     from vae_widgets.vae.objective import kl_per_dim
 
     g = __import__("torch").Generator().manual_seed(0)
@@ -328,7 +328,7 @@ def test_steering_asks_one_batch_ahead_acts_at_the_check_and_spaces_checks_by_st
     # proposal spaces the checks ~CHECK_SECONDS apart, in multiples of check_every
     import torch.distributed as dist
 
-    from vae_widgets.lightning import CHECK_SECONDS, _Steering
+    from vae_widgets.lightning.steering import CHECK_SECONDS, _Steering
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rdv'}", rank=0,
                             world_size=1)

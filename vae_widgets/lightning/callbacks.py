@@ -1,83 +1,9 @@
-"""Watch a VAE that PyTorch Lightning trains, on one device or on several DDP processes.
-
-Two callbacks, one mechanism:
-
-* ``v.lightning_callback()`` on a :meth:`VAEWidget.watch <vae_widgets.VAEWidget.watch>`
-  widget: in the notebook's own process (``devices=1``) it feeds the widget's monitor
-  directly; in a child process (rank 0 of ``ddp_spawn`` / ``ddp_notebook``) it builds a
-  monitor there and streams its events back to the widget through the bridge.
-* :class:`StreamTo` ``(address, token)``: for a job launched elsewhere (``torchrun``,
-  SLURM, another machine), streaming to a widget made by ``VAEWidget.listen()``.
-
-The contract with your ``LightningModule``
-------------------------------------------
-
-``training_step`` returns a dict (Lightning minimises ``loss``; the callback reads the
-rest, detached, with no device sync per step)::
-
-    def training_step(self, batch, batch_idx):
-        x = batch[0]
-        mu, logvar = self.encode(x)
-        x_hat = self.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp())
-        recon = F.binary_cross_entropy_with_logits(x_hat, x, reduction="none").flatten(1).sum(1)
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
-        return {"loss": (recon + self.beta * kl).mean(), "recon": recon,
-                "mu": mu, "logvar": logvar, "beta": self.beta}
-
-* ``recon``: the reconstruction term ``-log p(x|z)`` in nats, summed over features:
-  per row ``(B,)`` or its batch mean;
-* ``mu`` and ``logvar``: the posterior parameters ``(B, latent_dim)`` (KL per
-  dimension and active units come from them), **or** ``kl``: the KL per dimension,
-  ``(latent_dim,)`` or ``(B, latent_dim)``;
-* optional: ``beta`` (the KL weight of this step, default 1), ``grad_norm``.
-
-The module has ``encode(x) -> (mu, logvar)`` and ``decode(z) -> x_hat`` (or logits):
-the validation pass on ``X_val`` after each epoch (KL per dimension, active units and,
-with ``recon_loss=``, the ELBO) and the image grids (at most every ``visuals_every``
-seconds, in eval mode without gradients) use them.
-
-Which rank reports what
------------------------
-
-Only global rank 0 reports; every rank takes part in the few collectives below.
-
-* Metric rows (every ``metrics_every`` steps: −ELBO, reconstruction, KL per
-  dimension, active units) are **rank 0's batches**: reducing them would cost a
-  collective and a device sync per step, and rank 0's batches are a random share of
-  the data like any other rank's.
-* Epoch rows' training terms (``train_elbo``, ``train_recon``, ``train_kl``) are
-  **means over every rank's steps** of the epoch (one all-reduce per epoch): the
-  number you would compute over the whole epoch's data, as Lightning's
-  ``self.log(..., on_epoch=True, sync_dist=True)`` gives.
-* Validation (``val_*``, active units, KL per dimension at the epoch end) and the
-  grids are computed on rank 0 from all of ``X_val``: under DDP every rank holds the
-  same weights, so there is nothing to reduce.
-
-Steering every rank
--------------------
-
-Stop and Pause reach rank 0 (from the widget, through the bridge); the other ranks
-learn of them in a collective. At the same batches on every rank (``check_every``
-batches apart at first; then rank 0 proposes a multiple of it that spaces the checks
-about ``CHECK_SECONDS`` = 0.25 s apart, adopted by every rank at the same check), each
-rank reads the flags from one asynchronous all-reduce (on a CPU gloo group, so never on
-a GPU stream) that every rank started one batch before: DDP ranks move in lockstep, so
-it has arrived by then: no barrier, no device sync, nobody waits. Every rank so acts on
-the same decision at the same batch, at most one spacing and one batch after the
-request reached rank 0 (about a quarter of a second). For Stop all of
-them set ``trainer.should_stop`` in the same hook, so they end at the same step and no
-rank waits in a collective the others never reach (note that
-``min_epochs``/``min_steps`` make Lightning train on after a stop). For Pause every
-rank waits in the same hook, re-checking every ``PAUSE_POLL_S`` seconds (a blocking
-all-reduce, so no collective times out) until Resume or Stop.
-
-Works with ``strategy="ddp"``, ``"ddp_spawn"``, ``"ddp_notebook"`` (CPU with gloo, or
-GPUs) and on one device. Needs ``lightning`` (``pip install 'vae_widgets[lightning]'``).
-"""
+"""The callbacks: feed a VAE monitor on global rank 0 from ``training_step``'s outputs,
+in this process or streamed through the bridge, and steer every rank (see the package
+docstring for the contract)."""
 from __future__ import annotations
 
 import logging
-import math
 import os
 import pickle
 import socket
@@ -85,33 +11,17 @@ import time
 import traceback
 from typing import Optional
 
+import lightning.pytorch as pl
 import torch
-import torch.distributed as _dist
 
-try:
-    import lightning.pytorch as pl
-except ImportError as exc:  # pragma: no cover - the optional extra
-    raise ImportError("vae_widgets.lightning needs Lightning: pip install 'vae_widgets[lightning]' "
-                      "(or pip install lightning), after installing torch.") from exc
-
-from ._validation import number
-from .vae.config import MonitorConfig, check_names
-from .vae.monitor import fold_steps
-from .vae.watch import LoopMonitor
+from .._validation import number
+from ..vae.config import MonitorConfig, check_names
+from ..vae.watch import LoopMonitor
+from .steering import CHECK_EVERY, PAUSE_POLL_S, _Steering
+from .steps import _EpochSums, _learning_rate, _sum_over_ranks, step_terms
 
 log = logging.getLogger("vae_widgets.lightning")
 
-__all__ = ["StreamTo", "WidgetCallback", "step_terms", "CHECK_EVERY", "CHECK_SECONDS", "PAUSE_POLL_S"]
-
-#: batches between two checks for Stop and Pause (at least; a multiple of it once the
-#: step time is known): one small collective, on every rank at once
-CHECK_EVERY = 8
-#: seconds rank 0 aims for between two checks (fast steps are checked less often)
-CHECK_SECONDS = 0.25
-#: the most batches between two checks
-CHECK_MAX = 4096
-#: seconds between two checks while paused (every rank waits in the same hook)
-PAUSE_POLL_S = 0.2
 #: rows read from the validation dataloader when ``X_val`` is not given
 DEFAULT_VAL_ROWS = 512
 #: seconds rank 0 waits for the listener before training starts anyway
@@ -121,185 +31,6 @@ _RUN_SETTINGS = ("hold_in_log", "steps_per_epoch", "target_epoch")
 #: LoopMonitor options a callback passes on (encode/decode: the module's own; device: where
 #: Lightning put it; the learning rate and the epochs: from the trainer)
 _MONITOR_OPTIONS = ("image_shape", "output", "recon_loss", "factors")
-
-
-def step_terms(outputs) -> dict:
-    """The monitor's terms of one training step, from what ``training_step`` returned.
-
-    Raises TypeError/ValueError saying what the contract is (see the module docstring);
-    every rank checks, so a broken step fails everywhere at once.
-    """
-    if not isinstance(outputs, dict):
-        raise TypeError(f"vae_widgets: training_step must return a dict with 'loss', 'recon' "
-                        f"and 'mu'/'logvar' (or 'kl') for the VAE monitor, got "
-                        f"{type(outputs).__name__}; e.g. return {{'loss': loss, 'recon': recon, "
-                        f"'mu': mu, 'logvar': logvar}}.")
-    if set(outputs) == {"loss"}:    # (Lightning wraps a returned loss tensor so)
-        raise ValueError("vae_widgets: training_step returned only the loss; for the VAE "
-                         "monitor return a dict: {'loss': loss, 'recon': recon, 'mu': mu, "
-                         "'logvar': logvar} (or 'kl' per latent dimension instead of mu, logvar).")
-    if "recon" not in outputs:
-        raise ValueError(f"vae_widgets: training_step's dict has no 'recon' (the reconstruction "
-                         f"term, per row or its batch mean); it has {sorted(outputs)}.")
-    posterior = ("mu" in outputs) + ("logvar" in outputs)
-    if posterior == 1:
-        raise ValueError("vae_widgets: training_step returned only one of 'mu' and 'logvar'; "
-                         "return both (or 'kl' per latent dimension).")
-    if not posterior and "kl" not in outputs:
-        raise ValueError(f"vae_widgets: training_step's dict needs 'mu' and 'logvar' (the "
-                         f"posterior) or 'kl' (per latent dimension); it has {sorted(outputs)}.")
-    return {"recon": outputs["recon"], "mu": outputs.get("mu"), "logvar": outputs.get("logvar"),
-            "kl": None if posterior else outputs["kl"], "beta": outputs.get("beta", 1.0),
-            "grad_norm": outputs.get("grad_norm")}
-
-
-class _EpochSums:
-    """One rank's sums of the step terms this epoch (batch-mean reconstruction, total KL).
-
-    Steps are kept detached and folded every ``_FOLD`` steps in a few stacked ops on
-    the device (a KL computed per step cost ~0.13 ms of small ops, 2 % of a 7 ms step);
-    no sync until the epoch ends."""
-
-    _FOLD = 32
-
-    def __init__(self):
-        self._kept: list = []
-        self._sum: Optional[torch.Tensor] = None
-        self._steps = 0
-
-    def add(self, terms: dict) -> None:
-        if terms["mu"] is not None:
-            klpd = (terms["mu"].detach(), terms["logvar"].detach())
-        else:
-            t = torch.as_tensor(terms["kl"]).detach()
-            klpd = t.float().mean(0) if t.ndim == 2 else t.float()
-        r = terms["recon"]
-        self._kept.append((r.detach() if isinstance(r, torch.Tensor) else r, klpd))
-        self._steps += 1
-        if len(self._kept) >= self._FOLD:
-            self._fold()
-
-    def _fold(self) -> None:
-        if self._kept:
-            part = fold_steps(self._kept)
-            self._sum = part if self._sum is None else self._sum + part
-        self._kept = []
-
-    def take(self) -> list:
-        """``[recon sum, kl sum, steps]`` of the epoch so far, and start again."""
-        self._fold()
-        sums = self._sum.tolist() if self._sum is not None else [0.0, 0.0]
-        out = [sums[0], sums[1], float(self._steps)]
-        self._sum, self._steps = None, 0
-        return out
-
-
-class _Steering:
-    """Stop and Pause, decided together by every rank at the same batches.
-
-    One batch before each check, every rank starts one asynchronous all-reduce (max) of
-    three numbers (stop, pause, and rank 0's proposal for the batches to the next check)
-    on a CPU (gloo) group; at the check it reads the result. DDP ranks move in lockstep
-    (every step all-reduces the gradients), so by then every rank has joined and the read
-    does not wait in the usual case: no barrier, no device sync, and every rank acts on
-    the same decision at the same batch. Checks start ``check_every`` batches apart; rank
-    0 then proposes a multiple of ``check_every`` that spaces them about
-    ``CHECK_SECONDS`` apart (fast steps: fewer collectives), which every rank adopts at
-    the same check. A click so acts within one spacing and a batch (about 0.25 s, or
-    ``check_every + 1`` batches of slow steps). While paused, every rank polls with a
-    blocking all-reduce.
-
-    Without ``torch.distributed`` (one process, or a strategy that does not use it)
-    the decision is made at once: the flags themselves, or Lightning's
-    ``reduce_boolean_decision``.
-    """
-
-    def __init__(self, trainer, check_every: int = CHECK_EVERY):
-        self.trainer = trainer
-        self.check_every = self.spacing = int(check_every)
-        self.next_check = self.spacing            # batch count of the next check
-        self._pending = None                      # (work, tensor) asked one batch before it
-        self._last = None                         # (batches, time) when last asked
-        self.group = None
-        if trainer.world_size <= 1:
-            self.mode = "local"
-        elif _dist.is_available() and _dist.is_initialized():
-            self.mode = "dist"
-            self.group = _control_group()
-        else:
-            self.mode = "strategy"
-
-    def due(self, batches: int) -> bool:
-        """Whether :meth:`check` has something to do at this batch count: the check itself,
-        or (with ``torch.distributed``) asking the batch before it."""
-        lead = 1 if self.mode == "dist" and self._pending is None else 0
-        return batches >= self.next_check - lead
-
-    def check(self, batches: int, stop: bool, pause: bool, propose: bool) -> tuple[bool, bool]:
-        """At a due batch, on every rank: what every rank does now, ``(stop, pause)``.
-        ``propose``: this rank measures the step time and proposes the spacing (rank 0)."""
-        if self.mode != "dist":
-            self.next_check = batches + self.spacing
-            return self.now(stop, pause)
-        decided = (False, False)
-        if self._pending is not None and batches >= self.next_check:
-            work, t = self._pending
-            self._pending = None
-            work.wait()
-            got = t.tolist()
-            decided = (got[0] > 0, got[1] > 0)
-            self.spacing = max(self.check_every, int(got[2]))
-            self.next_check = batches + self.spacing
-        # ask for the next check one batch ahead (a decision is acted on before asking again)
-        if self._pending is None and not any(decided) and batches >= self.next_check - 1:
-            t = torch.tensor([int(stop), int(pause), self._proposal(batches) if propose else 0],
-                             dtype=torch.int64)
-            self._pending = (_dist.all_reduce(t, op=_dist.ReduceOp.MAX, group=self.group,
-                                              async_op=True), t)
-            self._last = (batches, time.perf_counter())
-        return decided
-
-    def _proposal(self, batches: int) -> int:
-        """Batches to put between checks: about CHECK_SECONDS of this rank's steps."""
-        if self._last is None or batches <= self._last[0]:
-            return self.spacing
-        step_s = (time.perf_counter() - self._last[1]) / (batches - self._last[0])
-        k = int(CHECK_SECONDS / max(step_s, 1e-6) / self.check_every)
-        return min(max(1, k) * self.check_every, max(CHECK_MAX, self.check_every))
-
-    def now(self, stop: bool, pause: bool) -> tuple[bool, bool]:
-        """A blocking decision (every rank calls it at the same point)."""
-        if self.mode == "local":
-            return bool(stop), bool(pause)
-        if self.mode == "dist":
-            t = torch.tensor([int(stop), int(pause)], dtype=torch.int64)
-            _dist.all_reduce(t, op=_dist.ReduceOp.MAX, group=self.group)
-            return tuple(v > 0 for v in t.tolist())
-        decide = self.trainer.strategy.reduce_boolean_decision
-        return bool(decide(bool(stop), all=False)), bool(decide(bool(pause), all=False))
-
-    def close(self, wait: bool = True) -> None:
-        """End of training: let the last check's all-reduce finish on every rank (after
-        an exception another rank may never join it, so it is only dropped)."""
-        pending, self._pending = self._pending, None
-        if pending is not None and wait:
-            pending[0].wait()
-
-
-def _control_group():
-    """The process group for the steering flags: the default one when it is gloo (CPU),
-    else one gloo group next to it (made once per default group, by every rank in the
-    same hook), so the flags never touch a GPU stream."""
-    if _dist.get_backend() == "gloo":
-        return None
-    world = _dist.group.WORLD
-    group = _CONTROL_GROUPS.get(id(world))
-    if group is None:
-        group = _CONTROL_GROUPS[id(world)] = _dist.new_group(backend="gloo")
-    return group
-
-
-_CONTROL_GROUPS: dict = {}
 
 
 class _MonitorCallback(pl.Callback):
@@ -499,7 +230,7 @@ class StreamTo(_MonitorCallback):
     def __init__(self, address: str, token: Optional[str] = None, X_val=None, labels=None, *,
                  wait: float = CONNECT_WAIT_S, check_every: int = CHECK_EVERY,
                  link_options: Optional[dict] = None, **options):
-        from .bridge import transport
+        from ..bridge import transport
 
         super().__init__(X_val, labels, check_every=check_every, **options)
         self.address = transport.check_address(address)
@@ -515,7 +246,7 @@ class StreamTo(_MonitorCallback):
         self._link = None
 
     def _open(self, trainer, pl_module) -> LoopMonitor:
-        from .bridge import stream_to
+        from ..bridge import stream_to
 
         mon = self._new_monitor(trainer, pl_module)
         self._link = stream_to(mon, self.address, self.token,
@@ -631,16 +362,3 @@ def _finish(mon: LoopMonitor, exception: Optional[BaseException]) -> None:
     m.error(message, "".join(traceback.format_exception(exception)))
     m.status("error", epoch=mon.progress, step=mon.step, target_epoch=mon.target_epoch,
              reason=message)
-
-
-def _learning_rate(trainer) -> Optional[float]:
-    opts = trainer.optimizers
-    return opts[0].param_groups[0]["lr"] if opts else None
-
-
-def _sum_over_ranks(trainer, values: list) -> list:
-    device = trainer.strategy.root_device
-    dtype = torch.float32 if device.type == "mps" else torch.float64
-    t = torch.tensor([float(v) for v in values], dtype=dtype, device=device)
-    out = trainer.strategy.reduce(t, reduce_op="sum")
-    return [v if math.isfinite(v) else float("nan") for v in out.tolist()]
