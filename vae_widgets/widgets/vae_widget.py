@@ -274,6 +274,19 @@ class VAEWidget(StreamWidget):
 
     run = train   # the front end's ▶ sends "run"
 
+    def _on_command(self, action: str, params: dict):
+        # The page's Pause on a watched loop with no run live: without kernel subshells a
+        # click waits until the loop's cell ends and lands here; held over, it would hold the
+        # next run in its first log(), where no Resume can reach it (the click would wait for
+        # that cell too). ``v.pause()`` from code keeps its meaning: the next log() holds.
+        # (a Lightning run streaming into a watch widget is its producer meanwhile: it pauses)
+        if (action == "pause" and self._loop is not None and self._producer is self._loop
+                and not self._loop.running):
+            self.notice = ("Pause came when the loop was not running (the cell had ended): "
+                           "nothing to pause.")
+            return
+        super()._on_command(action, params)
+
     def set_params(self, **params) -> dict:
         """Change ``epochs`` or live parameters (beta, lr, kl_schedule, ... for the built-in
         trainer; what is shown, e.g. sample_temperature, for a watched loop).
@@ -596,7 +609,11 @@ class VAEWidget(StreamWidget):
 
 def _finish_runs_after_cells(widget: VAEWidget) -> None:
     """In IPython, end a watched loop's run when the cell that ran it finishes (final grids,
-    status done or stopped). Holds the widget weakly: the hook goes away with it."""
+    status done or stopped). Holds the widget weakly: the hook goes away with it.
+
+    Only a cell of the main shell counts: with kernel subshells (ipykernel >= 7) a cell run
+    in a subshell console ("New Subshell Console for Notebook" in JupyterLab) ends on the
+    subshell's thread while the loop's cell still runs on the main thread."""
     try:
         from IPython import get_ipython
         ip = get_ipython()
@@ -613,7 +630,7 @@ def _finish_runs_after_cells(widget: VAEWidget) -> None:
             ip.events.unregister("post_run_cell", after_cell)
             return
         loop = w._loop
-        if loop.running and loop._thread == main:
+        if loop.running and loop._thread == main and threading.get_ident() == main:
             loop.finish()
 
     ip.events.register("post_run_cell", after_cell)
