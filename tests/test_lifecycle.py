@@ -55,6 +55,38 @@ def test_close_stops_a_training_vae(fake_comm, data):
     assert not worker_threads("vae-trainer")
 
 
+# ------------------------------------------------------------------ a Stop right after run()
+@pytest.mark.parametrize("kind", ["tsne", "vae", "sweep"])
+def test_a_stop_pressed_right_after_run_returns_stops_that_run(fake_comm, data, kind):
+    # run() returns before the worker thread has started the engine's run: the engine's
+    # start forgets old stops, and must not forget this one (it did: the run went on)
+    if kind == "tsne":
+        w = TSNEWidget(data, n_iter=100_000, early_exaggeration_iter=50)
+    elif kind == "vae":
+        w = VAEWidget(data.astype(np.float32), latent_dim=2, epochs=100_000,
+                      likelihood="gaussian", visuals_every=None)
+    else:
+        from vae_widgets import TSNESweepWidget
+        w = TSNESweepWidget(data, [5, 10], param="perplexity", n_iter=100_000)
+    # a loaded machine: the worker thread gets going a moment after run() returned
+    engine, name = {"tsne": (w._runner if kind == "tsne" else None, "run"),
+                    "vae": (w._trainer if kind == "vae" else None, "fit"),
+                    "sweep": (w.runners[0] if kind == "sweep" else None, "run")}[kind]
+    real = getattr(engine, name)
+
+    def slow_to_start(*args, **kwargs):
+        time.sleep(0.2)
+        return real(*args, **kwargs)
+
+    setattr(engine, name, slow_to_start)
+    for _ in range(3):                      # and again: each run's own Stop
+        w.run()
+        w.stop()
+        w.wait(60)
+        assert [w.status, w.running] == ["stopped", False]
+    w.close()
+
+
 # ------------------------------------------------------------------ closed widgets are freed
 def _tsne(X):
     w = TSNEWidget(X, n_iter=20, early_exaggeration_iter=10)

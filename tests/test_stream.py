@@ -79,3 +79,18 @@ def test_worker_reraises_and_bus_survives_a_broken_listener():
     bus.subscribe(lambda e: seen.append(e.kind))
     bus.publish("frame", x=1)
     assert seen == ["frame"] and "ZeroDivisionError" in bus.listener_errors[0]
+
+
+def test_control_keeps_a_stop_asked_for_between_new_run_and_the_engines_begin():
+    c = Control()
+    c.stop()
+    c.begin()                  # an engine's run starts: an old stop is forgotten
+    assert not c.stop_requested
+    c.stop()
+    c.new_run()                # whoever starts a run on a thread: the old stop goes now ...
+    assert not c.stop_requested
+    c.stop()                   # ... a Stop pressed before the thread gets going ...
+    c.begin()
+    assert c.stop_requested    # ... stands when the engine begins
+    c.begin()                  # (once: the next run forgets it again)
+    assert not c.stop_requested

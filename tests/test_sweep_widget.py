@@ -139,13 +139,13 @@ def test_a_stop_between_panels_is_not_lost(fake_comm, small_data):
     X, _ = small_data
     s = TSNEWidget.sweep(X, [5, 20], **FAST)
     second = s.runners[0]                      # runs after the reference (panel 1)
-    real_clear = second.control.clear_stop
+    real_begin = second.control.begin
 
-    def stop_then_clear():                     # the race: Stop lands just before run() clears it
+    def stop_then_begin():                     # the race: Stop lands just before run() begins
         if second.running:                     # (not when the sweep's own run() resets it)
             s.stop()
-        real_clear()
-    second.control.clear_stop = stop_then_clear
+        real_begin()
+    second.control.begin = stop_then_begin
     s.run()
     s.wait(60)
     assert s.status == "stopped" and s.panels[1]["status"] == "done"

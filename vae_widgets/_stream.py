@@ -99,6 +99,7 @@ class Control:
         self._paused = False
         self._stop = False
         self._wake = False
+        self._armed = False    # new_run() was called: begin() keeps a stop
 
     @property
     def paused(self) -> bool:
@@ -128,6 +129,25 @@ class Control:
         """Forget an old stop request (a new run starts); a pause stays in force."""
         with self._cv:
             self._stop = False
+            self._armed = False
+
+    def new_run(self):
+        """A run is about to start on another thread (called by whoever starts it, before
+        the thread runs): forget an old stop now, and keep one asked for from here on.
+
+        Without this the engine's own start (:meth:`begin`) would forget a Stop pressed
+        in the moment between ``run()`` returning and the worker thread getting going."""
+        with self._cv:
+            self._stop = False
+            self._armed = True
+
+    def begin(self):
+        """An engine's run starts: forget an old stop, unless :meth:`new_run` did so
+        already (then a stop asked for since stands). A pause stays in force."""
+        with self._cv:
+            if not self._armed:
+                self._stop = False
+            self._armed = False
 
     def wake(self):
         """Wake a loop parked in ``wait_while_paused`` so it runs its ``serve`` callback."""

@@ -207,7 +207,7 @@ class TSNERunner:
         if self._running:
             raise RuntimeError("this runner is already running; wait for it or stop() it first.")
         self._running = True
-        self.control.clear_stop()
+        self.control.begin()
         with self._lock:
             self._pending.clear()
         p = self.params

@@ -458,7 +458,7 @@ class VAETrainer(DataSpaceMixin):
                                "control.stop() and wait for it first.")
         self._running = True
         self._fit_thread = threading.get_ident()
-        self.control.clear_stop()                 # keeps a pause in force
+        self.control.begin()                      # keeps a pause in force
         target = self.epoch + epochs
         if self._schedule_total is None:
             self._schedule_total = float(target)

@@ -150,6 +150,11 @@ class StreamWidget(BundledWidget):
         if notice:
             log.info("%s: %s", type(self).__name__, notice)
         self._watch_listener_errors()
+        # a Stop from the moment run() returns on must stand (the engine's start forgets
+        # only the stops from before); a sweep's control did this for each of its runs
+        new_run = getattr(self._engine.control, "new_run", None)
+        if new_run is not None:
+            new_run()
         self._worker = Worker(target, name=name, thread_class=host_thread_class()).start()
         _LIVE_WIDGETS.add(self)
         _runs.register(self, self._worker)

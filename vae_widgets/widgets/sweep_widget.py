@@ -72,7 +72,7 @@ class _SweepControl:
         """A new run: forget old stops and pauses."""
         self.stop_requested = False
         for c in self._controls:
-            c.clear_stop()
+            c.new_run()
             c.resume()
 
 
