@@ -184,8 +184,11 @@ def test_a_widget_that_listens_after_the_job_started_joins_the_run_under_way(
     job = start_job(Later, "--wait", "0", "--set", "early_exaggeration_iter=20",
                     "--set", "n_iter=1000000", "--set", "kl_every=10",
                     "--frame-interval", "0.02", token=token)
-    # the job is under way before anyone listens (its log says it runs anyway)
-    wait_until(lambda: "running anyway" in output(job), timeout=60)
+    # the job is under way before anyone listens: it runs anyway, and it optimises (on a
+    # loaded machine the affinities take a while; a widget that listened then would get
+    # the initial layout, iteration 0, first: a join, but not one mid-run)
+    wait_until(lambda: "running anyway" in output(job) and
+               "phase early_exaggeration from iteration" in output(job), timeout=60)
     w = TSNEWidget.listen(port=port, n_points=N, token=token, quiet=True)
     front_end_says(w, {"type": S.HELLO})
     wait_until(lambda: w.status == "running" and w.iteration > 20, timeout=60)

@@ -77,6 +77,12 @@ def main(argv=None, prog: str = "python -m vae_widgets.bridge.run_tsne") -> int:
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     print(f"t-SNE of {desc}: streaming to {args.address}", file=sys.stderr)
+
+    def log_phase(e):               # the job's log says where the run is (a cluster job's log)
+        if e.kind == "phase":
+            print(f"phase {e.data['phase']} from iteration {e.data['iteration']}",
+                  file=sys.stderr, flush=True)
+    runner.events.subscribe(log_phase)
     if not link.wait_connected(args.wait):
         print(f"no listener answered within {args.wait:g} s; running anyway", file=sys.stderr)
     status = 1
