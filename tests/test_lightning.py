@@ -86,7 +86,9 @@ def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ra
     for (a, b), recon, kl in zip(windows(h), h["recon"], h["kl"]):
         assert recon == pytest.approx(seen0[a:b, 0].mean(), rel=1e-5)
         assert kl == pytest.approx(seen0[a:b, 1].mean(), rel=1e-4)
-    assert not np.allclose(h["recon"].iloc[0], seen1[:h["step"].iloc[0], 0].mean(), rtol=1e-5)
+    first = int(h["step"].iloc[0])
+    assert not np.allclose(h["recon"].iloc[0], seen1[:first, 0].mean(), rtol=1e-5), (
+        first, h["recon"].iloc[0], seen0[:first, 0], seen1[:first, 0])
 
     # the epoch rows' training terms are means over both ranks' steps of the epoch
     e = v.epoch_history
