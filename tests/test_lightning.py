@@ -86,9 +86,10 @@ def test_rank_0_of_a_child_process_streams_into_the_widget_and_stop_ends_both_ra
     for (a, b), recon, kl in zip(windows(h), h["recon"], h["kl"]):
         assert recon == pytest.approx(seen0[a:b, 0].mean(), rel=1e-5)
         assert kl == pytest.approx(seen0[a:b, 1].mean(), rel=1e-4)
-    first = int(h["step"].iloc[0])
-    assert not np.allclose(h["recon"].iloc[0], seen1[:first, 0].mean(), rtol=1e-5), (
-        first, h["recon"].iloc[0], seen0[:first, 0], seen1[:first, 0])
+    # (and that check tells the ranks apart: their means of one window can agree to 1e-5
+    # by chance, 3 windows in 60 runs did, but not in every window)
+    assert not all(np.isclose(seen0[a:b, 0].mean(), seen1[a:b, 0].mean(), rtol=1e-5)
+                   for a, b in windows(h))
 
     # the epoch rows' training terms are means over both ranks' steps of the epoch
     e = v.epoch_history
