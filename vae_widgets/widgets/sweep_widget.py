@@ -6,8 +6,8 @@ panel and :func:`~vae_widgets.tsne.align.procrustes`; frames travel through the
 StreamWidget machinery (one gate, ``panel`` in each frame's header).
 
 The runs go one after another on a single background thread, the reference panel
-(the middle value) first. Why not all at once: openTSNE already uses every core for
-one run (``n_jobs=-1``), so on a 2-core laptop parallel runs would only time-slice the
+(the middle value) first. Why not all at once: one run already uses every core the
+machine can spare (``n_jobs="auto"``, the thread policy), so on a 2-core laptop parallel runs would only time-slice the
 same cores, compete for the GIL with the kernel (keeping the notebook less
 responsive), hold every panel's affinities in memory at once and show all panels
 late instead of the first one early. Running the reference first also means every
