@@ -22,12 +22,12 @@ const ENTRIES = {
 
 const watch = process.argv.includes("--watch");
 
-// The spatial-index worker (src/common/spatialindex.worker.js, with kdbush) is
+// The spatial-index worker (src/common/spatial_index.worker.js, with kdbush) is
 // bundled first, into a string the widgets start as a Blob worker: one file per
 // widget, nothing fetched at run time.
 const worker = await esbuild.build({
   absWorkingDir: here,
-  entryPoints: ["src/common/spatialindex.worker.js"],
+  entryPoints: ["src/common/spatial_index.worker.js"],
   bundle: true,
   write: false,
   format: "iife",

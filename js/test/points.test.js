@@ -1,16 +1,16 @@
 // @vitest-environment jsdom
 import { describe, expect, it, vi } from "vitest";
-import { colorOptions } from "../src/common/colorby.js";
+import { colorOptions } from "../src/common/color_by.js";
 import { TABLEAU10, emphasize, encodeColors, hexToRgb, visibleIndices } from "../src/common/colors.js";
 import { HoverText, LRU, shippedRows } from "../src/common/hover.js";
 import { Legend } from "../src/common/legend.js";
-import { categoryAnchors, placeLabels } from "../src/common/maplabels.js";
-import { PointColors, codesOf, nextEmphasis } from "../src/common/pointcolors.js";
-import { pickPositions } from "../src/common/scatterpanel.js";
+import { categoryAnchors, placeLabels } from "../src/common/map_labels.js";
+import { PointColors, codesOf, nextEmphasis } from "../src/common/point_colors.js";
+import { pickPositions } from "../src/common/scatter_panel.js";
 import { matchText } from "../src/common/search.js";
 import { Tooltip } from "../src/common/tooltip.js";
-import { ViewBase } from "../src/common/viewbase.js";
-import { fakeModel } from "./fakemodel.js";
+import { ViewBase } from "../src/common/view_base.js";
+import { fakeModel } from "./fake_model.js";
 
 const THEME = { point: "#4e79a7", unknown: "#b0b0b0", other: "#cbc3b4", bg: [255, 255, 255] };
 

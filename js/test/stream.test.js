@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { widgetFactory } from "../src/common/widget.js";
 import { frameLoop, HOLD_MAX_MS, HOLD_MS, SLOW_DRAW_MS } from "../src/common/stream.js";
 import { tsneStream } from "../src/tsne/stream.js";
-import { fakeModel, f32View as frameBuf, sleep } from "./fakemodel.js";
+import { fakeModel, f32View as frameBuf, sleep } from "./fake_model.js";
 
 // a frame is drawn, then acknowledged: wait for the ack (a fixed sleep fails on a busy machine)
 const acked = (m, id) =>

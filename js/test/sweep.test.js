@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { panelText, splitPanels } from "../src/sweep/panels.js";
 import { sweepStream } from "../src/sweep/stream.js";
-import { fakeModel, f32View as buf, sleep } from "./fakemodel.js";
+import { fakeModel, f32View as buf, sleep } from "./fake_model.js";
 
 function fakeView(shared) {
   const v = { draws: [], frames: 0 };

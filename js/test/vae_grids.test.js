@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toUint8 } from "../src/common/buffers.js";
-import { colormapLUT } from "../src/common/colormaps.js";
+import { colormapLUT } from "../src/common/color_maps.js";
 import { cellScale, decodeGrid, gridGeometry, pixelValue } from "../src/vae/grids.js";
 
 const rgba = (g, x, y) => Array.from(g.data.slice((y * g.width + x) * 4, (y * g.width + x) * 4 + 4));

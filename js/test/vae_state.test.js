@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getShared } from "../src/vae/state.js";
+import { vaeState } from "../src/vae/state.js";
 
 function fakeModel(traits) {
   const handlers = new Map();
@@ -24,11 +24,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const klBytes = (v) => new DataView(new Float32Array(v).buffer);
 
 describe("VAE shared state", () => {
-  it("one state per _uid; messages append, trait changes replace, views notified once per frame", async () => {
+  it("messages append, trait changes replace, views notified once per frame", async () => {
     const traits = { _uid: "u1", latent_dim: 2, metrics: { step: [1], elbo: [9] }, kl_per_dim: klBytes([1, 2]) };
     const m = fakeModel(traits);
-    const s = getShared(m);
-    expect(getShared(fakeModel({ _uid: "u1" }))).toBe(s);
+    const s = vaeState(m);
     expect(s.store.length).toBe(1);
     let calls = 0;
     s.views.add({ onMetrics: () => calls++ });
@@ -49,6 +48,5 @@ describe("VAE shared state", () => {
     expect(s.store.cols.elbo).toEqual([9, 8.5, 7]);
     s.dispose();
     expect(m.count("msg:custom")).toBe(0);
-    expect(getShared(fakeModel({ _uid: "u1" }))).not.toBe(s);
   });
 });

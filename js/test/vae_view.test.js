@@ -4,7 +4,7 @@
 // destroy lets go of everything.
 import { setWidth } from "./canvas_recorder.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { getShared } from "../src/vae/state.js";
+import { vaeState } from "../src/vae/state.js";
 import { VAEView } from "../src/vae/view.js";
 
 function fakeModel(traits) {
@@ -51,7 +51,7 @@ const views = [];
 function makeView(extra = {}) {
   const traits = { _uid: `view-test-${++uid}`, status: "idle", step: 0, epoch: 0, target_epoch: 0, epochs: 30, latent_dim: 3, beta: 1, lr: 0.001, kl_schedule: "constant", sample_temperature: 1, alerts: [], grids: {}, ...extra };
   const model = fakeModel(traits);
-  const shared = getShared(model);
+  const shared = vaeState(model);
   const el = document.createElement("div");
   document.body.append(el);
   const view = new VAEView(model, el, shared);

@@ -4,7 +4,7 @@
 // with a colour map (diverging for z-scores, 128 = the feature's mean; viridis
 // for linear [0, 1] values).
 
-import { colormapLUT } from "../common/colormaps.js";
+import { colormapLUT } from "../common/color_maps.js";
 import { decodeThumbnail } from "../common/thumbnails.js";
 
 /** Bytes per cell for a [C, H, W] shape, or 0 when the shape is unusable. */

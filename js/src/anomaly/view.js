@@ -8,13 +8,15 @@ import { toFloat32, toUint8 } from "../common/buffers.js";
 import { h, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
 import { readTheme, watchTheme } from "../common/theme.js";
-import { cellCount, decodeCell } from "./gallery.js";
-import { barHeight, binScores, clampThreshold, countAbove, keyStep, niceTicks, scoreScale } from "./histogram.js";
+import { sizeCanvas } from "../common/canvas.js";
+import { cellCount } from "./gallery.js";
+import { galleryTiles } from "./gallery_tiles.js";
+import { binScores, clampThreshold, countAbove, keyStep, scoreScale } from "./histogram.js";
+import { drawHistogram } from "./histogram_plot.js";
 
 const HIST_H = 220;
 const PAD = { left: 46, right: 14, top: 14, bottom: 34 };
 const DRAG_SEND_MS = 120;
-const ANOMALY_COLOR = "#e15759";
 const HIT_TOLERANCE_PX = 8;
 const ORDER_TEXT = {
   highest: "highest score first",
@@ -23,33 +25,6 @@ const ORDER_TEXT = {
 
 const fmtPct = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(100 * v).toFixed(1)} %`);
 const fmtRate = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3));
-
-/** Size a canvas for CSS size w x h at the device pixel ratio; returns its 2-D context (CSS px). */
-function sizeCanvas(canvas, w, hgt) {
-  const dpr = (typeof window !== "undefined" && window.devicePixelRatio) || 1;
-  const bw = Math.max(1, Math.round(w * dpr)), bh = Math.max(1, Math.round(hgt * dpr));
-  if (canvas.width !== bw) canvas.width = bw;
-  if (canvas.height !== bh) canvas.height = bh;
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${hgt}px`;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return null;
-  ctx.setTransform(bw / w, 0, 0, bh / hgt, 0, 0);
-  ctx.clearRect(0, 0, w, hgt);
-  return ctx;
-}
-
-/** A canvas showing an RGBA cell scaled by integer factors with pixelated drawing. */
-function cellCanvas(cell, sx, sy, cls) {
-  const c = h(`canvas.${cls}`);
-  c.width = cell.width;
-  c.height = cell.height;
-  c.style.width = `${cell.width * sx}px`;
-  c.style.height = `${cell.height * sy}px`;
-  const ctx = c.getContext("2d");
-  if (ctx) ctx.putImageData(new ImageData(cell.data, cell.width, cell.height), 0, 0);
-  return c;
-}
 
 export class AnomalyView {
   constructor(model, el) {
@@ -411,93 +386,10 @@ export class AnomalyView {
     const b = this._plotBox();
     const ctx = sizeCanvas(this.canvas, b.w, b.hgt);
     if (!ctx) return;
-    const t = this.theme;
-    const hist = this.hist;
-    const log = !!this.model.get("log_count");
-    const sc = this._scale();
-    const plotH = b.y1 - b.y0;
-    const thr = this.thresholdValue;
-    const tx = sc.toX(thr);
-    ctx.font = `11px ${t.font}`;
-
-    // flagged region
-    ctx.fillStyle = `${ANOMALY_COLOR}1f`;
-    const fx = Math.max(b.x0, Math.min(b.x1, tx));
-    ctx.fillRect(fx, b.y0, b.x1 - fx, plotH);
-
-    // grid + count axis
-    const yTicks = log ? [0, 1, 10, 100, 1000, 10000, 100000].filter((v) => v <= hist.maxCount) : niceTicks(0, Math.max(1, hist.maxCount), 4).filter((v) => Number.isInteger(v));
-    ctx.strokeStyle = t.grid;
-    ctx.fillStyle = t.axis;
-    ctx.lineWidth = 1;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const v of yTicks) {
-      const y = b.y1 - barHeight(v, hist.maxCount, plotH, log);
-      ctx.beginPath();
-      ctx.moveTo(b.x0, Math.round(y) + 0.5);
-      ctx.lineTo(b.x1, Math.round(y) + 0.5);
-      ctx.stroke();
-      ctx.fillText(fmtInt(v), b.x0 - 6, y);
-    }
-
-    // bars: normal below, labelled anomalies stacked on top
-    const normalColor = t.point;
-    for (let i = 0; i < hist.nBins; i++) {
-      const xa = sc.toX(hist.lo + i * hist.width), xb = sc.toX(hist.lo + (i + 1) * hist.width);
-      const wBar = Math.max(1, xb - xa - 1);
-      const total = hist.total[i];
-      if (!total) continue;
-      const hTot = barHeight(total, hist.maxCount, plotH, log);
-      const nAn = hist.anomalous ? hist.anomalous[i] : 0;
-      const hAn = nAn ? hTot * (nAn / total) : 0;
-      ctx.fillStyle = normalColor;
-      ctx.fillRect(xa, b.y1 - hTot + hAn, wBar, hTot - hAn);
-      if (hAn) {
-        ctx.fillStyle = ANOMALY_COLOR;
-        ctx.fillRect(xa, b.y1 - hTot, wBar, hAn);
-      }
-    }
-
-    // score axis
-    ctx.strokeStyle = t.axis;
-    ctx.beginPath();
-    ctx.moveTo(b.x0, b.y1 + 0.5);
-    ctx.lineTo(b.x1, b.y1 + 0.5);
-    ctx.stroke();
-    ctx.fillStyle = t.axis;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const v of niceTicks(hist.lo, hist.hi, Math.max(3, Math.floor((b.x1 - b.x0) / 80)))) {
-      const x = sc.toX(v);
-      ctx.fillRect(Math.round(x), b.y1, 1, 4);
-      ctx.fillText(fmtNum(v, 4), x, b.y1 + 6);
-    }
-    ctx.fillText(String(this.model.get("score_name") || "score"), (b.x0 + b.x1) / 2, b.y1 + 20);
-    ctx.save();
-    ctx.translate(11, (b.y0 + b.y1) / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(log ? "count (log)" : "count", 0, 0);
-    ctx.restore();
-
-    // threshold line with a grip and its value
-    if (Number.isFinite(tx)) {
-      const x = Math.round(Math.max(b.x0, Math.min(b.x1, tx))) + 0.5;
-      ctx.strokeStyle = t.dark ? "#ffb3b3" : "#b2182b";
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.moveTo(x, b.y0 - 4);
-      ctx.lineTo(x, b.y1);
-      ctx.stroke();
-      ctx.fillStyle = ctx.strokeStyle;
-      ctx.fillRect(x - 5, b.y0 - 6, 10, 12);
-      const label = `threshold ${fmtNum(thr, 4)}`;
-      const lw = ctx.measureText(label).width;
-      ctx.textBaseline = "top";
-      ctx.textAlign = x + 8 + lw < b.x1 ? "left" : "right";
-      ctx.fillText(label, ctx.textAlign === "left" ? x + 8 : x - 8, b.y0 + 2);
-    }
+    drawHistogram(ctx, b, {
+      theme: this.theme, hist: this.hist, log: !!this.model.get("log_count"), scale: this._scale(),
+      threshold: this.thresholdValue, scoreName: String(this.model.get("score_name") || "score"),
+    });
     this.draws += 1;
     this.root.dataset.draws = String(this.draws);
     if (!this.dragging) this._readoutDefault();
@@ -520,28 +412,8 @@ export class AnomalyView {
       ? " Red frame: labelled anomaly (a hit); grey: labelled normal (a false alarm)." : "";
     setText(this.galleryCaption, `Ordered ${ORDER_TEXT[order] || order}.${hasRecon ? " Top: the sample · bottom: the VAE's reconstruction." : ""}${truthText}`);
 
-    const tiles = [];
     const features = layout === "features";
-    const size = shape.length === 3 ? shape[0] * shape[1] * shape[2] : 0;
-    const big = Math.max(Number(shape[1]) || 1, Number(shape[2]) || 1);
-    const s = features ? Math.max(1, Math.min(8, Math.floor(260 / Math.max(1, size)))) : Math.max(1, Math.floor(64 / big));
-    items.forEach((it, k) => {
-      const cls = it.truth === true ? "vw-an-hit" : it.truth === false ? "vw-an-miss" : "";
-      const cells = [];
-      const cell = layout ? decodeCell(pixels, shape, k, layout, scale) : null;
-      if (cell) cells.push(cellCanvas(cell, s, features ? 14 : s, "vw-an-cell"));
-      const rc = hasRecon ? decodeCell(recon, shape, k, layout, scale) : null;
-      if (rc) cells.push(cellCanvas(rc, s, features ? 14 : s, "vw-an-cell.vw-an-recon"));
-      const title = `#${it.index} · score ${fmtNum(it.score, 5)}${it.truth === true ? " · labelled anomaly" : it.truth === false ? " · labelled normal" : ""}`;
-      tiles.push(
-        h(
-          `div.vw-an-tile${features ? ".vw-an-tile-row" : ""}${cls ? `.${cls}` : ""}`,
-          { title, dataset: { index: String(it.index) } },
-          h("div.vw-an-cells", {}, cells),
-          h("div.vw-an-tile-caption", {}, h("span.vw-an-index", {}, `#${it.index}`), h("span.vw-an-score", {}, fmtNum(it.score, 4))),
-        ),
-      );
-    });
+    const tiles = galleryTiles(items, { shape, layout, scale, pixels, recon: hasRecon ? recon : null });
     this.galleryEl.classList.toggle("vw-an-gallery-rows", features);
     this.galleryEl.replaceChildren(...tiles);
     this.galleryEmpty.hidden = items.length > 0;

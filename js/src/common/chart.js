@@ -4,7 +4,7 @@
 
 import uPlot from "uplot";
 import { fmtNum, fmtInt } from "./format.js";
-import { stackLabels } from "./chartdata.js";
+import { stackLabels } from "./chart_data.js";
 
 /**
  * createLineChart(container, {

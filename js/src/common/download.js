@@ -4,7 +4,7 @@
 // at their on-screen positions onto one canvas at the device pixel ratio, with
 // the view's background; chosen text (titles, legend names) and colour swatches
 // are drawn from the DOM so the picture can be read on its own. The WebGL
-// scatter copies its pixels into a 2-D canvas per view (scatter-gl.js), so
+// scatter copies its pixels into a 2-D canvas per view (scatter_gl.js), so
 // reading it needs no preserveDrawingBuffer; the caller's `prepare()` (e.g. a
 // scatter redraw) runs first so the latest frame is on it.
 

@@ -21,7 +21,7 @@ const U16 = 65535;
  * Positions (Float32Array of x,y pairs) from a frame message and its buffer.
  * Key frames are exact float32; the frames between them are uint16 pairs
  * quantised over the frame's box ({encoding: "u16", lo: [x, y], span: [w, h]};
- * see vae_widgets/widgets/traits.py encode_frame).
+ * see vae_widgets/widgets/_frames.py encode_frame).
  */
 export function decodePositions(msg, buf) {
   if (!msg || msg.encoding !== "u16") return toFloat32(buf);

@@ -5,7 +5,7 @@
 // scatter.screenMapper(); it takes no mouse events.
 
 import { h } from "./dom.js";
-import { placeLabels } from "./maplabels.js";
+import { placeLabels } from "./map_labels.js";
 
 /** Search matches marked on the map at most (the count says how many there are). */
 export const MAX_MARKS = 20000;
@@ -40,7 +40,7 @@ export class Overlay {
    *   focused: [x, y] or null; focusColor;
    *   trails: array of Float32Array polylines or null; trailColor;
    *   marks: Float32Array x,y pairs (search matches) or null; markColor;
-   *   labels: {anchors, names} (see maplabels.js) or null; labelColor, haloColor;
+   *   labels: {anchors, names} (see map_labels.js) or null; labelColor, haloColor;
    */
   draw(o) {
     if (!this.ctx) return this.stats;

@@ -1,4 +1,5 @@
-// One widget factory for the point views (TSNEWidget, TSNESweepWidget), after
+// One widget factory for the widgets with a stream (TSNEWidget, TSNESweepWidget,
+// VAEWidget), after
 // quak's lib/widget.ts: anywidget calls the default export once per widget
 // model, so each model's state (its frame stream and its views) lives in this
 // closure. Nothing is keyed on a synced id at module level, and the model

@@ -5,13 +5,13 @@
 // (stream.js) through showPanels().
 //
 // All WebGL panels draw through the one shared regl renderer of
-// common/scatter-gl.js (a single WebGL context for the page), and the kernel
+// common/scatter_gl.js (a single WebGL context for the page), and the kernel
 // caps a sweep at 8 panels; a panel whose WebGL scatter cannot be made falls
 // back to the 2-D canvas scatter.
 
 import { h, setText } from "../common/dom.js";
-import { PointsView } from "../common/pointsview.js";
-import { ScatterPanel } from "../common/scatterpanel.js";
+import { PointsView } from "../common/points_view.js";
+import { ScatterPanel } from "../common/scatter_panel.js";
 import { BUSY } from "../common/toolbar.js";
 import { panelText } from "./panels.js";
 

@@ -1,8 +1,8 @@
 // One rendered view of a TSNEWidget, composed of panels: the shared point-view
 // pieces (PointsView: toolbar, colours and legend, colour-by, search, hover,
 // matches and category names on the map), one ScatterPanel, the KL chart
-// (klpanel.js), the scrubber and trails (replay.js), and the quality and
-// new-points read-outs (analysispanels.js). Frames come from the model's
+// (kl_panel.js), the scrubber and trails (replay.js), and the quality and
+// new-points read-outs (analysis_panels.js). Frames come from the model's
 // stream (stream.js) through showFrame().
 
 import { toFloat32 } from "../common/buffers.js";
@@ -10,13 +10,13 @@ import { paramField } from "../common/controls.js";
 import { h, setText } from "../common/dom.js";
 import { pngButton } from "../common/download.js";
 import { fmtInt, fmtNum, fmtSeconds, humanize } from "../common/format.js";
-import { PointsView } from "../common/pointsview.js";
-import { ScatterPanel } from "../common/scatterpanel.js";
+import { PointsView } from "../common/points_view.js";
+import { ScatterPanel } from "../common/scatter_panel.js";
 import { ACTIVE_STATUSES, command } from "../common/schema.js";
 import { BUSY } from "../common/toolbar.js";
 import { composePositions, extendColors, isClick } from "./analysis.js";
-import { NewPointsPanel, QualityPanel } from "./analysispanels.js";
-import { KLPanel } from "./klpanel.js";
+import { NewPointsPanel, QualityPanel } from "./analysis_panels.js";
+import { KLPanel } from "./kl_panel.js";
 import { PARAMS } from "./params.js";
 import { ReplayPanel } from "./replay.js";
 

@@ -4,7 +4,7 @@
 // a user's loop cut short ends early), else mapped through the metric rows'
 // epoch column.
 
-import { cleanMarks } from "../common/chartdata.js";
+import { cleanMarks } from "../common/chart_data.js";
 
 /** Series colours for a theme (readTheme()), shared by the loss curves and the rate-distortion plot. */
 export const CURVE_COLORS = {

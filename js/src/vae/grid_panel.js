@@ -4,7 +4,7 @@
 // legend for feature strips (tabular data), and a read-out of the pixel or
 // feature under the pointer. The traversal also says which data row it starts from.
 
-import { colormapGradient } from "../common/colormaps.js";
+import { colormapGradient } from "../common/color_maps.js";
 import { h, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
 import { cellScale, decodeGrid, pixelValue } from "./grids.js";

@@ -8,7 +8,7 @@
 //                    coloured by a colour map: diverging for z-scores (128 = the
 //                    feature's mean), viridis for linear [lo, hi] values.
 
-import { colormapLUT } from "../common/colormaps.js";
+import { colormapLUT } from "../common/color_maps.js";
 
 export const GRID_KINDS = ["reconstructions", "samples", "traversal", "interpolation"];
 

@@ -1,12 +1,12 @@
 // The VAE view's KL-per-dimension panel: a heatmap (rows: latent units,
-// columns: steps, colour: nats; klmap.js makes the matrix), the parameter
+// columns: steps, colour: nats; kl_map.js makes the matrix), the parameter
 // changes as dashed lines, a colour bar, the active-units count in the caption,
 // a "sort" toggle (rows by the latest KL) and a read-out under the pointer.
 
-import { colormapLUT } from "../common/colormaps.js";
+import { colormapLUT } from "../common/color_maps.js";
 import { h, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
-import { dimOrder, klImage, klMatrix, robustMax } from "./klmap.js";
+import { dimOrder, klImage, klMatrix, robustMax } from "./kl_map.js";
 import { Panel, imageCanvas, panelFrame, sizeCanvas } from "./panel.js";
 import { niceTicks } from "./rd.js";
 

@@ -5,7 +5,7 @@
 // MigPanel(host): update(trait), setTheme(theme), destroy() (see panel.js).
 
 import "./mig.css";
-import { colormapLUT } from "../common/colormaps.js";
+import { colormapLUT } from "../common/color_maps.js";
 import { h, setText } from "../common/dom.js";
 import { fmtNum } from "../common/format.js";
 import { CURVE_COLORS } from "./curves.js";

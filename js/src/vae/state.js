@@ -1,24 +1,19 @@
-// Per-widget state shared by all views of one VAEWidget, keyed on the synced
-// `_uid` trait (anywidget may hand initialize() and each render() different
-// model proxies). It owns the metric history: the `metrics` + `kl_per_dim`
-// traits are the base, live {type: "metrics", rows} messages are appended;
-// likewise the epoch rows (`epoch_metrics` + {type: "epoch", row}); the views
-// are told at most once per animation frame.
+// The state shared by all views of one VAEWidget model, made once per model by
+// the widget factory (common/widget.js), which keeps it in its closure: nothing
+// is keyed on a synced id at module level. It owns the metric history: the
+// `metrics` + `kl_per_dim` traits are the base, live {type: "metrics", rows}
+// messages are appended; likewise the epoch rows (`epoch_metrics` +
+// {type: "epoch", row}); the model's views (the factory's live Set) are told at
+// most once per animation frame.
 
 import { EPOCH, METRICS } from "../common/schema.js";
 import { EpochStore, MetricsStore } from "./metrics.js";
 
-const SHARED = new Map();
-
 const raf = (fn) =>
   typeof requestAnimationFrame === "function" ? requestAnimationFrame(fn) : setTimeout(fn, 16);
 
-export function getShared(model) {
-  const uid = model.get("_uid") || "";
-  let s = SHARED.get(uid);
-  if (s) return s;
-  s = { uid, model, views: new Set(), store: new MetricsStore(), epochs: new EpochStore(), messages: 0, scheduled: false, needReplace: false, needEpochs: false };
-  SHARED.set(uid, s);
+export function vaeState(model, views = new Set()) {
+  const s = { model, views, store: new MetricsStore(), epochs: new EpochStore(), messages: 0, scheduled: false, needReplace: false, needEpochs: false };
 
   const replace = () => {
     s.needReplace = false;
@@ -86,7 +81,6 @@ export function getShared(model) {
     model.off("change:kl_per_dim", onTrait);
     model.off("change:latent_dim", onTrait);
     model.off("change:epoch_metrics", onEpochTrait);
-    SHARED.delete(uid);
   };
   return s;
 }

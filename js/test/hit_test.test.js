@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildIndex } from "../src/common/kdindex.js";
-import { HitTest, dataRadius, dataToScreen as toScreen, screenToData } from "../src/common/hittest.js";
+import { buildIndex } from "../src/common/kd_index.js";
+import { HitTest, dataRadius, dataToScreen as toScreen, screenToData } from "../src/common/hit_test.js";
 
 // a camera: zoom s, pan (tx, ty), column-major 4x4 as regl-scatterplot keeps it
 const camera = (s, tx, ty) => [s, 0, 0, 0, 0, s, 0, 0, 0, 0, 1, 0, tx, ty, 0, 1];

@@ -1,7 +1,7 @@
 // KL-per-dimension heatmap data (unit-tested): rows = latent dimensions,
 // columns = step bins across the run, colour = nats through a colour map.
 
-import { colormapLUT } from "../common/colormaps.js";
+import { colormapLUT } from "../common/color_maps.js";
 
 /**
  * Bin the store's KL rows into at most `maxCols` columns spread evenly over

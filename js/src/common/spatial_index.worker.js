@@ -1,7 +1,7 @@
 // Worker: build the spatial index of a frame's x, y coordinates off the main
 // thread. build.mjs bundles this file (with kdbush) into a string that
-// spatialindex.js starts as a Blob worker.
-import { buildIndex } from "./kdindex.js";
+// spatial_index.js starts as a Blob worker.
+import { buildIndex } from "./kd_index.js";
 
 self.onmessage = ({ data }) => {
   const { id, xs, ys } = data;

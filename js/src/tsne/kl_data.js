@@ -1,6 +1,6 @@
 // KL chart data from the `kl_history` and `marks` traits (unit-tested).
 
-import { cleanMarks, columns, phaseBands } from "../common/chartdata.js";
+import { cleanMarks, columns, phaseBands } from "../common/chart_data.js";
 
 /**
  * history: {"iteration": [...], "kl": [...], "phase": [...]}

@@ -1,10 +1,10 @@
 // The KL divergence panel of the t-SNE view: the curve (uPlot), its phase band
-// and marks (kldata.js), and a read-out of the hovered or latest value.
+// and marks (kl_data.js), and a read-out of the hovered or latest value.
 
 import { createLineChart } from "../common/chart.js";
 import { h, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
-import { buildKLData } from "./kldata.js";
+import { buildKLData } from "./kl_data.js";
 
 const CHART_H = 210;
 

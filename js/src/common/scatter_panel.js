@@ -2,15 +2,16 @@
 // its overlay (search matches, category names, and whatever the view adds) and
 // its hover tooltip. The t-SNE view has one; the sweep view one per panel.
 //
-// The panel keeps the positions it drew; category anchors (maplabels.js) and
+// The panel keeps the positions it drew; category anchors (map_labels.js) and
 // match positions are recomputed only when the positions, colours or matches
 // change, so redrawing the overlay on every camera move stays cheap.
 
 import { h } from "./dom.js";
-import { categoryAnchors } from "./maplabels.js";
+import { categoryAnchors } from "./map_labels.js";
 import { MAX_MARKS, Overlay } from "./overlay.js";
-import { Canvas2DScatter } from "./scatter-2d.js";
-import { GLScatter, webglAvailable } from "./scatter-gl.js";
+import { Canvas2DScatter } from "./scatter_2d.js";
+import { webglAvailable } from "./gl_renderer.js";
+import { GLScatter } from "./scatter_gl.js";
 import { Tooltip } from "./tooltip.js";
 
 /** Should point views draw with WebGL? (a page may force the 2-D canvas, for tests) */

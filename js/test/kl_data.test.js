@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildKLData } from "../src/tsne/kldata.js";
-import { cleanMarks, columns, phaseBands, stackLabels } from "../src/common/chartdata.js";
+import { buildKLData } from "../src/tsne/kl_data.js";
+import { cleanMarks, columns, phaseBands, stackLabels } from "../src/common/chart_data.js";
 
 describe("buildKLData", () => {
   it("builds x/y columns, the early-exaggeration band, marks and the last value", () => {

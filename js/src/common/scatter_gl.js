@@ -1,5 +1,5 @@
 // WebGL scatter (regl-scatterplot) behind a small interface shared with the
-// 2-D canvas fallback (scatter-2d.js):
+// 2-D canvas fallback (scatter_2d.js):
 //
 //   setPositions(Float32Array x,y pairs) -> Promise   (latest-wins, coalesced)
 //   setColors({codes, palette})           setSelection(indices)
@@ -20,31 +20,32 @@
 //
 // Maps too big to draw in time are drawn from a subsample while they move
 // (lod.js); hover, click and the lasso's selection are answered from every
-// point, by our own hit-testing (hittest.js), never by a redraw.
+// point, by our own hit-testing (hit_test.js), never by a redraw.
 //
-// All views share one WebGL renderer (one context for the page): browsers
-// cap the number of live WebGL contexts, and notebooks may show many widgets.
+// All views share one WebGL renderer (one context for the page; gl_renderer.js);
+// the pointer and lasso input is pointer_input.js.
 
-import createScatterplot, { createRenderer } from "regl-scatterplot";
+import createScatterplot from "regl-scatterplot";
+import { acquireRenderer, releaseRenderer, resizeRendererUser } from "./gl_renderer.js";
+import { attachPointerInput } from "./pointer_input.js";
 import { applyFit, computeFit, followFit, pointSizeFor } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
-import { spatialIndex, workerAvailable } from "./spatialindex.js";
-import { buildIndex } from "./kdindex.js";
-import { HitTest, dataToScreen } from "./hittest.js";
+import { spatialIndex, workerAvailable } from "./spatial_index.js";
+import { buildIndex } from "./kd_index.js";
+import { HitTest, dataToScreen } from "./hit_test.js";
 import { pointsInPolygon } from "./lasso.js";
 import { DrawBudget, Subsample, permutation } from "./lod.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
-// from here on the spatial index is built in a worker (spatialindex.js), never on the page
+// from here on the spatial index is built in a worker (spatial_index.js), never on the page
 const WORKER_INDEX_MIN_POINTS = 100000;
 const INDEX_MAX_AGE_MS = 1000;
 // regl-scatterplot's own hover and click hit-testing is switched off (a negative
 // detection size never matches): each hover it found redrew the whole map, which
-// held hover behind drawing. Hover and click are answered by hittest.js instead;
+// held hover behind drawing. Hover and click are answered by hit_test.js instead;
 // regl-scatterplot keeps its spatial index for the lasso and density opacity.
 const NO_POINTER_HITS = -1e9;
-const CLICK_SLOP_PX = 3;
 // Level of detail (lod.js): while frames stream, the camera moves or a lasso is
 // drawn, a map too big to draw within the budget is drawn from a subsample; the
 // whole map follows once no frame came for FRAME_REST_MS (or twice the recent
@@ -54,84 +55,6 @@ const CLICK_SLOP_PX = 3;
 const FRAME_REST_MS = 1000;
 const CAMERA_REST_MS = 350;
 const CAMERA_REST_MAX_MS = 2000;
-
-let sharedRenderer = null;
-let releaseTimer = null;
-const rendererUsers = new Map(); // GLScatter -> [width, height] in CSS px
-
-// The shared renderer draws into its own (offscreen) canvas, then copies the
-// pixels to each view's canvas. regl-scatterplot sizes that canvas to the
-// window by default; we size it to the largest view instead, which is far
-// cheaper per frame (notably with software WebGL).
-function fitRenderer() {
-  if (!sharedRenderer) return;
-  let w = 1, h = 1;
-  for (const [ww, hh] of rendererUsers.values()) {
-    w = Math.max(w, ww);
-    h = Math.max(h, hh);
-  }
-  const dpr = window.devicePixelRatio || 1;
-  const c = sharedRenderer.canvas;
-  if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-    sharedRenderer.resize(w, h);
-    sharedRenderer.refresh();
-  }
-}
-
-function acquireRenderer(user, width, height) {
-  if (releaseTimer) {
-    clearTimeout(releaseTimer);
-    releaseTimer = null;
-  }
-  if (!sharedRenderer) {
-    sharedRenderer = createRenderer({ canvas: document.createElement("canvas") });
-    window.addEventListener("resize", fitRenderer); // browser zoom changes devicePixelRatio
-  }
-  rendererUsers.set(user, [width, height]);
-  fitRenderer();
-  return sharedRenderer;
-}
-
-function resizeRendererUser(user, width, height) {
-  rendererUsers.set(user, [width, height]);
-  fitRenderer();
-}
-
-function releaseRenderer(user) {
-  rendererUsers.delete(user);
-  if (rendererUsers.size === 0 && sharedRenderer && !releaseTimer) {
-    // Delay: a re-rendered cell releases and acquires right away.
-    releaseTimer = setTimeout(() => {
-      releaseTimer = null;
-      if (rendererUsers.size === 0 && sharedRenderer) {
-        window.removeEventListener("resize", fitRenderer);
-        try {
-          sharedRenderer.destroy();
-        } catch (_) {
-          /* already gone */
-        }
-        sharedRenderer = null;
-      }
-    }, 3000);
-  } else {
-    fitRenderer();
-  }
-}
-
-let webglProbe = null;
-/** Can this browser make a WebGL context with float textures? (cached) */
-export function webglAvailable() {
-  if (webglProbe !== null) return webglProbe;
-  try {
-    const c = document.createElement("canvas");
-    const gl = c.getContext("webgl");
-    webglProbe = Boolean(gl && gl.getExtension("OES_texture_float"));
-    gl?.getExtension("WEBGL_lose_context")?.loseContext();
-  } catch (_) {
-    webglProbe = false;
-  }
-  return webglProbe;
-}
 
 const rgba = (css, alpha = 1) => toUnitRgba(parseColor(css) || [128, 128, 128, 1], alpha);
 
@@ -236,74 +159,7 @@ export class GLScatter {
       ],
     ].map(([ev, fn]) => [ev, sp.subscribe(ev, fn)]);
 
-    // Distinguish user camera moves (wheel, drag without the lasso) from ours.
-    this.onWheel = () => this._interacted();
-    this.onDown = (e) => {
-      this.down = !(e.shiftKey || this.lassoMode || this.tempLasso) ? [e.clientX, e.clientY] : null;
-    };
-    // Shift+drag lasso. JupyterLab's notebook treats shift+mousedown as the
-    // start of a cell-range selection and then swallows mousemove events, so
-    // regl-scatterplot's own shift lasso never sees the drag. We intercept the
-    // shift+mousedown on the canvas before Lab (window, capture phase), switch
-    // regl-scatterplot to lasso mode for this one drag and replay the
-    // mousedown without the modifier.
-    this.onCaptureDown = (e) => {
-      if (e.target !== this.canvas || !e.isTrusted || e.button !== 0 || !e.shiftKey || this.lassoMode) return;
-      e.stopPropagation();
-      e.preventDefault();
-      this.tempLasso = true;
-      this.sp.set({ mouseMode: "lasso" });
-      const init = {
-        bubbles: true, cancelable: true, view: window, button: 0, buttons: 1,
-        clientX: e.clientX, clientY: e.clientY, screenX: e.screenX, screenY: e.screenY,
-      };
-      this.canvas.dispatchEvent(new MouseEvent("mousedown", init));
-    };
-    this.onCaptureUp = () => {
-      if (!this.tempLasso) return;
-      this.tempLasso = false;
-      // after regl-scatterplot's own mouseup handler has ended the lasso
-      setTimeout(() => {
-        if (!this.destroyed && !this.lassoMode) this.sp.set({ mouseMode: "panZoom" });
-      }, 0);
-    };
-    this.onMove = (e) => {
-      if (this.down && e.buttons & 1) {
-        const d = Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]);
-        if (d > 3) this._interacted();
-      }
-    };
-    this.onUp = () => {
-      this.down = null;
-    };
-    // hover and click: the nearest drawn point within a few pixels of the mouse
-    this.onHoverMove = (e) => {
-      if (e.buttons || this.tempLasso) return;
-      this._hover(this._pick(e));
-    };
-    this.onLeave = () => this._hover(null);
-    this.onPress = (e) => {
-      this.pressAt = [e.clientX, e.clientY];
-    };
-    this.onDblClick = () => o.onSelect?.([]);
-    this.onClick = (e) => {
-      const p = this.pressAt;
-      if (this.lassoMode || e.shiftKey || !p || Math.hypot(e.clientX - p[0], e.clientY - p[1]) > CLICK_SLOP_PX) return;
-      const i = this._pick(e);
-      if (i === null) return; // a click on empty space keeps the selection (double-click clears it)
-      o.onSelect?.([i]); // the view decides: a t-SNE view focuses the point, a sweep selects it
-    };
-    this.canvas.addEventListener("wheel", this.onWheel, { passive: true });
-    this.canvas.addEventListener("mousedown", this.onDown);
-    this.canvas.addEventListener("mousedown", this.onPress);
-    this.canvas.addEventListener("mousemove", this.onHoverMove);
-    this.canvas.addEventListener("mouseleave", this.onLeave);
-    this.canvas.addEventListener("click", this.onClick);
-    this.canvas.addEventListener("dblclick", this.onDblClick);
-    window.addEventListener("mousemove", this.onMove);
-    window.addEventListener("mouseup", this.onUp);
-    window.addEventListener("mousedown", this.onCaptureDown, true);
-    window.addEventListener("mouseup", this.onCaptureUp, true);
+    this.detachInput = attachPointerInput(this, o);
   }
 
   /** New positions (x,y pairs). Refits unless the user moved the camera. */
@@ -652,17 +508,7 @@ export class GLScatter {
     this.destroyed = true;
     clearTimeout(this.settleTimer);
     clearTimeout(this.restTimer);
-    this.canvas.removeEventListener("wheel", this.onWheel);
-    this.canvas.removeEventListener("mousedown", this.onDown);
-    this.canvas.removeEventListener("mousedown", this.onPress);
-    this.canvas.removeEventListener("mousemove", this.onHoverMove);
-    this.canvas.removeEventListener("mouseleave", this.onLeave);
-    this.canvas.removeEventListener("click", this.onClick);
-    this.canvas.removeEventListener("dblclick", this.onDblClick);
-    window.removeEventListener("mousemove", this.onMove);
-    window.removeEventListener("mouseup", this.onUp);
-    window.removeEventListener("mousedown", this.onCaptureDown, true);
-    window.removeEventListener("mouseup", this.onCaptureUp, true);
+    this.detachInput();
     for (const [, sub] of this.subs) this.sp.unsubscribe(sub);
     try {
       this.sp.destroy();

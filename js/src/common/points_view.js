@@ -12,13 +12,13 @@
 import { banner, progressBar } from "./controls.js";
 import { h, setText } from "./dom.js";
 import { pointSizeFor } from "./fit.js";
-import { ColorBy } from "./colorby.js";
+import { ColorBy } from "./color_by.js";
 import { HoverText } from "./hover.js";
-import { COLOR_TRAITS, PointColors } from "./pointcolors.js";
+import { COLOR_TRAITS, PointColors } from "./point_colors.js";
 import { PROGRESS_STATUSES } from "./schema.js";
 import { SearchBox } from "./search.js";
 import { RunControls, SelectionBadge, ViewControls } from "./toolbar.js";
-import { ViewBase } from "./viewbase.js";
+import { ViewBase } from "./view_base.js";
 
 export class PointsView extends ViewBase {
   /**

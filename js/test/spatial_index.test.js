@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import KDBush from "kdbush";
 // the ES module esbuild bundles (the package "main" is a UMD build)
 import { createSpatialIndex } from "regl-scatterplot/dist/regl-scatterplot.esm.js";
-import { buildIndex } from "../src/common/kdindex.js";
-import { spatialIndex, workerAvailable } from "../src/common/spatialindex.js";
+import { buildIndex } from "../src/common/kd_index.js";
+import { spatialIndex, workerAvailable } from "../src/common/spatial_index.js";
 
 function points(n, seed = 1) {
   let s = seed;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { colormapLUT, diverging, magma } from "../src/common/colormaps.js";
+import { colormapLUT, diverging, magma } from "../src/common/color_maps.js";
 import { viridis } from "../src/common/colors.js";
 import { MetricsStore } from "../src/vae/metrics.js";
-import { dimOrder, klImage, klMatrix, robustMax } from "../src/vae/klmap.js";
+import { dimOrder, klImage, klMatrix, robustMax } from "../src/vae/kl_map.js";
 
 function store(rows) {
   const s = new MetricsStore();

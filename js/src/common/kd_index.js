@@ -1,6 +1,6 @@
 // The KDBush index (the serialised format regl-scatterplot reads as its
 // `spatialIndex`) of points (xs[i], ys[i]). Used by the spatial-index worker
-// (spatialindex.worker.js); a module of its own so it can be tested on its own.
+// (spatial_index.worker.js); a module of its own so it can be tested on its own.
 import KDBush from "kdbush";
 
 export const NODE_SIZE = 16;
