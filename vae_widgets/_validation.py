@@ -266,6 +266,23 @@ def as_image_shape(image_shape: Any, n_features: int, name: str = "image_shape")
     return shape
 
 
+def unknown_name(name: str, allowed: Iterable[str], what: str) -> TypeError:
+    """The error for a name that is not one of ``allowed``: the closest known name, if
+    one is close, and every known one."""
+    allowed = list(allowed)
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return TypeError(f"{what} {name!r}.{hint} Known: {', '.join(allowed)}.")
+
+
+def check_names(kwargs: dict, allowed: Iterable[str], where: str) -> None:
+    """Refuse a keyword argument of ``where()`` that is not in ``allowed``."""
+    allowed = list(allowed)
+    for key in kwargs:
+        if key not in allowed:
+            raise unknown_name(key, allowed, f"{where}() got an unknown argument")
+
+
 def choice(value: Any, name: str, options: Iterable[str]) -> str:
     options = list(options)
     if not isinstance(value, str) or value not in options:

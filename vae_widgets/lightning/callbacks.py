@@ -15,7 +15,8 @@ import lightning.pytorch as pl
 import torch
 
 from .._validation import number
-from ..vae.config import MonitorConfig, check_names
+from .._validation import check_names
+from ..vae.config import MonitorConfig
 from ..vae.watch import LoopMonitor
 from .steering import CHECK_EVERY, PAUSE_POLL_S, _Steering
 from .steps import _EpochSums, _learning_rate, _sum_over_ranks, step_terms

@@ -7,7 +7,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .._validation import choice, number
+from .._validation import choice, number, unknown_name
 
 INITIALIZATIONS = ("pca", "spectral", "random")
 NEIGHBORS = ("auto", "exact", "annoy", "pynndescent", "approx")
@@ -74,7 +74,7 @@ NAMES = tuple(f.name for f in fields(TSNEParams))
 def check_param(name: str, value: Any) -> Any:
     """Validate one parameter; return the cleaned value or raise naming it."""
     if name not in NAMES:
-        raise TypeError(f"unknown t-SNE parameter {name!r}; known: {', '.join(NAMES)}.")
+        raise unknown_name(name, NAMES, "unknown t-SNE parameter")
     if name == "perplexity":
         return number(value, name, low=0, low_open=True)
     if name in ("early_exaggeration_iter", "n_iter"):

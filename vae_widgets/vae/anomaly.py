@@ -15,7 +15,6 @@ Use them as one signal, checked against labelled anomalies where you have some.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 import pandas as pd

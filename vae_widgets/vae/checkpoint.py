@@ -29,6 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validation import as_labels, split_labels
+from . import data as _data
+from .config import VAEConfig
+
 FORMAT = "vae_widgets.vae.checkpoint"
 VERSION = 3
 #: label values a checkpoint can hold (weights_only refuses everything else)
@@ -170,3 +174,74 @@ def trainer_state(ckpt: dict) -> dict:
             "diverge_first": st["diverge_first"], "factor_probe": probe},
         "callbacks": {},
     }
+
+
+def state_dict(trainer) -> dict:
+    """``VAETrainer.state_dict()``: weights, optimiser, the loop's position and
+    generators, the monitor's histories and alert states, each callback's state."""
+    return {
+        "model": trainer._model.state_dict(),
+        "optimizer": trainer._opt.state_dict(),
+        "loop": {
+            "step": trainer.step, "epoch": trainer.epoch, "pos": trainer._pos,
+            "perm": None if trainer._perm is None else trainer._perm.cpu(),
+            "schedule_total": trainer._schedule_total,
+            "device_type": trainer.device.type,
+            "gen": trainer._gen.get_state(), "sample_gen": trainer._sample_gen.get_state(),
+            "train_time": trainer._train_time,
+        },
+        "monitor": trainer.monitor.state_dict(),
+        "callbacks": {f"{type(cb).__name__}:{i}": cb.state_dict()
+                      for i, cb in enumerate(trainer.callbacks)},
+    }
+
+
+def load_state_dict(trainer, state: dict) -> None:
+    """``VAETrainer.load_state_dict()``: put a ``state_dict`` back (same data shape and
+    config)."""
+    trainer._model.load_state_dict(state["model"])
+    trainer._opt.load_state_dict(state["optimizer"])
+    st = state["loop"]
+    trainer.step, trainer.epoch, trainer._pos = st["step"], st["epoch"], st["pos"]
+    trainer._perm = None if st["perm"] is None else st["perm"].to(trainer.device)
+    if trainer._perm is not None and len(trainer._perm) != trainer._n_train:  # other data
+        trainer._perm, trainer._pos = None, 0
+    trainer._schedule_total = st["schedule_total"]
+    if st.get("device_type") == trainer.device.type:   # generator states are per device
+        trainer._gen.set_state(st["gen"])
+    trainer._sample_gen.set_state(st["sample_gen"])
+    trainer._train_time = st["train_time"]
+    trainer.monitor.load_state_dict(state["monitor"])
+    saved = state.get("callbacks") or {}
+    for i, cb in enumerate(trainer.callbacks):
+        key = f"{type(cb).__name__}:{i}"
+        if key in saved:
+            cb.load_state_dict(saved[key])
+
+
+def rebuild(cls, path, X=None, labels=None, device=None):
+    """``VAETrainer.load()``: a trainer of class ``cls`` set up from the checkpoint at
+    ``path`` (its data, or ``X``/``labels``), its state put back."""
+    ckpt = read(path)
+    cfg = VAEConfig.from_dict(config_dict(ckpt, device))
+    if X is None:
+        if ckpt.get("data") is None:
+            raise ValueError(f"{path!s} was saved without data (include_data=False); pass "
+                             f"the training data: VAETrainer.load(path, X=..., labels=...).")
+        raw = ckpt["data"]["X"].numpy()
+        lab = ckpt["data"]["labels"]
+        lab = None if lab is None else np.asarray(lab)
+        image_shape = cfg.image_shape
+        names = ckpt.get("feature_names")
+    else:
+        X, labels = split_labels(X, labels)
+        raw, image_shape, names = _data.read_data(X, cfg.image_shape)
+        lab = as_labels(labels, raw.shape[0], "labels")
+        if raw.shape[1] != ckpt["model_spec"]["n_features"]:
+            raise ValueError(f"X has {raw.shape[1]} features but the checkpoint's model "
+                             f"takes {ckpt['model_spec']['n_features']}.")
+    trainer = cls.__new__(cls)
+    norm = {"mean": ckpt["norm"]["mean"].numpy(), "std": ckpt["norm"]["std"].numpy()}
+    trainer._setup(raw, lab, cfg, image_shape, names, norm=norm, classes=ckpt["classes"])
+    trainer.load_state_dict(trainer_state(ckpt))
+    return trainer

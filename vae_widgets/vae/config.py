@@ -15,11 +15,10 @@ batch size against the training rows, labels for a conditional model).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple, Union
 
-from .._validation import choice, number
+from .._validation import check_names, choice, number
 
 LIKELIHOODS = ("auto", "bernoulli", "gaussian", "gaussian_learned")
 SCHEDULES = ("constant", "linear", "cyclical")
@@ -263,16 +262,6 @@ class VAEConfig(MonitorConfig):
             raise ValueError(f"config has unknown fields {unknown}; was it written by a newer "
                              f"version of vae_widgets?")
         return cls(**d).validate()
-
-
-def check_names(kwargs: dict, allowed, where: str) -> None:
-    allowed = list(allowed)
-    for key in kwargs:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise TypeError(f"{where}() got an unknown argument {key!r}.{hint} "
-                            f"Known arguments: {', '.join(allowed)}.")
 
 
 def _plain(v: Any) -> Any:

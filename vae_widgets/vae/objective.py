@@ -93,3 +93,38 @@ def negative_elbo(out, x, mu, logvar, likelihood: Likelihood, beta: float = 1.0,
     klpd = kl_per_dim(mu, logvar)
     loss = recon + beta * kl_term(klpd, free_bits)
     return loss, recon, klpd
+
+
+@torch.inference_mode()   # (lighter per op than no_grad: ~7 % of a small evaluation)
+def evaluate(model, lik, X: torch.Tensor, Y=None, rows=None, *, generator: torch.Generator,
+             chunk: int, active_threshold: float) -> dict:
+    """``recon``, ``kl``, ``kl_per_dim``, ``elbo`` and ``active_units`` of ``model`` on
+    ``X`` (or on ``X[rows]``, gathered ``chunk`` rows at a time; ``Y`` is then per row of
+    ``rows``), one sample per row drawn from ``generator``. Each term is the mean over
+    rows (chunks weighted by their size); a latent dimension is active when the variance
+    of its posterior means over the rows exceeds ``active_threshold``. One sync at the end."""
+    n = X.shape[0] if rows is None else rows.shape[0]
+    parts, mus = [], []
+    for s in range(0, n, chunk):
+        xb = X[s:s + chunk] if rows is None else X[rows[s:s + chunk]]
+        yb = Y[s:s + chunk] if Y is not None else None
+        mu, logvar = model.encode(xb, yb)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
+        # batch means (sum over features, mean over rows); weighted by rows below
+        parts.append((xb.shape[0], lik.nll(out, xb, model.out_log_var).reshape(1),
+                      kl_per_dim(mu, logvar)))
+        mus.append(mu)
+    mu_all = mus[0] if len(mus) == 1 else torch.cat(mus)
+    flat = [t for _, r, k in parts for t in (r, k)]
+    vals = torch.cat(flat + [mu_all.var(0, unbiased=False)]).tolist()
+    d = mu_all.shape[1]
+    r, klpd = 0.0, [0.0] * d
+    for i, (m, _, _) in enumerate(parts):
+        part = vals[i * (d + 1):(i + 1) * (d + 1)]
+        r += part[0] * m / n
+        klpd = [a + b * m / n for a, b in zip(klpd, part[1:])]
+    var = vals[len(parts) * (d + 1):]
+    kl = float(sum(klpd))
+    return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
+            "active_units": int(sum(v > active_threshold for v in var))}

@@ -5,10 +5,16 @@ Plain Python, no Jupyter: a widget subscribes to ``trainer.events`` and calls
 
 What is where:
 
-* this module: the data, the model, the optimiser and the loop (one step: index
-  the permuted in-memory tensor, forward, loss, backward, Adam step), live
-  parameter changes, the thread that owns the model while it trains
-  (``run_between_steps``), and checkpoints (``state_dict`` / ``save`` / ``load``);
+* this module: the model, the optimiser and the loop (one step: index the permuted
+  in-memory tensor, forward, loss, backward, Adam step), epochs and validation,
+  divergence, pause and live parameter changes;
+* ``data``: the data, read and checked once before any thread (architecture and
+  likelihood when "auto", standardisation, classes, the split, the model-space
+  tensor);
+* ``ownership.FitOwnership``: the thread that owns the model while it trains
+  (``run_between_steps``, ``snapshot``) and its torch thread count;
+* ``checkpoint``: ``state_dict`` / ``save`` / ``load``;
+* ``objective``: the loss terms and ``evaluate`` (the ELBO on a set of rows);
 * ``monitor.VAEMonitor``: everything measured and shown (metric rows, epoch rows
   and validation scheduling, image grids, alerts, disentanglement, histories and
   the events; see its docstring for the event schema). The same monitor serves a
@@ -30,17 +36,13 @@ live parameter changes, queued calls and the visuals timer are attribute reads.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import inspect
 import math
 import threading
 import time
 import traceback
-import warnings
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,46 +50,21 @@ import torch
 
 from .. import _threads
 from .._stream import Control, EventBus, Stopped
-from .._validation import (MISSING_LABEL, _to_numpy, as_data_matrix, as_image_shape,
-                           as_labels, label_categories, number, split_labels)
+from .._validation import as_labels, check_names, number, split_labels
 from . import checkpoint as _ckpt
+from . import data as _data
 from . import visuals as _vis
 from .callbacks import Callback, DivergenceGuard
 from .checkpoint import UnsafeCheckpointError  # noqa: F401  (re-exported)
-from .config import LIVE_PARAMS, VAEConfig, check_names
+from .config import LIVE_PARAMS, VAEConfig
 from .dataspace import DataSpaceMixin, between_steps
 from .dataspace import eval_rows
 from .diagnostics import DivergenceMonitor
 from .model import VAEModel
 from .monitor import EPOCH_COLUMNS, METRIC_COLUMNS, VAEMonitor, plain  # noqa: F401
-from .objective import Likelihood, kl_per_dim, kl_term
+from .ownership import FitOwnership
+from .objective import Likelihood, evaluate, kl_per_dim, kl_term
 from .schedules import beta_factor, warmup_end
-
-MAX_CLASSES = 1000
-
-# torch keeps one intra-op thread count for threads that have not run torch yet (and each
-# thread its own once it has): the count before the first fit() of this process's
-# running ones is the ceiling for all of them, and is put back when they end
-_torch_lock = threading.Lock()
-_torch_fits = 0
-_torch_default = 1
-
-
-def _torch_threads_acquire() -> int:
-    global _torch_fits, _torch_default
-    with _torch_lock:
-        if _torch_fits == 0:
-            _torch_default = torch.get_num_threads()   # torch.set_num_threads / OMP_NUM_THREADS
-        _torch_fits += 1
-        return _torch_default
-
-
-def _torch_threads_release() -> None:
-    global _torch_fits
-    with _torch_lock:
-        _torch_fits = max(0, _torch_fits - 1)
-        torch.set_num_threads(_torch_default)          # this thread's and the default
-
 
 class DivergedError(RuntimeError):
     """Training diverged (NaN/inf or an exploding loss); the last finite weights were
@@ -97,23 +74,6 @@ class DivergedError(RuntimeError):
     def __init__(self, message: str, step: int, restored_step: Optional[int]):
         super().__init__(message)
         self.step, self.restored_step = step, restored_step
-
-
-def _resolve_device(dev: str) -> torch.device:
-    if dev == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        d = torch.device(dev)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device={dev!r} is not a device; use 'auto', 'cpu', 'cuda' or "
-                         f"'cuda:0'.") from None
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={dev!r} but torch sees no CUDA GPU; use device='auto' "
-                         f"(GPU when there is one) or device='cpu'.")
-    if d.type == "mps" and not (hasattr(torch.backends, "mps")
-                                and torch.backends.mps.is_available()):
-        raise ValueError(f"device={dev!r} is not available here; use device='auto' or 'cpu'.")
-    return d
 
 
 def make_optimizer(params, lr: float) -> torch.optim.Adam:
@@ -137,66 +97,7 @@ def _grad_norms(params) -> list:
     return [g.norm() for g in grads]
 
 
-def _read_data(X: Any, image_shape):
-    """(n, F) float matrix (a float32 or float64 array is used as it is, not copied), image
-    shape (from the argument or X's own shape), feature names."""
-    names = None
-    if hasattr(X, "columns") and hasattr(X, "select_dtypes"):
-        names = [str(c) for c in X.columns]
-    arr = X
-    if not (hasattr(X, "columns") and hasattr(X, "select_dtypes")):
-        try:
-            arr = _to_numpy(X, "X")
-            if arr.dtype == object:
-                arr = X
-        except Exception:
-            arr = X
-    if isinstance(arr, np.ndarray) and arr.ndim > 2:
-        if arr.ndim > 4:
-            raise ValueError(f"X has shape {arr.shape}; pass (n, features), (n, H, W) or "
-                             f"(n, C, H, W) images.")
-        if image_shape is None:
-            if arr.ndim == 4 and arr.shape[1] not in (1, 3) and arr.shape[-1] in (1, 3):
-                raise ValueError(f"X has shape {arr.shape}, which looks channels-last; pass "
-                                 f"(n, C, H, W): X.transpose(0, 3, 1, 2).")
-            image_shape = tuple(arr.shape[1:])
-        elif int(np.prod(arr.shape[1:])) != int(np.prod(tuple(image_shape))):
-            raise ValueError(f"image_shape={tuple(image_shape)} holds "
-                             f"{int(np.prod(tuple(image_shape)))} pixels but each image in X "
-                             f"has shape {arr.shape[1:]}; pass image_shape={arr.shape[1:]}.")
-        arr = arr.reshape(arr.shape[0], -1)
-    M = as_data_matrix(arr, "X", keep_float32=True)
-    return M, image_shape, names
-
-
-#: bytes of temporaries per row block when the data are summarised
-_BLOCK_BYTES = 8 << 20
-
-
-def _blocks(n: int, nf: int):
-    step = max(1, _BLOCK_BYTES // (4 * max(nf, 1)))
-    return ((s, min(s + step, n)) for s in range(0, n, step))
-
-
-def _column_stats(data: np.ndarray, per_feature: bool):
-    """Mean and standard deviation (per feature, or of all values), accumulated in float64
-    over row blocks: no temporary bigger than a block (two passes; exact for any offset)."""
-    n, nf = data.shape
-    total = np.zeros(nf)
-    for s, e in _blocks(n, nf):
-        total += data[s:e].sum(0, dtype=np.float64)
-    mean = total / n if per_feature else np.full(nf, total.sum() / (n * nf))
-    centre = mean.astype(data.dtype)
-    sq = np.zeros(nf)
-    for s, e in _blocks(n, nf):
-        d = data[s:e] - centre
-        np.square(d, out=d)
-        sq += d.sum(0, dtype=np.float64)
-    var = sq / n if per_feature else np.full(nf, sq.sum() / (n * nf))
-    return mean, np.sqrt(var)
-
-
-class VAETrainer(DataSpaceMixin):
+class VAETrainer(FitOwnership, DataSpaceMixin):
     """Train a (conditional, beta-) VAE on in-memory data; see the module docstring.
 
     ``VAETrainer(X, labels=None, config=None, **params)``: ``params`` are the
@@ -240,7 +141,7 @@ class VAETrainer(DataSpaceMixin):
                 raise TypeError(f"callbacks must be vae_widgets.vae.callbacks.Callback "
                                 f"objects, got {type(cb).__name__}.")
         X, labels = split_labels(X, labels)
-        raw, image_shape, names = _read_data(X, cfg.image_shape)
+        raw, image_shape, names = _data.read_data(X, cfg.image_shape)
         lab = as_labels(labels, raw.shape[0], "labels")
         self._setup(raw, lab, cfg, image_shape, names, callbacks=callbacks)
         if factors is not None:
@@ -252,145 +153,38 @@ class VAETrainer(DataSpaceMixin):
     def _setup(self, raw: np.ndarray, lab, cfg: VAEConfig, image_shape, names,
                norm: Optional[dict] = None, classes: Optional[list] = None,
                callbacks: Sequence[Callback] = ()):
-        n, nf = raw.shape
-        image_shape = as_image_shape(image_shape, nf, "image_shape")
-        cfg.image_shape = image_shape
-
-        # --- architecture -----------------------------------------------------------
-        arch = cfg.architecture
-        if arch == "auto":
-            arch = "conv" if image_shape is not None else "mlp"
-        if arch == "conv" and image_shape is None:
-            raise ValueError("architecture='conv' needs image data: pass image_shape=(H, W) "
-                             "or (C, H, W), or use architecture='mlp'.")
-        cfg.architecture = arch
-
-        # --- the data, once: float32 (n, F). A float32 input is used as it is (no copy:
-        # changing it in place afterwards changes what the trainer holds) -------------
-        data = raw if raw.dtype == np.float32 else raw.astype(np.float32)
-        del raw
-
-        # --- likelihood and scaling ---------------------------------------------------
-        lo, hi = float(data.min()), float(data.max())
-        in01 = lo >= 0.0 and hi <= 1.0
-        lik = cfg.likelihood
-        if lik == "auto":
-            lik = "bernoulli" if in01 else "gaussian"
-        if lik == "bernoulli" and not in01:
-            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1] but X spans "
-                             f"[{lo:.4g}, {hi:.4g}]; rescale X (e.g. (X - X.min()) / "
-                             f"(X.max() - X.min())) or use likelihood='gaussian'.")
-        std_mode = cfg.standardize
-        if std_mode == "auto":
-            std_mode = lik != "bernoulli"
-        if std_mode and lik == "bernoulli":
-            raise ValueError("standardize=True cannot be used with likelihood='bernoulli' "
-                             "(standardised data leave [0, 1]); use standardize=False or "
-                             "likelihood='gaussian'.")
-        cfg.likelihood, cfg.standardize = lik, bool(std_mode)
-
-        stats = None
-        if std_mode or (lik != "bernoulli" and image_shape is None):   # (also the display's)
-            stats = _column_stats(data, per_feature=image_shape is None)
-        if norm is None:
-            if std_mode:
-                mean, std = stats
-            else:
-                mean, std = np.zeros(nf), np.ones(nf)
-            std = np.where(std > 0, std, 1.0)
-        else:
-            mean, std = np.asarray(norm["mean"], np.float64), np.asarray(norm["std"], np.float64)
-
-        # --- labels -----------------------------------------------------------------------
-        if cfg.conditional and lab is None:
-            raise ValueError("conditional=True needs labels: pass labels=y (one class per row), "
-                             "or use conditional=False.")
-        if classes is None and lab is not None and cfg.conditional:
-            # the condition is one class per row: every row needs one, and they must sort
-            if label_categories(lab)[0][-1:] == [MISSING_LABEL]:
-                raise ValueError("labels has missing values (None/NaN); conditional=True needs "
-                                 "a class for every row: fill them in or drop those rows.")
-            try:
-                classes = np.unique(lab).tolist()
-            except TypeError:
-                raise TypeError("labels mix types that cannot be sorted (e.g. numbers and "
-                                "strings); convert them with labels.astype(str).") from None
-        if cfg.conditional and len(classes) > MAX_CLASSES:
-            raise ValueError(f"labels has {len(classes)} distinct values; conditional=True needs "
-                             f"class labels (at most {MAX_CLASSES} classes), not continuous values.")
-        if cfg.conditional and len(classes) < 2:
-            raise ValueError("labels has a single class; conditional=True needs at least two.")
-
-        # --- split ---------------------------------------------------------------------------
-        rng = np.random.default_rng(cfg.seed)
-        order = rng.permutation(n)
-        n_val = int(round(n * cfg.val_fraction))
-        if cfg.val_fraction > 0:
-            n_val = max(1, n_val)
-        n_train = n - n_val
-        if n_train < 2:
-            raise ValueError(f"val_fraction={cfg.val_fraction} leaves {n_train} training rows "
-                             f"of {n}; lower val_fraction.")
-        if cfg.batch_size > n_train:
-            raise ValueError(f"batch_size={cfg.batch_size} is larger than the {n_train} training "
-                             f"rows ({n} rows minus {n_val} for validation); use "
-                             f"batch_size <= {n_train}.")
-        train_idx, val_idx = np.sort(order[n_val:]), np.sort(order[:n_val])
-
-        device = _resolve_device(cfg.device)
-
-        # --- keep ------------------------------------------------------------------------------
+        d = _data.prepare(raw, lab, cfg, image_shape, names, norm=norm, classes=classes)
         self.config = cfg
-        self.device = device
-        self.image_shape = image_shape
+        self.device = device = d.device
+        self.image_shape = d.image_shape
         self.feature_names = names
-        self.data = data                      # flat (n, F) float32, data space
-        self.labels = lab                     # raw labels or None
-        self.classes = classes
+        self.data = d.data                    # flat (n, F) float32, data space
+        self.labels = d.labels                # raw labels or None
+        self.classes = d.classes
         self.conditional = cfg.conditional
         self.latent_dim = cfg.latent_dim
-        self.n_features = nf
-        self._mean, self._std = mean, std
+        self.n_features = nf = d.data.shape[1]
+        self._mean, self._std = d.mean, d.std
+        lik = cfg.likelihood
         self._likelihood = Likelihood("gaussian_learned" if lik == "gaussian_learned" else lik,
                                       cfg.gaussian_std)
-        self._train_idx, self._val_idx = train_idx, val_idx
-        self._n_train = n_train
-        self._class_index = ({c: i for i, c in enumerate(classes)} if classes is not None
-                             else None)
-        self.display = _vis.Display.for_data(data, image_shape, lik == "bernoulli", names,
-                                             range_=(lo, hi), stats=stats)
-
-        # What the model sees: all rows in model space, indexed through the training rows'
-        # positions (no second copy of them). Without standardisation on the CPU it *is*
-        # the data (shared memory); otherwise one standardised float32 copy, made in row
-        # blocks. Peak for a 50k x 3,000 float32 input: 8.0x the input before, see
-        # tests/test_vae_memory.py.
-        dt = torch.float32
-        with warnings.catch_warnings():       # a read-only input: torch never writes to it
-            warnings.simplefilter("ignore", UserWarning)
-            Xs = torch.from_numpy(data)
-        if std_mode:   # the copy, standardised in place: no temporaries
-            Xs = Xs.to(device, copy=True)
-            Xs.sub_(torch.as_tensor(mean, dtype=dt, device=device))
-            Xs.div_(torch.as_tensor(std, dtype=dt, device=device))
-        self._X = Xs.to(device)
-        self._train_idx_t = torch.as_tensor(train_idx, dtype=torch.int64, device=device)
-        # validation rows are read through their positions too, a chunk at a time
-        self._val_idx_t = torch.as_tensor(val_idx, dtype=torch.int64, device=device) \
-            if n_val else None
-        self._Y = self._Yval = None
-        if cfg.conditional:
-            self._Y = self._onehot(lab).to(device)
-            self._Yval = self._Y[self._val_idx_t] if n_val else None
-        self._mean_t = torch.as_tensor(mean, dtype=dt, device=device)
-        self._std_t = torch.as_tensor(std, dtype=dt, device=device)
+        self._train_idx, self._val_idx = d.train_idx, d.val_idx
+        self._n_train = n_train = d.n_train
+        self._class_index = d.class_index
+        self.display = d.display
+        self._X = d.X                         # all rows in model space (see data.prepare)
+        self._train_idx_t, self._val_idx_t = d.train_idx_t, d.val_idx_t
+        self._Y, self._Yval = d.Y, d.Yval
+        self._mean_t = torch.as_tensor(d.mean, dtype=torch.float32, device=device)
+        self._std_t = torch.as_tensor(d.std, dtype=torch.float32, device=device)
 
         # --- model and optimiser (seeded, without touching the global RNG) -------------------
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            model = VAEModel(nf, cfg.latent_dim, image_shape=image_shape, architecture=arch,
+            model = VAEModel(nf, cfg.latent_dim, image_shape=self.image_shape,
+                             architecture=cfg.architecture,
                              hidden=cfg.hidden, conv_channels=cfg.conv_channels,
-                             n_classes=len(classes) if cfg.conditional else 0,
+                             n_classes=len(self.classes) if cfg.conditional else 0,
                              learn_variance=lik == "gaussian_learned")
         self._model = model.to(device)
         self._mode_sensitive = any(
@@ -429,15 +223,7 @@ class VAETrainer(DataSpaceMixin):
         self.callbacks: list[Callback] = [DivergenceGuard(), *callbacks]
 
     def _onehot(self, lab) -> torch.Tensor:
-        try:
-            idx = np.asarray([self._class_index[v] for v in np.asarray(lab, dtype=object)])
-        except KeyError as exc:
-            raise ValueError(f"labels contains {exc.args[0]!r}, which is not one of the training "
-                             f"classes {self.classes[:20]}.") from None
-        except TypeError:
-            raise TypeError("labels must be hashable class values (ints or strings).") from None
-        return torch.nn.functional.one_hot(torch.as_tensor(idx, dtype=torch.int64),
-                                           len(self.classes)).float()
+        return _data.onehot(lab, self.classes, self._class_index)
 
     # ==================================================================================
     # training
@@ -515,54 +301,6 @@ class VAETrainer(DataSpaceMixin):
     def _hook(self, name: str, *args):
         for cb in self.callbacks:
             getattr(cb, name)(self, *args)
-
-    # --- threads ------------------------------------------------------------------------
-    def _threads_begin(self) -> None:
-        """torch's intra-op threads for this fit, on the training thread (torch keeps the
-        count per thread: the kernel's own torch work keeps its count). ``threads=k``: k.
-        "auto": a :class:`~vae_widgets._threads.ThreadPolicy` within what torch was set to
-        use (``torch.set_num_threads``, ``OMP_NUM_THREADS``) and the cores available,
-        starting from the OS's load and following the measured step rate. Not on a GPU,
-        where the CPU threads hardly matter."""
-        self.thread_log, self.thread_policy = [], None
-        if self.device.type != "cpu":
-            return
-        ceiling = _torch_threads_acquire()
-        self._threads_held = True
-        want = self.config.threads
-        if want != "auto":
-            torch.set_num_threads(want)
-            self._publish_threads(want, None, auto=False, cores=want, reason=f"threads={want}")
-            return
-        cores = max(1, min(_threads.available_cores(), ceiling))
-        start, others = _threads.start_guess(cores)
-        if cores > 1:
-            self.thread_policy = _threads.ThreadPolicy(
-                torch.set_num_threads, cores, start=start,
-                hint=_threads.free_cores(cores, others), probe=_threads.CpuMeter(),
-                on_change=self._threads_changed)
-        else:
-            torch.set_num_threads(1)
-        reason = _threads.start_reason(start, cores, others)
-        if ceiling < _threads.available_cores():
-            reason += f" (torch is set to at most {ceiling})"
-        self._publish_threads(start, None, auto=True, cores=cores, reason=reason)
-
-    def _threads_changed(self, new: int, previous: int, reason: str) -> None:
-        self._publish_threads(new, previous, auto=True, cores=self.thread_policy.cores,
-                              reason=reason)
-
-    def _publish_threads(self, threads, previous, *, auto, cores, reason):
-        self.thread_log.append({"step": int(self.step), "threads": int(threads),
-                                "previous": previous, "reason": reason})
-        self.events.publish("threads", threads=int(threads), previous=previous, auto=auto,
-                            cores=int(cores), reason=reason, step=int(self.step),
-                            epoch=self._progress())
-
-    def _threads_end(self) -> None:
-        if self._threads_held:
-            self._threads_held = False
-            _torch_threads_release()
 
     def _now(self) -> float:
         return self._time_base + (time.perf_counter() - self._fit_start)
@@ -743,48 +481,24 @@ class VAETrainer(DataSpaceMixin):
         """Epochs between validation passes: ``val_every``, with "auto" resolved."""
         return self.monitor.validation_interval(self._n_train)
 
-    @torch.inference_mode()   # (lighter per op than no_grad: ~7 % of a small evaluation)
     def _evaluate(self, X: torch.Tensor, Y: Optional[torch.Tensor],
                   rows: Optional[torch.Tensor] = None) -> dict:
-        """ELBO terms and active units on ``X`` (eval mode, fixed noise: comparable epochs);
-        with ``rows``, on ``X[rows]`` gathered a chunk at a time (``Y`` is then per row of
-        ``rows``)."""
-        model, lik = self._model, self._likelihood
+        """ELBO terms and active units on ``X`` (or ``X[rows]``; see
+        ``objective.evaluate``), in eval mode with fixed noise: comparable epochs."""
+        model = self._model
         # eval mode only matters for dropout / normalisation layers (the built-in models
         # have none); skipping the module-tree walk saves ~25 % of a small evaluation
         toggle = self._mode_sensitive and model.training
         if toggle:
             model.eval()
-        g = self._eval_gen
-        g.manual_seed(self.config.seed + 1)
-        n = X.shape[0] if rows is None else rows.shape[0]
-        parts, mus = [], []
-        k = eval_rows(self.n_features)
-        for s in range(0, n, k):
-            xb = X[s:s + k] if rows is None else X[rows[s:s + k]]
-            yb = Y[s:s + k] if Y is not None else None
-            mu, logvar = model.encode(xb, yb)
-            eps = torch.randn(mu.shape, generator=g, device=self.device)
-            out = model.decode(mu + eps * torch.exp(0.5 * logvar), yb)
-            # batch means (sum over features, mean over rows); weighted by rows below
-            parts.append((xb.shape[0], lik.nll(out, xb, model.out_log_var).reshape(1),
-                          kl_per_dim(mu, logvar)))
-            mus.append(mu)
-        mu_all = mus[0] if len(mus) == 1 else torch.cat(mus)
-        flat = [t for _, r, k in parts for t in (r, k)]
-        vals = torch.cat(flat + [mu_all.var(0, unbiased=False)]).tolist()
-        if toggle:
-            model.train()
-        d = self.latent_dim
-        r, klpd = 0.0, [0.0] * d
-        for i, (m, _, _) in enumerate(parts):
-            chunk = vals[i * (d + 1):(i + 1) * (d + 1)]
-            r += chunk[0] * m / n
-            klpd = [a + b * m / n for a, b in zip(klpd, chunk[1:])]
-        var = vals[len(parts) * (d + 1):]
-        kl = float(sum(klpd))
-        return {"recon": r, "kl": kl, "kl_per_dim": klpd, "elbo": -(r + kl),
-                "active_units": int(sum(v > self.config.active_threshold for v in var))}
+        try:
+            self._eval_gen.manual_seed(self.config.seed + 1)
+            return evaluate(model, self._likelihood, X, Y, rows, generator=self._eval_gen,
+                            chunk=eval_rows(self.n_features),
+                            active_threshold=self.config.active_threshold)
+        finally:
+            if toggle:
+                model.train()
 
     @between_steps
     def evaluate(self, X=None, labels=None) -> dict:
@@ -826,11 +540,6 @@ class VAETrainer(DataSpaceMixin):
         self._fit_start += time.perf_counter() - self._pause_start
         self._hook("on_resume")
         self._status("running")
-
-    @property
-    def _idle(self) -> bool:
-        """True when no training step can be in flight (not fitting, or parked in a pause)."""
-        return not self._running or self._parked
 
     # ==================================================================================
     # live parameters
@@ -961,89 +670,6 @@ class VAETrainer(DataSpaceMixin):
     def running(self) -> bool:
         return self._running
 
-    # --- one thread owns the model while fit() runs ----------------------------------------
-    def run_between_steps(self, fn, timeout: Optional[float] = None):
-        """Run ``fn()`` where no training step is in flight; return its result.
-
-        While ``fit`` runs (or is paused), the training thread owns the model: ``fn`` is
-        queued, the training thread runs it before its next step (or at once, from a
-        pause), and the caller waits for the result (``fn``'s exception is re-raised
-        here). Otherwise (no ``fit``, or called from the training thread itself)
-        ``fn`` runs in the calling thread.
-
-        Why a queue and not a lock: the weights are consistent only between two steps,
-        and torch work done on a second thread would start a second OpenMP team that
-        throttles the training thread's (see ``vae_widgets._openmp``); on the training
-        thread a call costs its own time and nothing more. ``encode``, ``decode``,
-        ``sample``, ``evaluate``, ``anomaly_scores``, ``snapshot``, ... all go through
-        here, so they are safe from any thread while training runs.
-
-        Raises ``TimeoutError`` when ``timeout`` seconds pass before the training
-        thread picks the call up (the call is then dropped).
-        """
-        with self._lock:
-            inline = not self._running or threading.get_ident() == self._fit_thread
-            if not inline:
-                fut: Future = Future()
-                self._calls.append((fn, fut))
-        if inline:
-            return fn()
-        self.control.wake()
-        try:
-            return fut.result(timeout)
-        except FutureTimeout:
-            if fut.cancel():
-                raise TimeoutError(f"the training thread did not reach a step boundary within "
-                                   f"{timeout:g} s; pause training and try again.") from None
-            return fut.result()     # it started meanwhile: wait for it
-
-    def _serve_calls(self):
-        """Training thread, between two steps (or parked in a pause): run queued calls."""
-        with self._lock:
-            calls, self._calls = self._calls, []
-        for fn, fut in calls:
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:   # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
-
-    def snapshot(self, timeout: float = 30.0) -> "VAETrainer":
-        """A frozen twin of this trainer (for encoding/decoding a fixed model later).
-
-        The weights are copied between two training steps (see
-        :meth:`run_between_steps`), or at once when training is idle or paused. The twin
-        shares the data, labels and display settings and has its own model in eval
-        mode: use its ``encode``, ``decode``, ``reconstruct``, ``traverse`` and
-        ``interpolate``, never ``fit``. (The trainer's own methods are safe during
-        training too; a twin is for keeping a model as it was.)
-
-        Parameters
-        ----------
-        timeout : float
-            Seconds to wait for the training thread to reach a step boundary.
-
-        Returns
-        -------
-        VAETrainer
-            The twin (cheap: only the weights are copied).
-        """
-        timeout = number(timeout, "timeout", low=0, low_open=True)
-        twin = copy.copy(self)
-        twin._model = self.run_between_steps(self._clone_model, timeout)
-        twin._running, twin._parked, twin._calls = False, False, []
-        twin._lock = threading.Lock()
-        twin._sample_gen = torch.Generator()
-        twin._sample_gen.set_state(self._sample_gen.get_state())
-        return twin
-
-    def _clone_model(self) -> VAEModel:
-        model = copy.deepcopy(self._model)     # Parameter deepcopy clones data, not grads
-        model.eval()
-        model.requires_grad_(False)
-        return model
-
     # ==================================================================================
     # disentanglement (known factors)
     # ==================================================================================
@@ -1070,42 +696,11 @@ class VAETrainer(DataSpaceMixin):
         """Everything needed to resume this run, in types ``torch.load(weights_only=True)``
         reads: weights, optimiser, the loop's position and generators, the monitor's
         histories and alert states, and each callback's ``state_dict``."""
-        return {
-            "model": self._model.state_dict(),
-            "optimizer": self._opt.state_dict(),
-            "loop": {
-                "step": self.step, "epoch": self.epoch, "pos": self._pos,
-                "perm": None if self._perm is None else self._perm.cpu(),
-                "schedule_total": self._schedule_total,
-                "device_type": self.device.type,
-                "gen": self._gen.get_state(), "sample_gen": self._sample_gen.get_state(),
-                "train_time": self._train_time,
-            },
-            "monitor": self.monitor.state_dict(),
-            "callbacks": {f"{type(cb).__name__}:{i}": cb.state_dict()
-                          for i, cb in enumerate(self.callbacks)},
-        }
+        return _ckpt.state_dict(self)
 
     def load_state_dict(self, state: dict) -> None:
         """Put a ``state_dict`` back (same data shape and config)."""
-        self._model.load_state_dict(state["model"])
-        self._opt.load_state_dict(state["optimizer"])
-        st = state["loop"]
-        self.step, self.epoch, self._pos = st["step"], st["epoch"], st["pos"]
-        self._perm = None if st["perm"] is None else st["perm"].to(self.device)
-        if self._perm is not None and len(self._perm) != self._n_train:  # other data
-            self._perm, self._pos = None, 0
-        self._schedule_total = st["schedule_total"]
-        if st.get("device_type") == self.device.type:   # generator states are per device
-            self._gen.set_state(st["gen"])
-        self._sample_gen.set_state(st["sample_gen"])
-        self._train_time = st["train_time"]
-        self.monitor.load_state_dict(state["monitor"])
-        saved = state.get("callbacks") or {}
-        for i, cb in enumerate(self.callbacks):
-            key = f"{type(cb).__name__}:{i}"
-            if key in saved:
-                cb.load_state_dict(saved[key])
+        _ckpt.load_state_dict(self, state)
 
     def save(self, path, include_data: bool = True) -> None:
         """Write everything needed to resume (``state_dict``, config, standardisation,
@@ -1126,30 +721,7 @@ class VAETrainer(DataSpaceMixin):
         are needed when the checkpoint was saved with ``include_data=False`` (and
         replace the stored data otherwise). ``device`` overrides the saved one.
         """
-        ckpt = _ckpt.read(path)
-        cfg = VAEConfig.from_dict(_ckpt.config_dict(ckpt, device))
-        if X is None:
-            if ckpt.get("data") is None:
-                raise ValueError(f"{path!s} was saved without data (include_data=False); pass "
-                                 f"the training data: VAETrainer.load(path, X=..., labels=...).")
-            raw = ckpt["data"]["X"].numpy()
-            lab = ckpt["data"]["labels"]
-            lab = None if lab is None else np.asarray(lab)
-            image_shape = cfg.image_shape
-            names = ckpt.get("feature_names")
-        else:
-            X, labels = split_labels(X, labels)
-            raw, image_shape, names = _read_data(X, cfg.image_shape)
-            lab = as_labels(labels, raw.shape[0], "labels")
-            if raw.shape[1] != ckpt["model_spec"]["n_features"]:
-                raise ValueError(f"X has {raw.shape[1]} features but the checkpoint's model "
-                                 f"takes {ckpt['model_spec']['n_features']}.")
-        self = cls.__new__(cls)
-        self._setup(raw, lab, cfg, image_shape, names,
-                    norm={"mean": ckpt["norm"]["mean"].numpy(), "std": ckpt["norm"]["std"].numpy()},
-                    classes=ckpt["classes"])
-        self.load_state_dict(_ckpt.trainer_state(ckpt))
-        return self
+        return _ckpt.rebuild(cls, path, X, labels, device)
 
     def __repr__(self) -> str:
         c = getattr(self, "config", None)

@@ -42,9 +42,9 @@ import torch
 
 from .. import _openmp
 from .._stream import Control, EventBus, Stopped
-from .._validation import number
+from .._validation import check_names, number
 from .adapter import ModelAdapter
-from .config import MONITOR_LIVE, MonitorConfig, check_names
+from .config import MONITOR_LIVE, MonitorConfig
 from .diagnostics import alert
 from .monitor import VAEMonitor
 
