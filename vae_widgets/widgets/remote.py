@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import weakref
 from typing import Optional
 
 import numpy as np
@@ -34,11 +33,12 @@ import numpy as np
 from .. import _schema as S
 from .._stream import EventBus
 from ..bridge.job import TOKEN_ENV
-from ..bridge.listener import CLOSED, CONNECTED, LOST, STOPPED
+from ..bridge.listener import CONNECTED
 from ..bridge.remote import RemoteRun
 from ..bridge.transport import is_loopback
 from ..vae.config import MonitorConfig
 from ..vae.monitor import HistoryTables
+from ._link import LinkNews
 
 #: watch() options that belong to the notebook's process, not to a child's monitor
 _LOCAL_ONLY = ("encode", "decode", "optimizer", "device", "events", "steps_per_epoch")
@@ -169,9 +169,9 @@ class RemoteVAE:
 
     ``control`` and ``set_params`` go to the job; the job's events are recorded into
     ``monitor`` and re-published on its bus (see the module docstring); the link's
-    state is shown in the widget. ``follow=True`` (a watch widget): the job takes the
-    widget's controls while it streams, and gives them back to the widget's own loop
-    when it ends.
+    news (``link``, a :class:`~vae_widgets.widgets._link.LinkNews`) is published for
+    the widget that shows it, which decides what its traits become. It never touches a
+    widget.
     """
 
     def __init__(self, run: RemoteRun, monitor, source):
@@ -183,20 +183,14 @@ class RemoteVAE:
         self.step = 0
         self.epoch = 0.0
         self.state = S.IDLE
-        self._widget = lambda: None
-        self._follow = False
-        self._session = None
-        self._lost = False
-        self._rejected = 0
+        self.mismatch = ""          # (a VAE job fits any widget that listens)
+        self.link = LinkNews("training job", "The views keep what arrived; they go on if "
+                                             "it comes back.")
         run.events.subscribe(self._on_event)
 
-    def attach(self, widget, *, follow: bool) -> None:
-        """Show the job in ``widget`` (held weakly; its listener closes with it)."""
-        self._widget, self._follow = weakref.ref(widget), follow
-        widget._remote = self
-        weakref.finalize(widget, self.run.close)    # a widget freed without close()
-        if self.description is not None:
-            self._on_describe(self.description)
+    @property
+    def described(self) -> bool:
+        return self.description is not None
 
     # ------------------------------------------------------------ what the widget calls
     @property
@@ -302,52 +296,12 @@ class RemoteVAE:
             self.monitor.configure(d)
         if isinstance(self.adapter, RemoteSource):
             self.adapter.configure(d, self.where())
-        w = self._widget()
-        if w is None:
-            return
-        updates = {"info": self.describe()}
-        if isinstance(self.adapter, RemoteSource):
-            updates["latent_dim"] = self.adapter.latent_dim
-            w._sync_params()
-            factors = self.monitor.factor_names
-            if factors and not w.disentanglement:
-                updates["disentanglement"] = {"factors": factors,
-                                              "latent_dim": self.adapter.latent_dim,
-                                              "history": []}
-        w._set_traits(**updates)
+        self.link.described()
 
     def _on_link(self, s: dict) -> None:
-        w = self._widget()
-        if w is None:
-            return
-        state, rejected = s.get("state"), int(s.get("rejected_total") or 0)
-        if state == CONNECTED and s.get("session") != self._session:
-            self._session, self._lost = s.get("session"), False
-            self.state = S.IDLE
-            if self._follow:
-                w._producer = self                   # Pause/Stop/settings go to the job
-            if w.status == S.ERROR and not w._trainer:
-                w._set_traits(error="", status=S.IDLE)
-        elif state == CONNECTED and self._lost:      # the same job, back after a blip
-            self._lost = False
-            w._set_traits(error="", status=self.state)
-        elif state == LOST and not self._lost:
-            self._lost = True
-            w._set_traits(status=S.ERROR, error=(
-                f"Lost the training job ({self.where()}): no word from it for "
-                f"{s.get('silent_for') or 0:.0f} s. It died, hangs, or the network is down. "
-                f"The views keep what arrived; they go on if it comes back."))
-        elif state == CLOSED and w.status in _ACTIVE:
-            w._set_traits(status=S.STOPPED, notice="The training job ended without a final "
-                                                   "status (it closed the link).")
-        if state in (LOST, CLOSED, STOPPED) and self._follow and w._producer is self:
-            w._producer = w._loop                    # the widget's own loop again
-        if rejected > self._rejected:
-            self._rejected = rejected
-            w._set_traits(notice=(
-                f"Refused {rejected} message(s) not from this widget's job "
-                f"({s.get('last_rejection') or 'unsigned or forged'}). Only a job with the "
-                f"token printed by listen() gets in."))
+        if s.get("state") == CONNECTED and s.get("session") != self.link.session:
+            self.state = S.IDLE                      # a new job: nothing runs yet
+        self.link.update(s, self.where())
 
 
 # ======================================================================================
@@ -363,7 +317,7 @@ def listen_vae(cls, port: int = 0, host: str = "127.0.0.1", *, quiet: bool = Fal
         producer = RemoteVAE(run, MonitorRecord(), RemoteSource(f"a job at {run.address}"))
         widget = cls.__new__(cls)
         widget._setup(None, producer, epochs=1)
-        producer.attach(widget, follow=False)
+        widget._show_link(producer)
         widget._watch_listener_errors()
     except BaseException:
         run.close()
@@ -396,10 +350,10 @@ def lightning_callback(widget, **options):
                            f"the address and token it printed.")
     from ..lightning import WidgetCallback
 
-    remote = getattr(widget, "_remote", None)
+    remote = widget.remote
     if remote is None:
         remote = RemoteVAE(RemoteRun(), widget._monitor, widget._source)
-        remote.attach(widget, follow=True)
+        widget._show_link(remote)
     args = {k: v for k, v in getattr(widget, "_watch_options", {}).items()
             if k not in _LOCAL_ONLY}
     args.update(options)

@@ -15,27 +15,26 @@ handlers run unchanged, on the listener's thread. Frames come at a bounded rate,
 latest wins (the job's :class:`~vae_widgets.bridge.job.JobLink` sends at most one
 every ``frame_interval`` seconds, with at most two unacknowledged). Pause, Stop and
 live parameters go to the job; the link's news (lost, closed, refused messages) is
-shown in the widget. What needs the data or the runner (``add_points``, ``evaluate``)
+published on :attr:`RemoteTSNE.link` (``widgets/_link.py``) and the widget shows it. What needs the data or the runner (``add_points``, ``evaluate``)
 says where they are.
 """
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from typing import Optional
 
 import numpy as np
 
-from .. import _schema as S
 from .._stream import EventBus
 from ..bridge.job import TOKEN_ENV
-from ..bridge.listener import CLOSED, CONNECTED, LOST, STOPPED
+from ..bridge.listener import CONNECTED
 from ..bridge.remote import RemoteRun
 from ..bridge.transport import is_loopback
 from ..tsne import knn as knn_mod
 from ..tsne.history import FrameHistory
 from ..tsne.params import NAMES, TSNEParams
 from ..tsne.runner import change_label, main_phase_label
+from ._link import LinkNews
 
 _ACTIVE = ("preparing", "affinities", "running", "paused")
 
@@ -70,20 +69,15 @@ class RemoteTSNE:
         self.kl: Optional[float] = None
         self.quality: Optional[dict] = None
         self.job: Optional[dict] = None            # the job's describe event
-        self._widget = lambda: None
-        self._session = None
-        self._lost = False
-        self._rejected = 0
-        self._mismatch = ""
+        #: why the job's frames are not shown ("" when they are): it embeds other rows
+        self.mismatch = ""
+        self.link = LinkNews("t-SNE job", "The view keeps what arrived; it goes on if the "
+                                          "job comes back.")
         run.events.subscribe(self._on_event)
 
-    def attach(self, widget) -> None:
-        """Show the job in ``widget`` (held weakly; its listener closes with it)."""
-        self._widget = weakref.ref(widget)
-        widget._remote = self
-        weakref.finalize(widget, self.run.close)
-        if self.job is not None:                 # described before we were attached
-            self._on_describe(self.job)
+    @property
+    def described(self) -> bool:
+        return self.job is not None
 
     # ------------------------------------------------------------ what the widget calls
     @property
@@ -180,7 +174,7 @@ class RemoteTSNE:
         if kind == "describe":
             self._on_describe(data)
             return
-        if self._mismatch:
+        if self.mismatch:
             return
         self._record(kind, data)
         self.events.publish(kind, **data)
@@ -237,56 +231,20 @@ class RemoteTSNE:
             self.params = dataclasses.replace(TSNEParams(), **given)
         except TypeError:            # a job of another version: keep what we have
             pass
-        w = self._widget()
         rows = int(d.get("rows") or 0)
         n = len(self.X)
-        if rows != n:
-            self._mismatch = (f"The t-SNE job ({self.where()}) embeds {rows:,} rows, but this "
-                              f"widget was made for {n:,} (n_points, X, labels or df of "
-                              f"listen()); its frames are not shown. Make the widget with the "
-                              f"job's rows.")
-            if w is not None:
-                w._set_traits(status=S.ERROR, error=self._mismatch)
-            return
-        self._mismatch = ""
-        state = d.get("state")
-        if state in _ACTIVE:           # joined a run under way: its status comes on change only
-            self.state = state
-        if w is None:
-            return
-        w._sync_params()
-        w._set_traits(n_iter_total=self.params.total_iterations,
-                      **({"status": state} if state in _ACTIVE else {}))
-        w._describe()
+        self.mismatch = "" if rows == n else (
+            f"The t-SNE job ({self.where()}) embeds {rows:,} rows, but this widget was made "
+            f"for {n:,} (n_points, X, labels or df of listen()); its frames are not shown. "
+            f"Make the widget with the job's rows.")
+        if not self.mismatch and d.get("state") in _ACTIVE:
+            self.state = d["state"]    # joined a run under way: its status comes on change only
+        self.link.described()
 
     def _on_link(self, s: dict) -> None:
-        w = self._widget()
-        if w is None:
-            return
-        state, rejected = s.get("state"), int(s.get("rejected_total") or 0)
-        if state == CONNECTED and s.get("session") != self._session:
-            self._session, self._lost = s.get("session"), False
-            self.state = "idle"
-            if w.status == S.ERROR and not self._mismatch:
-                w._set_traits(error="", status=S.IDLE)
-        elif state == CONNECTED and self._lost:           # the same job, back after a blip
-            self._lost = False
-            w._set_traits(error="", status=self.state)
-        elif state == LOST and not self._lost:
-            self._lost = True
-            w._set_traits(status=S.ERROR, error=(
-                f"Lost the t-SNE job ({self.where()}): no word from it for "
-                f"{s.get('silent_for') or 0:.0f} s. It died, hangs, or the network is down. "
-                f"The view keeps what arrived; it goes on if the job comes back."))
-        elif state in (CLOSED, STOPPED) and w.status in _ACTIVE:
-            w._set_traits(status=S.STOPPED, notice="The t-SNE job ended without a final "
-                                                   "status (it closed the link).")
-        if rejected > self._rejected:
-            self._rejected = rejected
-            w._set_traits(notice=(
-                f"Refused {rejected} message(s) not from this widget's job "
-                f"({s.get('last_rejection') or 'unsigned or forged'}). Only a job with the "
-                f"token printed by listen() gets in."))
+        if s.get("state") == CONNECTED and s.get("session") != self.link.session:
+            self.state = "idle"                      # a new job: nothing runs yet
+        self.link.update(s, self.where())
 
 
 def listen_tsne(cls, port: int = 0, host: str = "127.0.0.1", *, n_points=None, X=None,
@@ -312,7 +270,7 @@ def listen_tsne(cls, port: int = 0, host: str = "127.0.0.1", *, n_points=None, X
         if n_points is not None and n_points != widget.n_points:
             raise ValueError(f"TSNEWidget.listen: n_points={n_points} but the rows given "
                              f"have {widget.n_points}.")
-        widget._runner.attach(widget)
+        widget._show_link(widget._runner)
         widget._watch_listener_errors()
         widget.info = widget._runner.where()
     except BaseException:
