@@ -10,8 +10,8 @@ ROOT = pathlib.Path(vae_widgets.__file__).parent
 
 #: lowest first; a module may import its own layer and the layers below it
 LAYERS = [
-    ("foundation", ["_schema", "_validation", "_openmp", "_threads", "_stream", "_images",
-                    "_runs", "datasets"]),
+    ("foundation", ["_schema", "_validation", "_openmp", "_threads", "_stream", "_producer",
+                    "_images", "_runs", "datasets"]),
     ("engines", ["tsne", "vae"]),
     ("export", ["export"]),
     ("bridge", ["bridge"]),
@@ -133,15 +133,53 @@ def test_moved_names_still_import_from_their_old_places_with_a_warning():
     import warnings
 
     from vae_widgets import _images
-    from vae_widgets.widgets import _serialization, linking, traits
+    from vae_widgets.widgets import _frames, _serialization, linking, traits
 
     for module, name, new in [(linking, "RowIndices", traits.RowIndices),
                               (linking, "RowIndex", traits.RowIndex),
                               (linking, "check_rows", traits.check_rows),
                               (traits, "Indices", traits.RowIndices),
+                              (traits, "encode_frame", _frames.encode_frame),
+                              (traits, "decode_frame", _frames.decode_frame),
                               (_serialization, "as_uint8_images", _images.as_uint8_images)]:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             assert getattr(module, name) is new
         assert any(issubclass(w.category, DeprecationWarning) and name in str(w.message)
                    for w in seen), (module.__name__, name)
+
+
+def private_writes_on_others(tree: ast.AST) -> list:
+    """``x._name = ...`` and ``x._set_traits(...)`` where ``x`` is not ``self``/``cls``."""
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "_set_traits"):
+            targets = [node.func]
+        for t in targets:
+            for a in ast.walk(t):
+                if (isinstance(a, ast.Attribute) and a.attr.startswith("_")
+                        and not a.attr.startswith("__") and isinstance(a.value, ast.Name)
+                        and a.value.id in ("w", "widget", "vae", "tsne", "view")):
+                    found.append(f"line {a.lineno}: {a.value.id}.{a.attr}")
+    return found
+
+
+def test_only_a_widget_writes_its_own_state():
+    """The job stand-ins, the link and the linked views publish news or call public
+    methods; the widget decides what its traits and producer become (a remote proxy that
+    wrote ``w._set_traits``/``w._producer`` is what this guards against)."""
+    bad = {}
+    for path in sorted((ROOT / "widgets").glob("*.py")):
+        found = private_writes_on_others(ast.parse(path.read_text()))
+        if found:
+            bad[path.name] = found
+    assert not bad, bad
+
+
+def test_the_private_write_finder_finds_them():
+    tree = ast.parse("w._producer = r\nwidget._set_traits(status='x')\nself._a = 1\n")
+    assert private_writes_on_others(tree) == ["line 1: w._producer", "line 2: widget._set_traits"]

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import front_end_says
 from vae_widgets import VAEWidget, datasets
-from vae_widgets.widgets import vae_widget
+from vae_widgets.widgets import vae_events
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_training_streams_rows_and_state(fake_comm, digits):
 
 def test_long_histories_are_decimated_in_the_trait(fake_comm, digits, monkeypatch):
     X, _ = digits
-    monkeypatch.setattr(vae_widget, "TRAIT_ROWS", 10)
+    monkeypatch.setattr(vae_events, "TRAIT_ROWS", 10)
     v = VAEWidget(X[:600], latent_dim=2, epochs=4, metrics_every=1, visuals_every=None)
     v.train()
     v.wait(60)

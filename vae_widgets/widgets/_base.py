@@ -18,6 +18,7 @@ import traitlets
 from .. import _openmp, _runs
 from .. import _schema as S
 from .._stream import FrameGate, Worker
+from ._frames import send_frame
 
 log = logging.getLogger("vae_widgets")
 
@@ -128,6 +129,8 @@ class StreamWidget(BundledWidget):
         self._sync_lock = threading.RLock()  # worker thread and kernel thread both set traits
         self._gate = FrameGate(self._send_frame, interval=0.0, window=self.frame_window)
         self._latest_frame: tuple[dict, np.ndarray] | None = None
+        #: bytes of positions sent to the page in frames (``widgets/_frames.py``)
+        self.frame_bytes = 0
         self._view_said_hello = False
         self._unacked_notice = ""
         self._watched_buses: list = []
@@ -333,6 +336,45 @@ class StreamWidget(BundledWidget):
         if self.notice != msg:
             self._set_traits(notice=msg)
 
+    # ------------------------------------------------------------ a job in another process
+    _remote = None       # listen() / lightning_callback(): the job's stand-in
+
+    def _show_link(self, remote) -> None:
+        """Show the link news of ``remote`` (a job's stand-in, see ``widgets/_link.py``) in
+        this widget. The stand-in holds the widget only weakly, so a widget freed without
+        ``close()`` still closes its listener."""
+        self._remote = remote
+        method = weakref.WeakMethod(self._on_link_news)
+
+        def deliver(event):
+            handler = method()
+            if handler is not None:
+                handler(event)
+        remote.link.events.subscribe(deliver)
+        weakref.finalize(self, remote.run.close)
+        if remote.described:                   # described before it was shown here
+            self._on_job_described()
+
+    def _on_link_news(self, e) -> None:
+        message = e.data.get("message")
+        if e.kind == "connected":
+            if self.status == S.ERROR and not self._remote.mismatch:
+                self._set_traits(error="", status=S.IDLE)
+        elif e.kind == "back":
+            self._set_traits(error="", status=self._remote.state)
+        elif e.kind == "lost":
+            self._set_traits(status=S.ERROR, error=message)
+        elif e.kind == "closed":
+            if self.status in (S.RUNNING, S.PAUSED):
+                self._set_traits(status=S.STOPPED, notice=message)
+        elif e.kind == "refused":
+            self._set_traits(notice=message)
+        elif e.kind == "described":
+            self._on_job_described()
+
+    def _on_job_described(self) -> None:
+        """The job said what it runs (its ``describe`` event): a widget shows it."""
+
     # ------------------------------------------------------------ kernel -> front end
     def _offer_frame(self, meta: dict, array: np.ndarray, key: bool = False):
         """Hand a frame to the gate: throttled, latest-wins; key frames always go out."""
@@ -356,5 +398,4 @@ class StreamWidget(BundledWidget):
 
     def _send_frame(self, frame_id: int, frame):
         meta, array = frame
-        buf = memoryview(np.ascontiguousarray(array, dtype="<f4").reshape(-1)).cast("B")
-        self.send({"type": S.FRAME, "id": frame_id, **meta}, buffers=[buf])
+        self.frame_bytes += send_frame(self, frame_id, meta, array)

@@ -76,7 +76,8 @@ def latent_means(trainer, X=None, labels=None) -> np.ndarray:
 def make_latent_tsne(vae, labels=None, X=None, run: bool = True, **tsne_options):
     """Build a ``TSNEWidget`` of ``vae``'s latent means and link the two (see
     :meth:`VAEWidget.latent_tsne`). Returns the widget."""
-    from .tsne_widget import THUMBNAIL_BUDGET, TSNEWidget
+    from .table_view import THUMBNAIL_BUDGET
+    from .tsne_widget import TSNEWidget
 
     trainer = vae.source
     if X is None:

@@ -15,7 +15,7 @@ from ..tsne.table import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .sweep_widget import sweep as _sweep
-from .table_view import THUMBNAIL_BUDGET, TableView  # noqa: F401  (linking.py reads the budget)
+from .table_view import TableView
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 #: trails (positions over the kept frames) are drawn for at most this many selected points
@@ -84,7 +84,6 @@ class TSNEWidget(TableView, StreamWidget):
     point's row, so hovering works at any size.
     """
 
-    _remote = None       # listen(): the job's stand-in (widgets/remote_tsne.py)
     _esm = STATIC / "tsne.js"
     _css = STATIC / "tsne.css"
 
@@ -356,6 +355,17 @@ class TSNEWidget(TableView, StreamWidget):
         self._set_traits(**{k: getattr(p, k) for k in _SHOWN_PARAMS})
 
     # ------------------------------------------------------------ engine events
+    def _on_job_described(self):
+        remote = self._remote
+        if remote.mismatch:
+            self._set_traits(status=S.ERROR, error=remote.mismatch)
+            return
+        self._sync_params()
+        state = remote.job.get("state")
+        self._set_traits(n_iter_total=remote.params.total_iterations,
+                         **({"status": state} if state in (S.RUNNING, S.PAUSED) else {}))
+        self._describe()
+
     def _on_event(self, e):
         handler = getattr(self, f"_on_{e.kind}", None)
         if handler is not None:

@@ -2,44 +2,34 @@
 
 Two producers feed the same views: the built-in ``VAETrainer`` (``VAEWidget(X, ...)``,
 trained on the widget's worker thread) and a user's own loop (``VAEWidget.watch(model,
-X_val)``, fed by ``v.log(...)`` from the notebook cell). Either way the widget
-subscribes to one ``VAEMonitor``'s events.
+X_val)``, fed by ``v.log(...)`` from the notebook cell), and a run in another process
+(``listen()``, ``lightning_callback()``; see ``remote.py``). Either way the widget
+subscribes to one ``VAEMonitor``'s events; what it does with them is
+``vae_events.VAEEvents``. This module: the traits, the constructors, the own-loop API,
+the data-space methods (delegated to the model's source) and the linked views.
 """
 from __future__ import annotations
 
-import math
 import pathlib
-import threading
-import time
-import weakref
 
 import numpy as np
 import traitlets
 
-from .. import _schema as S
-from .. import _threads
 from .._validation import number, page_value
 from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
+from ._cells import finish_runs_after_cells
 from ._serialization import array_trait
 from .linking import make_latent_tsne, selection_grid
 from .traits import RowIndex, RowIndices, check_rows
+from .vae_events import VAEEvents
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
-#: columns of the metric history sent to the front end (kl_per_dim travels as bytes).
-#: The front end plots losses, so every ``*elbo`` column is sent as the negative ELBO
-#: (reconstruction + KL per sample, lower is better).
-CURVE_COLUMNS = ("step", "epoch", "elbo", "recon", "kl", "active_units", "beta", "lr",
-                 "grad_norm")
-EPOCH_CURVE_COLUMNS = ("epoch", "step", "train_elbo", "val_elbo", "train_recon", "val_recon",
-                       "train_kl", "val_kl", "active_units")
-#: rows of history kept in the synced trait (the trainer keeps more)
-TRAIT_ROWS = 2000
 _SHOWN_PARAMS = ("beta", "lr", "kl_schedule", "sample_temperature")
 
 
-class VAEWidget(StreamWidget):
+class VAEWidget(VAEEvents, StreamWidget):
     """Train a variational autoencoder (PyTorch) on a background thread and watch it learn.
 
     ``VAEWidget(X, labels=None, image_shape=None, epochs=30, **params)``: ``X`` and
@@ -148,7 +138,7 @@ class VAEWidget(StreamWidget):
         self = cls.__new__(cls)
         self._setup(None, loop, epochs=1)
         self._watch_options = options           # for lightning_callback() in a child process
-        _finish_runs_after_cells(self)
+        finish_runs_after_cells(self)
         return self
 
     @classmethod
@@ -164,7 +154,7 @@ class VAEWidget(StreamWidget):
     def remote(self):
         """For a widget fed by another process (:meth:`listen`, or :meth:`lightning_callback`
         under DDP): its link (``address``, ``token``, ``job_env()``); None otherwise."""
-        return getattr(self, "_remote", None)
+        return self._remote
 
     def lightning_callback(self, **options):
         """A Lightning callback that feeds this :meth:`watch` widget, in this process or from
@@ -173,9 +163,8 @@ class VAEWidget(StreamWidget):
         return lightning_callback(self, **options)
 
     def close(self):
-        remote = getattr(self, "_remote", None)
-        if remote is not None:                   # a listener: the job goes on without us
-            remote.close()
+        if self._remote is not None:             # a listener: the job goes on without us
+            self._remote.close()
         super().close()
 
     def _setup(self, trainer, loop, epochs: int):
@@ -441,90 +430,6 @@ class VAEWidget(StreamWidget):
         of = f"/{self.target_epoch:g}" if self.target_epoch > 0 else ""
         return f"epoch {self.epoch:.1f}{of}"
 
-    # ------------------------------------------------------------ engine events
-    def _on_event(self, e):
-        handler = getattr(self, f"_on_{e.kind}", None)
-        if handler is not None:
-            handler(**e.data)
-
-    def _on_status(self, state, epoch, step, target_epoch, reason=None):
-        target = float(target_epoch)
-        updates = dict(status=state, epoch=float(epoch), step=int(step),
-                       target_epoch=target if math.isfinite(target) else 0.0)
-        if state in ("done", "stopped", "paused", "error"):
-            updates.update(self._history_traits())        # the synced state catches up
-            updates.update(self._epoch_traits())
-        self._set_traits(**updates)
-
-    def _on_metrics(self, rows):
-        # increments only: the synced history catches up at pauses, the end and a view's
-        # hello (re-syncing it while training made long runs ever slower)
-        clean = [{k: _curve_value(k, r.get(k)) for k in CURVE_COLUMNS} | {
-            "kl_per_dim": [float(v) for v in r.get("kl_per_dim", [])]} for r in rows]
-        self.send({"type": S.METRICS, "rows": clean})
-        last = rows[-1]
-        updates = dict(step=int(last["step"]), epoch=float(last["epoch"]))
-        if last.get("active_units") is not None:    # (a row without a batch's mu has none)
-            updates["active_units"] = int(last["active_units"])
-        self._set_traits(**updates)
-
-    def _on_epoch(self, **row):
-        self.send({"type": S.EPOCH, "row": {c: _curve_value(c, row.get(c))
-                                             for c in EPOCH_CURVE_COLUMNS}})
-        units = row.get("active_units")
-        if units is not None and math.isfinite(units):
-            self._set_traits(active_units=int(units))
-
-    def _on_hello(self):
-        """A new view (or a reloaded page): the whole state, once."""
-        self._set_traits(**self._history_traits(), **self._epoch_traits())
-
-    def _on_images(self, grid, array, labels, step, epoch):
-        grids = dict(self.grids)
-        grids[grid] = {"shape": list(array.shape), "labels": labels, "step": int(step)}
-        self._set_traits(**{f"grid_{grid}": array, "grids": grids})
-        if grid == "reconstructions" and self.selection_indices:
-            self._render_selection()           # the selection follows the model too
-
-    def _on_alert(self, alert, message, fix, step, epoch):
-        self._set_traits(alerts=self.alerts + [dict(kind=alert, message=message, fix=fix,
-                                                    step=int(step), epoch=float(epoch))])
-
-    def _on_params(self, step, epoch, changes, previous):
-        if changes.get("traverse_base") is not None:
-            self._set_traits(traversal_base=int(changes["traverse_base"]))
-        # the traversal base is a view choice, not a training change: no mark on the curves
-        changes = {k: v for k, v in changes.items() if k != "traverse_base"}
-        if not changes:
-            return
-        label = ", ".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k} {v}"
-                          for k, v in changes.items())
-        self._sync_params()
-        self._set_traits(marks=self.marks + [{"step": int(step), "label": label}])
-
-    def _on_disentanglement(self, epoch, step, mig, gaps, mi, mi_normalized, entropy, factors,
-                            seconds):
-        history = [[int(r["epoch"]), _json_number(r["mig"])]
-                   for r in self._monitor.mig_rows[-TRAIT_ROWS:]]
-        plain = lambda m: [[_json_number(v) for v in row] for row in m]  # noqa: E731
-        self._set_traits(disentanglement={
-            "factors": list(factors), "latent_dim": self._source.latent_dim,
-            "mi": plain(mi), "mi_normalized": plain(mi_normalized),
-            "gaps": [_json_number(g) for g in gaps], "entropy": [_json_number(h) for h in entropy],
-            "mig": _json_number(mig), "epoch": int(epoch), "step": int(step), "history": history})
-
-    def _on_error(self, message, traceback):
-        self._set_traits(error=message, status=S.ERROR)
-
-    def _on_threads(self, threads, previous=None, auto=True, reason="", **_):
-        """Training's thread count: in the info line; a notice when it changes."""
-        self._threads_text = _threads.describe(threads, auto, "" if auto else reason)
-        updates = {"info": self._describe()}
-        if previous is not None and previous != threads:
-            updates["notice"] = (f"Training now runs on {_threads.describe(threads, auto)}: "
-                                 f"{reason}. Pass threads=k to fix the count.")
-        self._set_traits(**updates)
-
     # ------------------------------------------------------------ selection, traversal base
     @traitlets.validate("traversal_base")
     def _check_traversal_base(self, proposal):
@@ -565,23 +470,6 @@ class VAEWidget(StreamWidget):
             if list(self.selection_indices) == idx:   # not replaced meanwhile
                 self._set_traits(grid_selection=arr, selection=meta)
 
-    # ------------------------------------------------------------ helpers
-    def _history_traits(self) -> dict:
-        hist = self._monitor.history
-        if len(hist) > TRAIT_ROWS:   # keep the shape of the whole run, and its last row
-            idx = np.unique(np.r_[np.linspace(0, len(hist) - 1, TRAIT_ROWS).astype(int)])
-            hist = hist.iloc[idx]
-        metrics = {c: [_curve_value(c, v) for v in hist[c]] if c in hist else []
-                   for c in CURVE_COLUMNS}
-        kl = (np.asarray(list(hist["kl_per_dim"]), dtype=np.float32).reshape(len(hist), -1)
-              if len(hist) else None)
-        return dict(metrics=metrics, kl_per_dim=kl)
-
-    def _epoch_traits(self) -> dict:
-        rows = self._monitor.epoch_rows
-        return {"epoch_metrics": {c: [_curve_value(c, r.get(c)) for r in rows]
-                                  for c in EPOCH_CURVE_COLUMNS}}
-
     def _sync_params(self):
         cfg = self._monitor.config
         self._set_traits(**{k: getattr(cfg, k) for k in _SHOWN_PARAMS if hasattr(cfg, k)})
@@ -605,45 +493,3 @@ class VAEWidget(StreamWidget):
         threads = f" · {self._threads_text}" if self._threads_text else ""
         return (f"{n:,} samples · {what} · {c.architecture.upper()} VAE, {c.latent_dim} latent "
                 f"dims · {lik} likelihood{cond} · {t.device}{threads}")
-
-
-def _finish_runs_after_cells(widget: VAEWidget) -> None:
-    """In IPython, end a watched loop's run when the cell that ran it finishes (final grids,
-    status done or stopped). Holds the widget weakly: the hook goes away with it.
-
-    Only a cell of the main shell counts: with kernel subshells (ipykernel >= 7) a cell run
-    in a subshell console ("New Subshell Console for Notebook" in JupyterLab) ends on the
-    subshell's thread while the loop's cell still runs on the main thread."""
-    try:
-        from IPython import get_ipython
-        ip = get_ipython()
-    except Exception:   # noqa: BLE001 - no IPython: the run ends at finish()
-        return
-    if ip is None:
-        return
-    ref = weakref.ref(widget)
-    main = threading.main_thread().ident
-
-    def after_cell(*_):
-        w = ref()
-        if w is None:
-            ip.events.unregister("post_run_cell", after_cell)
-            return
-        loop = w._loop
-        if loop.running and loop._thread == main and threading.get_ident() == main:
-            loop.finish()
-
-    ip.events.register("post_run_cell", after_cell)
-
-
-def _curve_value(column, v):
-    v = _json_number(v)
-    return -v if v is not None and column.endswith("elbo") else v
-
-
-def _json_number(v):
-    """NaN/inf are not JSON: send None (a gap in the curve)."""
-    if v is None:
-        return None
-    v = float(v)
-    return v if np.isfinite(v) else None
