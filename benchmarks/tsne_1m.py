@@ -67,7 +67,7 @@ def child_bare(n: int, iters: int) -> dict:
 
 def child_widget(n: int, iters: int) -> dict:
     from vae_widgets import TSNEWidget
-    from vae_widgets.widgets.traits import encode_frame
+    from vae_widgets.widgets._frames import encode_frame
 
     df, emb = table(n)
     t0 = time.perf_counter()

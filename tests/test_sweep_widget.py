@@ -10,7 +10,7 @@ import traitlets
 from conftest import front_end_says
 from vae_widgets import TSNESweepWidget, TSNEWidget
 from vae_widgets.tsne.align import procrustes
-from vae_widgets.widgets.traits import decode_frame
+from vae_widgets.widgets._frames import decode_frame
 
 FAST = dict(early_exaggeration_iter=50, n_iter=100, n_jobs=1)
 

@@ -9,7 +9,7 @@ from conftest import front_end_says
 from vae_widgets import TSNESweepWidget, TSNEWidget
 from vae_widgets.tsne import table as T
 from vae_widgets.widgets import table_view
-from vae_widgets.widgets.traits import decode_frame, encode_frame
+from vae_widgets.widgets._frames import decode_frame, encode_frame
 
 FAST = dict(early_exaggeration_iter=30, n_iter=30, n_jobs=1, perplexity=10)
 

@@ -12,7 +12,7 @@ to a :class:`~vae_widgets.tsne.table.PointTable` (the user's rows):
 * search: ``query`` over ``search_columns`` gives ``matches``;
 * the selection (``selected``) and the selected rows as a DataFrame.
 
-Frames are sent in the wire format of :func:`~vae_widgets.widgets.traits.encode_frame`.
+Frames are sent by ``StreamWidget`` in the wire format of :mod:`vae_widgets.widgets._frames`.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .. import _schema as S
 from .._images import as_uint8_images
 from ..tsne.table import PointTable
 from ._serialization import array_trait
-from .traits import CategoryNames, ColumnName, ColumnNames, RowIndices, encode_frame
+from .traits import CategoryNames, ColumnName, ColumnNames, RowIndices
 
 #: characters of hover text shipped with the widget; beyond it, hover fetches rows
 TOOLTIP_BUDGET = 4 * 2**20
@@ -237,9 +237,3 @@ class TableView(traitlets.HasTraits):
             buffers.append(memoryview(as_uint8_images(X[idx], shape, lo, hi).reshape(-1)))
         self.send(reply, buffers=buffers)
 
-    # ------------------------------------------------------------ frames on the wire
-    def _send_frame(self, frame_id: int, frame):
-        meta, array = frame
-        extra, buf = encode_frame(array, key=meta.get("key", False))
-        self.frame_bytes = getattr(self, "frame_bytes", 0) + buf.nbytes
-        self.send({"type": S.FRAME, "id": frame_id, **meta, **extra}, buffers=[buf])

@@ -7,11 +7,8 @@ shared by :class:`~vae_widgets.TSNEWidget` and :class:`~vae_widgets.TSNESweepWid
 them. Column and category traits check against the widget's table and colours
 (``obj._table``, ``obj.color_names``) and say which names exist.
 
-Point frames travel as custom messages (``_schema.FRAME``); :func:`encode_frame` is
-their wire format: key frames (the first, a pause, the end of a phase, the end) as
-exact float32 x,y pairs; the frames in between as uint16 x,y pairs quantised over the
-frame's own bounding box (``encoding: "u16"``, ``lo``, ``span`` in the header): half
-the bytes, off by at most 1/131,070 of the map's width (far below a pixel).
+Point frames are not a trait: they travel as custom messages, in the wire format of
+:mod:`vae_widgets.widgets._frames`.
 """
 from __future__ import annotations
 
@@ -23,9 +20,7 @@ import traitlets
 from ._serialization import array_trait
 
 __all__ = ["RowIndex", "RowIndices", "BadIndex", "check_rows", "ColumnName", "ColumnNames",
-           "CategoryNames", "array_trait", "encode_frame", "decode_frame"]
-
-_U16 = 65535
+           "CategoryNames", "array_trait"]
 
 
 # ---------------------------------------------------------------- row indices
@@ -170,37 +165,15 @@ class CategoryNames(_Names):
         return f"a category of {getattr(obj, 'color_title', '') or 'the colours'!r}"
 
 
-# ---------------------------------------------------------------- frames on the wire
-def encode_frame(array, key: bool = False) -> tuple[dict, memoryview]:
-    """(header fields, bytes) of one frame of positions ((n, 2) or flat x,y pairs)."""
-    a = np.asarray(array, dtype=np.float32).reshape(-1, 2)
-    if not key and len(a) > 1:
-        lo = a.min(axis=0)
-        span = a.max(axis=0) - lo
-        if np.isfinite(lo).all() and np.isfinite(span).all():
-            span = np.where(span > 0, span, np.float32(1))
-            q = np.rint((a - lo) * (_U16 / span)).astype("<u2")
-            return ({"encoding": "u16", "lo": [float(v) for v in lo],
-                     "span": [float(v) for v in span]},
-                    memoryview(q.reshape(-1)).cast("B"))
-    return {}, memoryview(np.ascontiguousarray(a, dtype="<f4").reshape(-1)).cast("B")
-
-
-def decode_frame(header: dict, buffer) -> np.ndarray:
-    """Positions (float32 (n, 2)) from a frame message (what the front end does)."""
-    raw = bytes(buffer)
-    if header.get("encoding") == "u16":
-        q = np.frombuffer(raw, dtype="<u2").reshape(-1, 2).astype(np.float32)
-        lo = np.asarray(header["lo"], np.float32)
-        span = np.asarray(header["span"], np.float32)
-        return lo + q * (span / _U16)
-    return np.frombuffer(raw, dtype="<f4").reshape(-1, 2)
-
-
 def __getattr__(name):
+    import warnings
     if name == "Indices":               # the old second name of RowIndices
-        import warnings
         warnings.warn("vae_widgets.widgets.traits.Indices is RowIndices; use that name",
                       DeprecationWarning, stacklevel=2)
         return RowIndices
+    if name in ("encode_frame", "decode_frame"):
+        from . import _frames
+        warnings.warn(f"vae_widgets.widgets.traits.{name} moved to "
+                      f"vae_widgets.widgets._frames.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(_frames, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
