@@ -133,7 +133,10 @@ def test_moved_names_still_import_from_their_old_places_with_a_warning():
     import warnings
 
     from vae_widgets import _images
-    from vae_widgets.widgets import _frames, _serialization, linking, traits
+    from vae_widgets.bridge import remote_tsne as bridge_tsne
+    from vae_widgets.bridge import remote_vae
+    from vae_widgets.widgets import _frames, _serialization, linking, listen, remote, traits
+    from vae_widgets.widgets import remote_tsne as widgets_tsne
 
     for module, name, new in [(linking, "RowIndices", traits.RowIndices),
                               (linking, "RowIndex", traits.RowIndex),
@@ -141,6 +144,11 @@ def test_moved_names_still_import_from_their_old_places_with_a_warning():
                               (traits, "Indices", traits.RowIndices),
                               (traits, "encode_frame", _frames.encode_frame),
                               (traits, "decode_frame", _frames.decode_frame),
+                              (remote, "RemoteVAE", remote_vae.RemoteVAE),
+                              (remote, "MonitorRecord", remote_vae.MonitorRecord),
+                              (remote, "listen_vae", listen.listen_vae),
+                              (widgets_tsne, "RemoteTSNE", bridge_tsne.RemoteTSNE),
+                              (widgets_tsne, "listen_tsne", listen.listen_tsne),
                               (_serialization, "as_uint8_images", _images.as_uint8_images)]:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")

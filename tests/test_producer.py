@@ -11,8 +11,8 @@ from vae_widgets.tsne.runner import TSNERunner
 from vae_widgets.vae.model import VAEModel
 from vae_widgets.vae.trainer import VAETrainer
 from vae_widgets.vae.watch import LoopMonitor
-from vae_widgets.widgets.remote import MonitorRecord, RemoteSource, RemoteVAE
-from vae_widgets.widgets.remote_tsne import RemoteTSNE
+from vae_widgets.bridge.remote_tsne import RemoteTSNE
+from vae_widgets.bridge.remote_vae import MonitorRecord, RemoteSource, RemoteVAE
 
 X, _ = datasets.digits()
 X = X[:200]

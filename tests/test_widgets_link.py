@@ -1,6 +1,6 @@
-"""widgets/_link.py: the listener's link status becomes one piece of news per change."""
+"""bridge/link_news.py: the listener's link status becomes one piece of news per change."""
 from vae_widgets.bridge.listener import CLOSED, CONNECTED, LOST
-from vae_widgets.widgets._link import LinkNews
+from vae_widgets.bridge.link_news import LinkNews
 
 
 def news_of(reports):

@@ -2,8 +2,8 @@
 
 A widget never cares whether its numbers come from an engine in this process
 (``TSNERunner``, ``VAETrainer``), a user's own loop (``vae.watch.LoopMonitor``) or a
-job in another process (the stand-ins ``widgets.remote.RemoteVAE`` and
-``widgets.remote_tsne.RemoteTSNE``): each is a producer, and these protocols say what
+job in another process (the stand-ins ``bridge.remote_vae.RemoteVAE`` and
+``bridge.remote_tsne.RemoteTSNE``): each is a producer, and these protocols say what
 every one of them has. ``tests/test_producer.py`` checks each class against them and
 checks the ``set_params`` contract on the real engines.
 

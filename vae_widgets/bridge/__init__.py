@@ -17,7 +17,9 @@ or ``python -m vae_widgets.bridge.run_tsne ADDRESS --data digits`` for a t-SNE.
 Modules, one job each: :mod:`.codec` (data <-> JSON + raw arrays), :mod:`.wire`
 (signed messages, limits, replay guard), :mod:`.transport` (ZeroMQ sockets, and why
 ZeroMQ), :mod:`.listener` (the notebook's receiving thread), :mod:`.remote` (the
-engine-like proxy a widget subscribes to), :mod:`.job` (the job's sending thread),
+engine-like proxy of a job: events, control, set_params), :mod:`.remote_vae` and
+:mod:`.remote_tsne` (a job as a widget's producer), :mod:`.link_news` (the link's state as
+news a widget shows), :mod:`.job` (the job's sending thread),
 :mod:`.run_tsne` (a command line for a t-SNE job). Needs ``pyzmq`` (ships with
 Jupyter; ``pip install vae_widgets[bridge]`` elsewhere).
 """

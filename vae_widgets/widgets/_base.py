@@ -340,7 +340,7 @@ class StreamWidget(BundledWidget):
     _remote = None       # listen() / lightning_callback(): the job's stand-in
 
     def _show_link(self, remote) -> None:
-        """Show the link news of ``remote`` (a job's stand-in, see ``widgets/_link.py``) in
+        """Show the link news of ``remote`` (a job's stand-in, see ``bridge/link_news.py``) in
         this widget. The stand-in holds the widget only weakly, so a widget freed without
         ``close()`` still closes its listener."""
         self._remote = remote

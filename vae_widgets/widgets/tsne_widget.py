@@ -188,7 +188,7 @@ class TSNEWidget(TableView, StreamWidget):
             ``features`` for the view; ``token``, ``limits``, ``heartbeat``,
             ``timeout`` for the listener.
         """
-        from .remote_tsne import listen_tsne
+        from .listen import listen_tsne
 
         view = {k: options.pop(k) for k in ("color", "tooltip", "search", "image_shape",
                                             "label_name", "features") if k in options}

@@ -3,7 +3,7 @@
 Two producers feed the same views: the built-in ``VAETrainer`` (``VAEWidget(X, ...)``,
 trained on the widget's worker thread) and a user's own loop (``VAEWidget.watch(model,
 X_val)``, fed by ``v.log(...)`` from the notebook cell), and a run in another process
-(``listen()``, ``lightning_callback()``; see ``remote.py``). Either way the widget
+(``listen()``, ``lightning_callback()``; see ``listen.py``). Either way the widget
 subscribes to one ``VAEMonitor``'s events; what it does with them is
 ``vae_events.VAEEvents``. This module: the traits, the constructors, the own-loop API,
 the data-space methods (delegated to the model's source) and the linked views.
@@ -146,8 +146,8 @@ class VAEWidget(VAEEvents, StreamWidget):
         """The same views for a run in another process or on another machine (a ``torchrun``
         or cluster job with ``vae_widgets.lightning.StreamTo``): prints the address and a
         fresh token; Pause/Stop go to the job. Binds ``host`` (loopback by default); see
-        :mod:`vae_widgets.widgets.remote`."""
-        from .remote import listen_vae
+        :mod:`vae_widgets.widgets.listen`."""
+        from .listen import listen_vae
         return listen_vae(cls, port=port, host=host, **options)
 
     @property
@@ -159,7 +159,7 @@ class VAEWidget(VAEEvents, StreamWidget):
     def lightning_callback(self, **options):
         """A Lightning callback that feeds this :meth:`watch` widget, in this process or from
         rank 0 of ``ddp_spawn``/``ddp_notebook``; see :mod:`vae_widgets.lightning`."""
-        from .remote import lightning_callback
+        from .listen import lightning_callback
         return lightning_callback(self, **options)
 
     def close(self):

@@ -1,13 +1,10 @@
-// AnomalyWidget front end (anywidget ESM entry point): every piece of state is
-// a synced trait, so render() just builds a view; no shared per-model state.
+// AnomalyWidget front end (anywidget ESM entry point), on the same widget factory
+// as the others (common/widget.js). Every piece of its state is a synced trait,
+// so its per-model state is empty and render() just builds a view.
 
 import "../common/base.css";
 import "./anomaly.css";
+import { widgetFactory } from "../common/widget.js";
 import { AnomalyView } from "./view.js";
 
-export default {
-  render({ model, el }) {
-    const view = new AnomalyView(model, el);
-    return () => view.destroy();
-  },
-};
+export default widgetFactory({ createStream: () => ({ dispose() {} }), View: AnomalyView });

@@ -5,9 +5,9 @@ connected (with a session per connection), lost (no word for a while), closed, a
 running count of refused messages. :class:`LinkNews` turns that stream into at most
 one piece of news per change, in words a user can act on, and publishes it on its own
 bus (never on the engine's bus, which a bridge job may forward); the widget that
-shows the job subscribes to it (``StreamWidget._show_link``) and decides what its
-traits become. The job stand-ins (``remote.RemoteVAE``, ``remote_tsne.RemoteTSNE``)
-feed it and never touch a widget.
+shows the job subscribes to it (``widgets._base.StreamWidget._show_link``) and decides
+what its traits become. The job stand-ins (``remote_vae.RemoteVAE``,
+``remote_tsne.RemoteTSNE``) feed it and never touch a widget.
 
 Kinds published (``Event.kind``, ``Event.data``):
 
@@ -21,7 +21,7 @@ Kinds published (``Event.kind``, ``Event.data``):
 from __future__ import annotations
 
 from .._stream import EventBus
-from ..bridge.listener import CLOSED, CONNECTED, LOST, STOPPED
+from .listener import CLOSED, CONNECTED, LOST, STOPPED
 
 
 class LinkNews:
