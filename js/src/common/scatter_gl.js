@@ -35,6 +35,7 @@ import { buildIndex } from "./kd_index.js";
 import { HitTest, dataToScreen } from "./hit_test.js";
 import { pointsInPolygon } from "./lasso.js";
 import { DrawBudget, Subsample, permutation } from "./lod.js";
+import { MotionClock } from "./lod_schedule.js";
 
 const SETTLE_MS = 400;
 const REUSE_INDEX_MIN_POINTS = 20000;
@@ -46,15 +47,8 @@ const INDEX_MAX_AGE_MS = 1000;
 // held hover behind drawing. Hover and click are answered by hit_test.js instead;
 // regl-scatterplot keeps its spatial index for the lasso and density opacity.
 const NO_POINTER_HITS = -1e9;
-// Level of detail (lod.js): while frames stream, the camera moves or a lasso is
-// drawn, a map too big to draw within the budget is drawn from a subsample; the
-// whole map follows once no frame came for FRAME_REST_MS (or twice the recent
-// gap between frames, up to 5 s) and the camera rested for CAMERA_REST_MS, or
-// for 1.5 times what the whole map takes to draw, up to 2 s (a costly refinement
-// waits until the user has surely stopped: it holds the page while it draws).
-const FRAME_REST_MS = 1000;
-const CAMERA_REST_MS = 350;
-const CAMERA_REST_MAX_MS = 2000;
+// Level of detail: what a thinned map draws is lod.js, when it is thinned and
+// when whole again is lod_schedule.js (MotionClock).
 
 const rgba = (css, alpha = 1) => toUnitRgba(parseColor(css) || [128, 128, 128, 1], alpha);
 
@@ -74,18 +68,16 @@ export class GLScatter {
     this.filterIdx = null;
     this.fit = { cx: 0, cy: 0, s: 1 };
     this.userCamera = false;
-    this.lastInteraction = -Infinity;
     this.busy = null;
     // where each draw's spatial index came from (read by benchmarks/tsne_1m.py)
     this.indexStats = { reused: 0, worker: 0, page: 0 };
     this.budget = new DrawBudget();
-    this.restMs = { frames: FRAME_REST_MS, camera: CAMERA_REST_MS };
+    this.clock = new MotionClock(this.budget, () => this._rest(false));
+    this.restMs = this.clock.restMs; // (tests shorten the rests through it)
     this.lod = null; // the Subsample drawn now (null: every point is drawn)
     this.lodStats = { thinned: 0, whole: 0 };
     this.xs = null; // the drawn (normalised) coordinates of every point
     this.ys = null;
-    this.lastPositionsAt = -Infinity;
-    this.frameGap = 0;
     this.dirty = false;
     this.destroyed = false;
     this.width = Math.max(50, container.clientWidth || 520);
@@ -149,7 +141,7 @@ export class GLScatter {
       [
         "view",
         () => {
-          if (performance.now() - this.lastInteraction < 600 && !this.userCamera) {
+          if (performance.now() - this.clock.lastInteraction < 600 && !this.userCamera) {
             this.userCamera = true;
             o.onUserCamera?.();
           }
@@ -167,11 +159,7 @@ export class GLScatter {
     // While frames stream in quickly, large point sets reuse the previous
     // spatial index (hover / lasso hit-testing) instead of rebuilding it for
     // every frame; a fresh index is built once the stream pauses.
-    const now = performance.now();
-    const gap = now - this.lastPositionsAt;
-    this.streaming = gap < SETTLE_MS;
-    if (gap < 10000) this.frameGap = 0.5 * this.frameGap + 0.5 * gap;
-    this.lastPositionsAt = now;
+    this.streaming = this.clock.frame(performance.now()) < SETTLE_MS;
     clearTimeout(this.settleTimer);
     if ((pos.length >> 1) >= REUSE_INDEX_MIN_POINTS) {
       this.settleTimer = setTimeout(() => {
@@ -260,36 +248,22 @@ export class GLScatter {
 
   /** The user moves the camera or draws a lasso: a map too big to draw in time is thinned. */
   _interacted(lasso = false) {
-    this.lastInteraction = performance.now();
-    if (lasso) this.lassoing = true;
+    this.clock.interacted(lasso);
     const n = this.positions.length >> 1;
     if (!this.lod && this.budget.size(n) < n) this.redraw();
-    this._scheduleRest();
+    this.clock.schedule(n);
   }
 
   _moving() {
-    const now = performance.now();
-    const frameRest = Math.min(5000, Math.max(this.restMs.frames, 2 * this.frameGap));
-    return this.lassoing || now - this.lastPositionsAt < frameRest || now - this.lastInteraction < this._cameraRest();
-  }
-
-  /** How long the camera must rest before the whole map is drawn again. */
-  _cameraRest() {
-    const whole = (this.budget.msPerPoint ?? 0) * (this.positions.length >> 1);
-    return Math.max(this.restMs.camera, Math.min(CAMERA_REST_MAX_MS, 1.5 * whole));
-  }
-
-  _scheduleRest() {
-    clearTimeout(this.restTimer);
-    this.restTimer = setTimeout(() => this._rest(false), this._cameraRest());
+    return this.clock.moving(this.positions.length >> 1);
   }
 
   /** Draw a thinned map whole once nothing moves. */
   _rest(lassoDone = true) {
-    if (lassoDone) this.lassoing = false;
-    clearTimeout(this.restTimer);
+    if (lassoDone) this.clock.lassoing = false;
+    this.clock.cancel();
     if (this.destroyed || !this.lod) return;
-    if (this._moving()) this._scheduleRest();
+    if (this._moving()) this.clock.schedule(this.positions.length >> 1);
     else this.redraw();
   }
 
@@ -428,7 +402,7 @@ export class GLScatter {
           this.hitBuilding = false;
         });
     }
-    this._scheduleRest();
+    this.clock.schedule(n);
     // the subsample's own small index serves regl-scatterplot (density opacity, lasso line)
     return this._drawPoints(xs, ys, lod, index, sx, sy);
   }
@@ -507,7 +481,7 @@ export class GLScatter {
     if (this.destroyed) return;
     this.destroyed = true;
     clearTimeout(this.settleTimer);
-    clearTimeout(this.restTimer);
+    this.clock.cancel();
     this.detachInput();
     for (const [, sub] of this.subs) this.sp.unsubscribe(sub);
     try {
