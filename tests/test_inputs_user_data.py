@@ -149,7 +149,7 @@ def _VAE(X_, **k):
 def test_errors_name_the_problem(make):
     with pytest.raises(ValueError, match=r"labels='knd' is not a column of X\. Did you mean 'kind'\?"):
         make(frame(), labels="knd")
-    if make is _VAE:   # a TSNEWidget keeps text columns for display (tests/test_tsne_table.py)
+    if make is _VAE:   # a TSNEWidget keeps text columns for display (tests/widgets/test_table_view.py)
         with pytest.raises(TypeError, match=r"non-numeric columns \['kind'\].*labels='column name'"):
             make(frame())
     with pytest.raises(TypeError, match=r"labels='kind' names a column, which needs X to be a "

@@ -191,3 +191,70 @@ def test_only_a_widget_writes_its_own_state():
 def test_the_private_write_finder_finds_them():
     tree = ast.parse("w._producer = r\nwidget._set_traits(status='x')\nself._a = 1\n")
     assert private_writes_on_others(tree) == ["line 1: w._producer", "line 2: widget._set_traits"]
+
+
+#: modules tested under another file's name: where (paths under tests/), and why there
+HOMES = {
+    "__main__": ["test_cli.py"],                       # ``python -m vae_widgets`` is the CLI
+    "_images": ["export/test_export.py", "widgets/test_linking.py"],   # thumbnails, grids
+    "_openmp": ["test_threads.py"],                    # thread teams are what it is about
+    "_schema": ["widgets/test_listen.py", "widgets/test_tsne_widget.py"],  # the messages sent
+    "_validation": ["test_lifecycle_inputs.py", "test_inputs_user_data.py"],   # every refusal
+    "bridge/codec": ["bridge/test_wire.py"],
+    "bridge/job": ["bridge/test_link.py", "bridge/test_security.py"],
+    "bridge/listener": ["bridge/test_link.py", "bridge/test_security.py"],
+    "bridge/remote": ["bridge/test_link.py"],
+    "bridge/transport": ["bridge/test_link.py", "bridge/test_security.py"],
+    "bridge/remote_tsne": ["widgets/test_listen.py", "bridge/test_run_tsne.py"],
+    "bridge/remote_vae": ["lightning/test_callbacks.py", "lightning/test_jobs.py"],
+    "export/_common": ["export/test_export.py"],       # the package is tested as a whole
+    "export/_images": ["export/test_export.py"],
+    "export/_tsne": ["export/test_export.py"],
+    "export/_vae": ["export/test_export.py"],
+    "lightning/steering": ["lightning/test_callbacks.py", "lightning/test_jobs.py"],  # real DDP
+    "lightning/steps": ["lightning/test_callbacks.py"],
+    "tsne/history": ["tsne/test_analysis.py"],
+    "tsne/knn": ["tsne/test_runner.py"],
+    "tsne/params": ["tsne/test_inputs.py"],
+    "tsne/table": ["widgets/test_table_view.py"],      # the view data the widget shows
+    "vae/adapter": ["vae/test_watch.py"],              # a user's model, through watch
+    "vae/callbacks": ["vae/test_diagnostics.py"],      # DivergenceGuard restores weights
+    "vae/checkpoint": ["vae/test_trainer.py"],         # save/load, unsafe files, a full disk
+    "vae/config": ["vae/test_data.py", "vae/test_trainer.py"],
+    "vae/dataspace": ["vae/test_trainer.py", "vae/test_anomaly.py"],
+    "vae/model": ["vae/test_trainer.py"],
+    "vae/monitor": ["vae/test_watch.py", "vae/test_diagnostics.py"],
+    "vae/ownership": ["test_threads.py", "vae/test_trainer.py"],   # thread hand-off, counts
+    "vae/schedules": ["vae/test_objective.py"],
+    "widgets/_base": ["test_lifecycle.py", "test_lifecycle_interrupt.py"],
+    "widgets/_cells": ["test_kernel.py"],              # needs a real kernel's cells
+    "widgets/_frames": ["widgets/test_table_view.py", "widgets/test_sweep_widget.py"],
+    "widgets/_serialization": ["widgets/test_vae_widget.py"],
+    "widgets/remote": ["test_layout.py"],              # moved names only
+    "widgets/remote_tsne": ["test_layout.py"],
+    "widgets/traits": ["test_lifecycle_inputs.py", "widgets/test_table_view.py"],
+    "widgets/vae_events": ["widgets/test_vae_widget.py"],
+}
+TESTS = pathlib.Path(__file__).resolve().parent
+
+
+def test_tests_mirror_the_package():
+    """Every module has a test file of its name where the package has it
+    (``vae/trainer.py`` -> ``tests/vae/test_trainer.py``) or a stated home in HOMES."""
+    have = {p.relative_to(TESTS).as_posix() for p in TESTS.rglob("test_*.py")}
+    missing, stale = [], []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.name == "__init__.py" or rel.parts[0] == "_notebooks":
+            continue
+        key = rel.with_suffix("").as_posix()
+        own = rel.with_name(f"test_{rel.stem.lstrip('_')}.py").as_posix()
+        if own in have:
+            continue
+        if key not in HOMES:
+            missing.append(f"{rel} (no {own})")
+        else:
+            stale += [f"{key}: {h}" for h in HOMES[key] if h not in have]
+    assert not missing, "modules with no test file of their name and no home in HOMES: " + \
+        ", ".join(missing)
+    assert not stale, f"HOMES names test files that do not exist: {stale}"

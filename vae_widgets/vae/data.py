@@ -241,7 +241,7 @@ def prepare(raw: np.ndarray, lab, cfg: VAEConfig, image_shape, names,
     # What the model sees: all rows in model space, indexed through the training rows'
     # positions (no second copy of them). Without standardisation on the CPU it *is* the
     # data (shared memory); otherwise one standardised float32 copy, made in place.
-    # Peak for a 50k x 3,000 float32 input: see tests/test_vae_memory.py.
+    # Peak for a 50k x 3,000 float32 input: see tests/vae/test_memory.py.
     dt = torch.float32
     with warnings.catch_warnings():       # a read-only input: torch never writes to it
         warnings.simplefilter("ignore", UserWarning)

@@ -107,7 +107,7 @@ def bce(x_hat, x):
 
 
 def main(argv=None):
-    """A training job streaming to a listening widget: ``python tests/test_lightning_support.py
+    """A training job streaming to a listening widget: ``python tests/support/lightning_run.py
     ADDRESS --out DIR [--strategy ddp]`` (or under ``torchrun --nproc_per_node=2``); the
     token comes from VAE_WIDGETS_TOKEN."""
     import argparse

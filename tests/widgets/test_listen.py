@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from conftest import front_end_says
-from test_bridge_support import wait_until
+from support.bridge import wait_until
 from vae_widgets import _schema as S
 from vae_widgets.bridge import TOKEN_ENV
 from vae_widgets.datasets import digits
 from vae_widgets.widgets.tsne_widget import TSNEWidget
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 N = 300
 pytestmark = pytest.mark.slow
 

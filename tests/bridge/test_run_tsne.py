@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from vae_widgets.bridge import TOKEN_ENV, listen
-from test_bridge_support import Recorder, wait_until
+from support.bridge import Recorder, wait_until
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.slow
 
 

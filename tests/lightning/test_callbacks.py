@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("lightning")
 
 from conftest import front_end_says  # noqa: E402
-from test_lightning_support import (LiveSteps, RankLog, TinyVAE, digits_tensor, loader,  # noqa: E402
+from support.lightning_run import (LiveSteps, RankLog, TinyVAE, digits_tensor, loader,  # noqa: E402
                                     rank_logs, trainer)
 from vae_widgets import VAEWidget  # noqa: E402
 from vae_widgets.lightning import CHECK_EVERY, StreamTo, step_terms  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 import zmq
 
 from vae_widgets.bridge import TOKEN_ENV, listen, stream_to, wire
-from test_bridge_support import (Engine, RawPeer, Recorder, event_frames, linked, wait_until)
+from support.bridge import (Engine, RawPeer, Recorder, event_frames, linked, wait_until)
 
 
 def same(a, b):

@@ -1,6 +1,6 @@
 """Lightning jobs launched outside the notebook stream to ``VAEWidget.listen()``.
 
-The job is ``tests/test_lightning_support.py`` (a TinyVAE on the digits with
+The job is ``tests/support/lightning_run.py`` (a TinyVAE on the digits with
 ``vae_widgets.lightning.StreamTo``), started as a user would: ``python train.py`` with
 ``strategy="ddp"`` (Lightning re-launches the script for rank 1), or under
 ``torchrun --nproc_per_node=2``. The widget talks to a fake comm; the token reaches the
@@ -19,13 +19,13 @@ import pytest
 pytest.importorskip("lightning")
 
 from conftest import front_end_says  # noqa: E402
-from test_bridge_support import wait_until  # noqa: E402
-from test_lightning_support import rank_logs  # noqa: E402
+from support.bridge import wait_until  # noqa: E402
+from support.lightning_run import rank_logs  # noqa: E402
 from vae_widgets import VAEWidget  # noqa: E402
 from vae_widgets.lightning import CHECK_EVERY  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-JOB = os.path.join(ROOT, "tests", "test_lightning_support.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+JOB = os.path.join(ROOT, "tests", "support", "lightning_run.py")
 PER_RANK = 512 // 16 // 2
 pytestmark = pytest.mark.slow
 

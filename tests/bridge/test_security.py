@@ -13,7 +13,7 @@ import zmq
 
 from vae_widgets.bridge import Limits, listen, wire
 from vae_widgets.bridge import job as job_mod
-from test_bridge_support import Engine, RawPeer, Recorder, event_frames, linked, wait_until
+from support.bridge import Engine, RawPeer, Recorder, event_frames, linked, wait_until
 
 SMALL = Limits(max_header_bytes=16 << 10, max_buffer_bytes=1 << 20, max_message_bytes=2 << 20,
                max_elements=1 << 18, max_buffers=4)

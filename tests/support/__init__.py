@@ -1,0 +1,1 @@
+"""Helpers the tests share (not tests): real engines, peers and Lightning jobs."""
