@@ -322,3 +322,21 @@ def page_value(name: str, value: Any, integer: bool = False) -> Any:
     if integer and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def moved_names(old_module: str, moved: dict):
+    """A module ``__getattr__`` for names that moved: ``moved`` maps each old name to
+    ``"new.module"`` or ``("new.module", "new_name")``; the old name still imports, with
+    a DeprecationWarning that says where it went (kept for one release)."""
+    import importlib
+    import warnings
+
+    def __getattr__(name):
+        if name not in moved:
+            raise AttributeError(f"module {old_module!r} has no attribute {name!r}")
+        target = moved[name]
+        module, new = (target, name) if isinstance(target, str) else target
+        warnings.warn(f"{old_module}.{name} moved to {module}.{new}; import it from there",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), new)
+    return __getattr__

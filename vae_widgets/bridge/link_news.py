@@ -23,6 +23,8 @@ from __future__ import annotations
 from .._stream import EventBus
 from .listener import CLOSED, CONNECTED, LOST, STOPPED
 
+IDLE = "idle"
+
 
 class LinkNews:
     """Link status -> news, once per change (see the module docstring).
@@ -66,3 +68,50 @@ class LinkNews:
 
     def described(self) -> None:
         self.events.publish("described")
+
+
+class JobStandIn:
+    """What the stand-ins of a job (``remote_vae.RemoteVAE``, ``remote_tsne.RemoteTSNE``)
+    share: their ``RemoteRun`` (``address``, ``token``, ``job_env``, ``control``,
+    ``close``), ``running`` while the job's last status is one of ``ACTIVE`` and the link
+    is up, ``state`` back to idle when a new job connects, and the link's news
+    (``link``). A subclass sets ``ACTIVE`` and says ``where()`` the job is."""
+
+    ACTIVE: tuple = ()
+
+    def __init__(self, run, job: str, keeps: str):
+        self.run = run
+        self.control = run.control
+        self.state = IDLE
+        #: why the job's numbers are not shown ("" when they are)
+        self.mismatch = ""
+        self.link = LinkNews(job, keeps)
+
+    @property
+    def address(self) -> str:
+        return self.run.address
+
+    @property
+    def token(self) -> str:
+        return self.run.token
+
+    def job_env(self) -> dict:
+        """Environment variables that give a job launched from here the token
+        (``subprocess.Popen(..., env=dict(os.environ, **w.remote.job_env()))``)."""
+        return self.run.job_env()
+
+    @property
+    def running(self) -> bool:
+        return self.state in self.ACTIVE and self.run.connected
+
+    def close(self) -> None:
+        """Stop listening (the job is told and goes on without the notebook)."""
+        self.run.close()
+
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def _on_link(self, s: dict) -> None:
+        if s.get("state") == CONNECTED and s.get("session") != self.link.session:
+            self.state = IDLE                        # a new job: nothing runs yet
+        self.link.update(s, self.where())

@@ -30,14 +30,13 @@ from ..tsne import knn as knn_mod
 from ..tsne.history import FrameHistory
 from ..tsne.params import NAMES, TSNEParams
 from ..tsne.runner import change_label, main_phase_label
-from .link_news import LinkNews
-from .listener import CONNECTED
+from .link_news import JobStandIn
 from .remote import RemoteRun
 
 _ACTIVE = ("preparing", "affinities", "running", "paused")
 
 
-class RemoteTSNE:
+class RemoteTSNE(JobStandIn):
     """A t-SNE run elsewhere, as a :class:`~vae_widgets.TSNEWidget` sees its runner.
 
     Parameters
@@ -48,10 +47,12 @@ class RemoteTSNE:
         The rows as the notebook has them (``(n, 0)`` when only their number is known).
     """
 
+    ACTIVE = _ACTIVE
+
     def __init__(self, run: RemoteRun, X: np.ndarray):
-        self.run = run
+        super().__init__(run, "t-SNE job", "The view keeps what arrived; it goes on if the "
+                                           "job comes back.")
         self.events = EventBus()
-        self.control = run.control
         self.X = X if isinstance(X, np.ndarray) else np.asarray(X)
         self.params = TSNEParams()
         self.history: list[dict] = []
@@ -61,16 +62,11 @@ class RemoteTSNE:
         self.description = ""
         self.gradient_method: Optional[str] = None
         self._cache: dict = {}
-        self.state = "idle"
         self.iteration = 0
         self.embedding: Optional[np.ndarray] = None
         self.kl: Optional[float] = None
         self.quality: Optional[dict] = None
         self.job: Optional[dict] = None            # the job's describe event
-        #: why the job's frames are not shown ("" when they are): it embeds other rows
-        self.mismatch = ""
-        self.link = LinkNews("t-SNE job", "The view keeps what arrived; it goes on if the "
-                                          "job comes back.")
         run.events.subscribe(self._on_event)
 
     @property
@@ -78,22 +74,6 @@ class RemoteTSNE:
         return self.job is not None
 
     # ------------------------------------------------------------ what the widget calls
-    @property
-    def address(self) -> str:
-        return self.run.address
-
-    @property
-    def token(self) -> str:
-        return self.run.token
-
-    def job_env(self) -> dict:
-        """Environment variables that give a job launched from here the token."""
-        return self.run.job_env()
-
-    @property
-    def running(self) -> bool:
-        return self.state in _ACTIVE and self.run.connected
-
     @property
     def data_shape(self) -> tuple:
         """Rows and columns of the job's data (the notebook may hold no columns)."""
@@ -159,9 +139,6 @@ class RemoteTSNE:
 
     def set_data(self, X):
         self._elsewhere("set_data()")
-
-    def close(self) -> None:
-        self.run.close()
 
     # ------------------------------------------------------------ the listener's thread
     def _on_event(self, e) -> None:
@@ -239,7 +216,3 @@ class RemoteTSNE:
             self.state = d["state"]    # joined a run under way: its status comes on change only
         self.link.described()
 
-    def _on_link(self, s: dict) -> None:
-        if s.get("state") == CONNECTED and s.get("session") != self.link.session:
-            self.state = "idle"                      # a new job: nothing runs yet
-        self.link.update(s, self.where())

@@ -29,8 +29,7 @@ from .. import _schema as S
 from .._stream import EventBus
 from ..vae.config import MonitorConfig
 from ..vae.monitor import HistoryTables
-from .link_news import LinkNews
-from .listener import CONNECTED
+from .link_news import JobStandIn
 from .remote import RemoteRun
 
 _ACTIVE = (S.RUNNING, S.PAUSED)
@@ -155,7 +154,7 @@ class RemoteSource:
 # ======================================================================================
 # the producer a widget sees
 # ======================================================================================
-class RemoteVAE:
+class RemoteVAE(JobStandIn):
     """A VAE run in another process, as a :class:`~vae_widgets.VAEWidget` sees its producer.
 
     ``control`` and ``set_params`` go to the job; the job's events are recorded into
@@ -165,18 +164,16 @@ class RemoteVAE:
     widget.
     """
 
+    ACTIVE = _ACTIVE
+
     def __init__(self, run: RemoteRun, monitor, source):
-        self.run = run
+        super().__init__(run, "training job", "The views keep what arrived; they go on if "
+                                              "it comes back.")
         self.monitor = monitor
         self.adapter = source
-        self.control = run.control
         self.description: Optional[dict] = None
         self.step = 0
         self.epoch = 0.0
-        self.state = S.IDLE
-        self.mismatch = ""          # (a VAE job fits any widget that listens)
-        self.link = LinkNews("training job", "The views keep what arrived; they go on if "
-                                             "it comes back.")
         run.events.subscribe(self._on_event)
 
     @property
@@ -184,23 +181,6 @@ class RemoteVAE:
         return self.description is not None
 
     # ------------------------------------------------------------ what the widget calls
-    @property
-    def address(self) -> str:
-        return self.run.address
-
-    @property
-    def token(self) -> str:
-        return self.run.token
-
-    def job_env(self) -> dict:
-        """Environment variables that give a job launched from here the token
-        (``subprocess.Popen(..., env=dict(os.environ, **v.remote.job_env()))``)."""
-        return self.run.job_env()
-
-    @property
-    def running(self) -> bool:
-        return self.state in _ACTIVE and self.run.connected
-
     @property
     def history(self):
         return self.monitor.history
@@ -260,10 +240,6 @@ class RemoteVAE:
                 f"{d.get('rows', 0):,} validation rows · {what} · {d.get('model', 'model')}, "
                 f"{d.get('latent_dim', 0)} latent dims · {d.get('device', '?')}")
 
-    def close(self) -> None:
-        """Stop listening (the job is told and trains on without the notebook)."""
-        self.run.close()
-
     # ------------------------------------------------------------ the listener's thread
     def _on_event(self, e) -> None:
         if e.kind == "link":
@@ -289,7 +265,3 @@ class RemoteVAE:
             self.adapter.configure(d, self.where())
         self.link.described()
 
-    def _on_link(self, s: dict) -> None:
-        if s.get("state") == CONNECTED and s.get("session") != self.link.session:
-            self.state = S.IDLE                      # a new job: nothing runs yet
-        self.link.update(s, self.where())

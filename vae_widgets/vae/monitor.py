@@ -67,6 +67,7 @@ import torch
 from .._stream import EventBus
 from .._validation import label_categories
 from . import disentangle as _dis
+from .checkpoint import plain
 from . import visuals as _vis
 from .config import MonitorConfig
 from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor
@@ -87,19 +88,6 @@ VAL_MIN_ROWS = 4096
 VAL_MAX_GAP = 5
 
 _NAN = float("nan")
-
-
-def plain(v):
-    """numpy values -> Python values, tuples -> lists (JSON and weights-only safe)."""
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    return v
 
 
 class HistoryTables:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import traitlets
 
+from .._validation import moved_names
+
 
 def _array_to_json(dtype):
     def to_json(value, _widget):
@@ -31,12 +33,5 @@ def array_trait(dtype) -> traitlets.TraitType:
         sync=True, to_json=_array_to_json(dt), from_json=_array_from_json(dt))
 
 
-def __getattr__(name):
-    if name == "as_uint8_images":       # moved to vae_widgets._images (no widget needs it here)
-        import warnings
-
-        from .._images import as_uint8_images
-        warnings.warn("vae_widgets.widgets._serialization.as_uint8_images moved to "
-                      "vae_widgets._images.as_uint8_images", DeprecationWarning, stacklevel=2)
-        return as_uint8_images
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# moved to vae_widgets._images (no widget needs it here)
+__getattr__ = moved_names(__name__, {"as_uint8_images": "vae_widgets._images"})

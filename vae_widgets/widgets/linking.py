@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .._images import as_uint8_images
-from .._validation import as_data_matrix, as_labels
+from .._validation import as_data_matrix, as_labels, moved_names
 
 #: at most this many selected points are drawn in the VAE's selection panel
 SELECTION_MAX = 32
@@ -246,12 +246,4 @@ class LatentLink:
 _MOVED = {"BadIndex", "RowIndex", "RowIndices", "check_rows"}      # to .traits
 
 
-def __getattr__(name):
-    if name in _MOVED:
-        import warnings
-
-        from . import traits
-        warnings.warn(f"vae_widgets.widgets.linking.{name} moved to "
-                      f"vae_widgets.widgets.traits.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(traits, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, {name: "vae_widgets.widgets.traits" for name in _MOVED})

@@ -17,6 +17,7 @@ import difflib
 import numpy as np
 import traitlets
 
+from .._validation import moved_names
 from ._serialization import array_trait
 
 __all__ = ["RowIndex", "RowIndices", "BadIndex", "check_rows", "ColumnName", "ColumnNames",
@@ -165,15 +166,8 @@ class CategoryNames(_Names):
         return f"a category of {getattr(obj, 'color_title', '') or 'the colours'!r}"
 
 
-def __getattr__(name):
-    import warnings
-    if name == "Indices":               # the old second name of RowIndices
-        warnings.warn("vae_widgets.widgets.traits.Indices is RowIndices; use that name",
-                      DeprecationWarning, stacklevel=2)
-        return RowIndices
-    if name in ("encode_frame", "decode_frame"):
-        from . import _frames
-        warnings.warn(f"vae_widgets.widgets.traits.{name} moved to "
-                      f"vae_widgets.widgets._frames.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(_frames, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, {
+    "Indices": ("vae_widgets.widgets.traits", "RowIndices"),   # the old second name
+    "encode_frame": "vae_widgets.widgets._frames",
+    "decode_frame": "vae_widgets.widgets._frames",
+})
