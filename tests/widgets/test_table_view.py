@@ -358,3 +358,58 @@ def test_reviews_table_is_deterministic_and_mixed():
         datasets.reviews(10.5)
     with pytest.raises(ValueError, match="dims must be >= 4"):
         datasets.reviews(10, dims=2)
+
+
+# ---------------------------------------------------------------- missing values: refuse or drop
+def gappy(n=120, seed=1):
+    """A table with gaps in two feature columns, a text column and a non-default index."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                       "c": rng.normal(size=n), "species": rng.choice(["x", "y", "z"], n)},
+                      index=pd.Index([f"row{i}" for i in range(n)], name="id"))
+    df.loc[df.index[[3, 10, 11]], "a"] = np.nan
+    df.loc[df.index[[10, 50]], "b"] = None
+    return df
+
+
+def test_a_table_with_gaps_is_refused_by_default_and_the_message_offers_the_opt_in(fake_comm):
+    with pytest.raises(ValueError, match=r"missing values.*missing='drop'"):
+        TSNEWidget(gappy(), labels="species", **FAST)
+
+
+def test_missing_drop_leaves_those_rows_out_says_so_and_selections_name_the_users_rows(fake_comm):
+    df = gappy()
+    w = TSNEWidget(df, labels="species", missing="drop", **FAST)
+    complete = df[["a", "b", "c"]].notna().all(axis=1).to_numpy()
+    assert w.n_points == complete.sum() == len(df) - 4      # rows 3, 10, 11 and 50
+    np.testing.assert_array_equal(w.kept_rows, np.flatnonzero(complete))
+    assert "4 rows with missing values left out (missing='drop')" in w.info
+    assert w.color == "species"                                 # the labels column still colours
+    w.selected = [0, 3, 9]                                      # positions among the kept rows
+    rows = w.selected_rows
+    assert list(rows.index) == list(df.index[np.flatnonzero(complete)[[0, 3, 9]]])
+    assert list(rows.index) == ["row0", "row4", "row12"]         # rows 3, 10, 11 were left out
+    pd.testing.assert_frame_equal(rows, df.loc[rows.index])
+
+
+def test_missing_drop_on_an_array_and_a_table_shown_beside_it(fake_comm):
+    X = np.random.default_rng(0).normal(size=(80, 5))
+    X[[0, 7], 2] = np.nan
+    shown = pd.DataFrame({"name": [f"doc {i}" for i in range(80)]})
+    w = TSNEWidget(X, df=shown, missing="drop", **FAST)
+    assert w.n_points == 78 and list(w.kept_rows[:2]) == [1, 2]
+    w.selected = [0]
+    assert list(w.selected_rows.index) == [1]                  # the shown table's own index
+
+
+@pytest.mark.parametrize("bad", ["zap", None, True])
+def test_missing_takes_refuse_or_drop(fake_comm, bad):
+    with pytest.raises(ValueError, match=r"missing=.*'refuse'.*'drop'"):
+        TSNEWidget(gappy(), labels="species", missing=bad, **FAST)
+
+
+def test_missing_drop_that_would_leave_nothing_says_what_to_do(fake_comm):
+    df = gappy()
+    df["a"] = np.nan
+    with pytest.raises(ValueError, match="leaves no row.*features="):
+        TSNEWidget(df, missing="drop", **FAST)

@@ -170,3 +170,46 @@ def test_labels_with_missing_values(fake_comm, digits):
     assert v.status == "done"
     with pytest.raises(ValueError, match="conditional=True needs a class for every row"):
         VAEWidget(X, labels=lab, image_shape=(8, 8), conditional=True)
+
+
+# ---------------------------------------------------------------- tables: the TSNEWidget's API
+def penguin_like(n=240, seed=3):
+    """A table as users bring it: numeric features with gaps, a text label, a name index."""
+    import pandas as pd
+    rng = np.random.default_rng(seed)
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n)
+    shift = pd.Series(species).map({"Adelie": 0.0, "Gentoo": 3.0, "Chinstrap": -2.0}).to_numpy()
+    df = pd.DataFrame({"bill": rng.normal(size=n) + shift, "flipper": rng.normal(size=n) * 2,
+                       "mass": rng.normal(size=n) + shift / 2, "island": rng.choice(["a", "b"], n),
+                       "species": species},
+                      index=pd.Index([f"p{i:03d}" for i in range(n)], name="penguin"))
+    df.loc[df.index[[5, 6, 100]], "bill"] = np.nan
+    return df
+
+
+def test_a_table_takes_features_labels_and_missing_as_the_tsne_widget_does(fake_comm):
+    df = penguin_like()
+    v = VAEWidget(df, features=["bill", "flipper", "mass"], labels="species", missing="drop",
+                  latent_dim=2, epochs=1, visuals_every=None)
+    t = v.trainer
+    assert t.feature_names == ["bill", "flipper", "mass"] and t.n_features == 3
+    assert len(t.data) == len(df) - 3
+    assert list(v.rows) == [i for i in df.index if i not in ("p005", "p006", "p100")]
+    np.testing.assert_array_equal(t.labels, df.loc[v.rows, "species"].to_numpy())
+    assert "3 rows with missing values left out (missing='drop')" in v.info
+    np.testing.assert_allclose(t.data, df.loc[v.rows, ["bill", "flipper", "mass"]]
+                               .to_numpy(np.float32))
+
+
+def test_a_table_without_features_trains_on_its_numeric_columns(fake_comm):
+    df = penguin_like().dropna()
+    v = VAEWidget(df, labels="species", latent_dim=2, visuals_every=None)
+    assert v.trainer.feature_names == ["bill", "flipper", "mass"]     # not island, species
+    assert list(v.rows) == list(df.index)
+
+
+def test_a_table_with_gaps_is_refused_by_default_naming_the_opt_in(fake_comm):
+    with pytest.raises(ValueError, match=r"'bill'.*missing='drop'"):
+        VAEWidget(penguin_like(), labels="species", latent_dim=2)
+    with pytest.raises(TypeError, match="features= picks columns of a DataFrame"):
+        VAEWidget(np.zeros((50, 3)), features=["a"])

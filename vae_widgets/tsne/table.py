@@ -104,9 +104,23 @@ class TableInput:
     frame: pd.DataFrame | None  # the user's table (every column), if any
     features: list = field(default_factory=list)   # embedded columns of ``frame``
     label_column: str | None = None                # a column named by labels=
+    #: ``missing="drop"``: the positions (in the user's rows) of the rows kept, and how many
+    #: were left out; None / 0 when every row is used
+    kept: np.ndarray | None = None
+    dropped: int = 0
+
+    def describe_dropped(self) -> str:
+        """For the info line: how many rows were left out, and why (or "")."""
+        if not self.dropped:
+            return ""
+        return (f"{self.dropped:,} row{'s' if self.dropped != 1 else ''} with missing values "
+                f"left out (missing='drop')")
 
 
-def split_table(X, labels=None, *, features=None, df=None) -> TableInput:
+MISSING = ("refuse", "drop")
+
+
+def split_table(X, labels=None, *, features=None, df=None, missing: str = "refuse") -> TableInput:
     """Sort out which rows are embedded and which table is shown.
 
     * ``X`` a table: ``features`` (default: every numeric and boolean column, except
@@ -114,7 +128,14 @@ def split_table(X, labels=None, *, features=None, df=None) -> TableInput:
     * ``X`` an array (or tensor, Dataset) and ``df`` a table of the same rows: ``X`` is
       embedded, ``df`` is shown.
     * ``labels`` may name a column (of ``df``, else of ``X``) or be one value per row.
+    * ``missing``: a feature value that is missing (NaN, None, NA) is refused with the
+      columns named ("refuse", the default), or its row is left out ("drop": of the
+      features, the table shown and the labels alike; ``kept``/``dropped`` say which and
+      how many, and the table keeps its own index, so selections name the user's rows).
     """
+    if missing not in MISSING:
+        raise ValueError(f"missing={missing!r}: use missing='refuse' (the default: say which "
+                         f"columns have gaps) or missing='drop' (leave those rows out).")
     source = as_frame(X, "X") if is_table(X) else None
     shown = as_frame(df, "df")
     if df is not None and shown is None:
@@ -135,17 +156,42 @@ def split_table(X, labels=None, *, features=None, df=None) -> TableInput:
             raise TypeError("features= picks columns of a DataFrame X; X is not a table. Pass "
                             "the DataFrame as X (features=[...] its columns to embed), or embed "
                             "X as it is and show a table beside it with df=.")
-        return TableInput(X, labels, frame, [], label_column)
+        inp = TableInput(X, labels, frame, [], label_column)
+        if missing == "drop" and isinstance(X, np.ndarray) and X.ndim == 2 \
+                and np.issubdtype(X.dtype, np.floating):
+            _drop_rows(inp, ~np.isnan(X).any(axis=1))
+        return inp
     if features is None:
         features = [c for c in source.columns if c != label_column and _is_feature_dtype(source[c])]
         if not features:
             raise TypeError(f"X: the table has no numeric column to embed (columns: "
                             f"{_shown(source.columns)}); pass features=[...] naming numeric "
                             f"columns, or embed an array and show the table with df=.")
-        _check_missing(source, features)
     else:
         features = _check_features(source, features)
-    return TableInput(source[features], labels, frame, list(features), label_column)
+    inp = TableInput(source[features], labels, frame, list(features), label_column)
+    if missing == "drop":
+        _drop_rows(inp, ~source[features].isna().any(axis=1).to_numpy())
+    else:
+        _check_missing(source, features)
+    return inp
+
+
+def _drop_rows(inp: TableInput, keep: np.ndarray) -> None:
+    """Keep only the rows ``keep`` (a boolean mask) of the features, the table and the labels."""
+    if keep.all():
+        return
+    if not keep.any():
+        raise ValueError("missing='drop' leaves no row: every row has a missing feature value; "
+                         "leave the emptiest columns out with features=[...] or impute them.")
+    kept = np.flatnonzero(keep)
+    inp.kept, inp.dropped = kept, int(len(keep) - len(kept))
+    inp.X = inp.X.iloc[kept] if hasattr(inp.X, "iloc") else inp.X[kept]
+    if inp.frame is not None:
+        inp.frame = inp.frame.iloc[kept]
+    if inp.labels is not None and not isinstance(inp.labels, str) and np.ndim(inp.labels) == 1 \
+            and len(inp.labels) == len(keep):
+        inp.labels = np.asarray(inp.labels)[kept]
 
 
 def table_for(inp: TableInput, n: int, labels=None, label_name: str = "label",
@@ -172,10 +218,9 @@ def _check_features(source: pd.DataFrame, features) -> list:
     bad = [f for f in features if not (_is_feature_dtype(source[f]) or
                                        pd.api.types.is_bool_dtype(source[f].dtype))]
     if bad:
-        raise TypeError(f"features: columns {[str(b) for b in bad[:5]]} are not numeric; t-SNE embeds "
-                        f"numbers. Leave them out of features (they stay in the table for colour, "
+        raise TypeError(f"features: columns {[str(b) for b in bad[:5]]} are not numeric; only numbers "
+                        f"are embedded. Leave them out of features (they stay in the table for colour, "
                         f"hover and search) or encode them as numbers first.")
-    _check_missing(source, features)
     return features
 
 
@@ -185,8 +230,9 @@ def _check_missing(source: pd.DataFrame, features) -> None:
     if len(na):
         cols = [str(c) for c in na.index[:5]]
         raise ValueError(f"X: feature columns {cols} have missing values ({int(na.max()):,} rows "
-                         f"in {cols[int(np.argmax(na.values[:5]))]!r}); impute them, drop those rows, "
-                         f"or leave the columns out with features=[...].")
+                         f"in {cols[int(np.argmax(na.values[:5]))]!r}); impute them, leave those "
+                         f"rows out with missing='drop', or leave the columns out with "
+                         f"features=[...].")
 
 
 # ---------------------------------------------------------------- typing columns

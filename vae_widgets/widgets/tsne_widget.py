@@ -45,6 +45,11 @@ class TSNEWidget(TableView, StreamWidget):
     df : table, optional
         A table of the same rows shown beside an array ``X`` (e.g. sentence
         embeddings as ``X``, the documents as ``df``).
+    missing : {"refuse", "drop"}
+        A missing feature value (NaN, None, NA): refused with the columns named (the
+        default), or its row left out of the map, the table and the labels alike
+        (``"drop"``; the info line says how many). The table keeps its index, so
+        ``selected_rows`` still names your rows; ``kept_rows`` are the positions used.
     color : str, optional
         The column to colour by (changeable later: ``w.color = "price"``, or the view's
         *colour by* menu). Categories get a legend with counts (the most frequent 20,
@@ -119,11 +124,11 @@ class TSNEWidget(TableView, StreamWidget):
     random_state = traitlets.Int().tag(sync=True)
     n_iter = traitlets.Int().tag(sync=True)
 
-    def __init__(self, X, labels=None, *, features=None, df=None, color=None, tooltip=None,
-                 search=None, image_shape=None, label_name: str = "label", _make_runner=None,
-                 **params):
+    def __init__(self, X, labels=None, *, features=None, df=None, missing: str = "refuse",
+                 color=None, tooltip=None, search=None, image_shape=None,
+                 label_name: str = "label", _make_runner=None, **params):
         from_dataset = is_torch_dataset(X)
-        table_in = split_table(X, labels, features=features, df=df)
+        table_in = split_table(X, labels, features=features, df=df, missing=missing)
         X, labels = split_labels(table_in.X, table_in.labels)   # Dataset of (x, y); "column" errors
         if from_dataset and getattr(X, "ndim", 2) > 2:   # a Dataset of images: flatten them
             if image_shape is None and X.ndim in (3, 4):
@@ -138,10 +143,13 @@ class TSNEWidget(TableView, StreamWidget):
         super().__init__(n_points=n)
         self._runner = runner
         self._feature_names = [str(c) for c in table_in.features] or None
+        self._table_in = table_in
         self._setup_table(table, color=color, tooltip=tooltip, search=search,
                           images=runner.X, image_shape=shape)
         self._sync_params()
         self.n_iter_total = runner.params.total_iterations
+        if table_in.dropped:           # said at once; the run's info line keeps saying it
+            self.info = table_in.describe_dropped()
         self._new_X = None
         self._threads_text = ""      # the info line's thread count (from "threads" events)
         runner.events.subscribe(self._on_event)
@@ -244,6 +252,13 @@ class TSNEWidget(TableView, StreamWidget):
         if not self.running:
             self.n_iter_total = self._runner.params.total_iterations
         return result
+
+    @property
+    def kept_rows(self):
+        """Positions, in the rows you passed, of the rows in the map: every row, or with
+        ``missing="drop"`` those without a missing feature value (int array)."""
+        kept = self._table_in.kept
+        return np.arange(self.n_points) if kept is None else kept.copy()
 
     @property
     def history(self):
@@ -441,6 +456,8 @@ class TSNEWidget(TableView, StreamWidget):
         if r.neighbors_method:
             method = "exact" if r.neighbors_method == "exact" else "approximate"
             parts.append(f"{method} kNN (k={r._cache.get('k')})")
+        if self._table_in.dropped:
+            parts.append(self._table_in.describe_dropped())
         if self._threads_text:
             parts.append(self._threads_text)
         self._set_traits(info=" · ".join(parts))

@@ -16,6 +16,7 @@ import numpy as np
 import traitlets
 
 from .._validation import number, page_value
+from ..tsne.table import is_table, split_table
 from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
@@ -42,6 +43,13 @@ class VAEWidget(VAEEvents, StreamWidget):
     latent dimension and each factor and the MIG score, measured after every epoch
     (``mig_history``).
 
+    A table ``X`` (pandas; polars and pyarrow through ``to_pandas()``) is read as
+    :class:`~vae_widgets.TSNEWidget` reads it: ``features=[...]`` the columns to train on
+    (default: every numeric and boolean column except the ``labels`` column), ``labels``
+    one value per row or a column's name, ``missing="drop"`` to leave out the rows with a
+    missing feature value (the info line says how many; ``rows`` are the table's index
+    of the rows trained on) instead of refusing them (``missing="refuse"``, the default).
+
     ``train()`` returns at once; ``wait()`` blocks and re-raises an error.
 
     :meth:`watch` makes the same views for a model that your own loop trains.
@@ -49,6 +57,7 @@ class VAEWidget(VAEEvents, StreamWidget):
 
     _esm = STATIC / "vae.js"
     _css = STATIC / "vae.css"
+    _table_in = None     # a table X: what split_table made of it (features, dropped rows)
 
     info = traitlets.Unicode("").tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
@@ -83,10 +92,29 @@ class VAEWidget(VAEEvents, StreamWidget):
     #: "train": the built-in trainer (Train button); "watch": a user's loop calls log()
     mode = traitlets.Unicode("train").tag(sync=True)
 
-    def __init__(self, X, labels=None, *, epochs: int = 30, **params):
+    def __init__(self, X, labels=None, *, features=None, missing: str = "refuse",
+                 epochs: int = 30, **params):
         epochs = number(epochs, "epochs", low=1, integer=True)
+        table_in = None
+        if is_table(X) or features is not None or missing != "refuse":
+            table_in = split_table(X, labels, features=features, missing=missing)
+            X = table_in.X
+            labels = (table_in.frame[table_in.label_column].to_numpy()
+                      if table_in.label_column else table_in.labels)
         trainer = VAETrainer(X, labels=labels, **params)   # validates data and parameters
+        self._table_in = table_in
         self._setup(trainer, None, epochs=epochs)
+
+    @property
+    def rows(self):
+        """The rows trained on, as the table's index (a pandas Index; with
+        ``missing="drop"``, the rows kept), or their positions for an array ``X``."""
+        t = self._table_in
+        if t is not None and t.frame is not None:
+            return t.frame.index
+        if t is not None and t.kept is not None:
+            return t.kept.copy()
+        return None if self._trainer is None else np.arange(len(self._trainer.data))
 
     @classmethod
     def watch(cls, model=None, X_val=None, labels=None, **options) -> "VAEWidget":
@@ -491,5 +519,7 @@ class VAEWidget(VAEEvents, StreamWidget):
                "gaussian_learned": "Gaussian (learned variance)"}.get(t._likelihood.kind, c.likelihood)
         cond = " · conditional" if c.conditional else ""
         threads = f" · {self._threads_text}" if self._threads_text else ""
+        if self._table_in is not None and self._table_in.dropped:
+            threads = f" · {self._table_in.describe_dropped()}" + threads
         return (f"{n:,} samples · {what} · {c.architecture.upper()} VAE, {c.latent_dim} latent "
                 f"dims · {lik} likelihood{cond} · {t.device}{threads}")
