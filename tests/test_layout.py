@@ -11,7 +11,7 @@ ROOT = pathlib.Path(vae_widgets.__file__).parent
 #: lowest first; a module may import its own layer and the layers below it
 LAYERS = [
     ("foundation", ["_schema", "_validation", "_openmp", "_threads", "_stream", "_producer",
-                    "_images", "_runs", "datasets"]),
+                    "_images", "_anndata", "_runs", "datasets"]),
     ("engines", ["tsne", "vae"]),
     ("export", ["export"]),
     ("bridge", ["bridge"]),

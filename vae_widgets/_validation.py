@@ -31,7 +31,33 @@ def _to_numpy(value: Any, name: str) -> np.ndarray:
         return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
     if hasattr(value, "to_numpy"):  # pandas.Series and friends
         return value.to_numpy()
+    kind = type(value).__name__
+    if kind in ("AnnData", "AnnDataView") and hasattr(value, "obsm"):
+        raise TypeError(f"{name} is an AnnData: pass it to TSNEWidget or VAEWidget as it is "
+                        f"(TSNEWidget(adata, use_rep='X_pca', color='...')), or pass an array "
+                        f"such as adata.obsm['X_pca'] here.")
+    if hasattr(value, "tocsr") and hasattr(value, "nnz"):
+        raise TypeError(f"{name} is a scipy.sparse matrix: pass it to TSNEWidget or VAEWidget, "
+                        f"which reduce it with TruncatedSVD, or reduce it yourself first "
+                        f"(sklearn.decomposition.TruncatedSVD(50).fit_transform({name})).")
+    if hasattr(value, "to_pandas") and not hasattr(value, "__array__"):   # pyarrow and friends
+        return _to_numpy(value.to_pandas(), name)
+    if not (isinstance(value, (list, tuple, range, numbers.Number, np.ndarray, np.generic))
+            or hasattr(value, "__array__") or hasattr(value, "__array_interface__")
+            or _has_buffer(value)):
+        # (reading an unknown object element by element can take minutes before it fails)
+        raise TypeError(f"{name} is of type {kind}, which is not an array, a table or a tensor; pass "
+                        f"a 2-D numeric array (n_samples, n_features), a pandas DataFrame, a "
+                        f"torch tensor or Dataset.")
     return np.asarray(value)
+
+
+def _has_buffer(value: Any) -> bool:
+    try:
+        memoryview(value)
+    except TypeError:
+        return False
+    return True
 
 
 def is_torch_dataset(value: Any) -> bool:

@@ -108,6 +108,8 @@ class TableInput:
     #: were left out; None / 0 when every row is used
     kept: np.ndarray | None = None
     dropped: int = 0
+    #: what was done to the input before (an AnnData's representation, a sparse reduction)
+    notes: list = field(default_factory=list)
 
     def describe_dropped(self) -> str:
         """For the info line: how many rows were left out, and why (or "")."""

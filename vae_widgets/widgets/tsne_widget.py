@@ -8,6 +8,7 @@ import traitlets
 
 from .. import _schema as S
 from .. import _threads
+from .._anndata import read_cells
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
                            split_labels)
 from ..tsne.runner import TSNERunner
@@ -45,6 +46,13 @@ class TSNEWidget(TableView, StreamWidget):
     df : table, optional
         A table of the same rows shown beside an array ``X`` (e.g. sentence
         embeddings as ``X``, the documents as ``df``).
+    use_rep : str, optional
+        For an AnnData ``X`` (scanpy): the representation to embed, as in
+        ``sc.tl.tsne``: ``"X"``, or a key of ``adata.obsm`` (default: ``.X`` for at most
+        50 variables, else ``"X_pca"``, else ``.X`` reduced to 50 components here).
+        ``adata.obs`` is the table (colour, hover, ``selected_rows`` by ``obs_names``);
+        :meth:`to_anndata` writes the map to ``adata.obsm["X_tsne"]``. A
+        ``scipy.sparse`` ``X`` is reduced with TruncatedSVD (the info line says so).
     missing : {"refuse", "drop"}
         A missing feature value (NaN, None, NA): refused with the columns named (the
         default), or its row left out of the map, the table and the labels alike
@@ -125,10 +133,12 @@ class TSNEWidget(TableView, StreamWidget):
     n_iter = traitlets.Int().tag(sync=True)
 
     def __init__(self, X, labels=None, *, features=None, df=None, missing: str = "refuse",
-                 color=None, tooltip=None, search=None, image_shape=None,
+                 use_rep=None, color=None, tooltip=None, search=None, image_shape=None,
                  label_name: str = "label", _make_runner=None, **params):
         from_dataset = is_torch_dataset(X)
+        X, df, read = read_cells(X, df, use_rep, params.get("random_state", 0))
         table_in = split_table(X, labels, features=features, df=df, missing=missing)
+        table_in.notes = [read] if read else []
         X, labels = split_labels(table_in.X, table_in.labels)   # Dataset of (x, y); "column" errors
         if from_dataset and getattr(X, "ndim", 2) > 2:   # a Dataset of images: flatten them
             if image_shape is None and X.ndim in (3, 4):
@@ -148,8 +158,8 @@ class TSNEWidget(TableView, StreamWidget):
                           images=runner.X, image_shape=shape)
         self._sync_params()
         self.n_iter_total = runner.params.total_iterations
-        if table_in.dropped:           # said at once; the run's info line keeps saying it
-            self.info = table_in.describe_dropped()
+        if table_in.dropped or table_in.notes:   # said at once; the info line keeps it
+            self.info = " · ".join(table_in.notes + [table_in.describe_dropped()]).strip(" ·")
         self._new_X = None
         self._threads_text = ""      # the info line's thread count (from "threads" events)
         runner.events.subscribe(self._on_event)
@@ -252,6 +262,17 @@ class TSNEWidget(TableView, StreamWidget):
         if not self.running:
             self.n_iter_total = self._runner.params.total_iterations
         return result
+
+    def to_anndata(self, adata, key: str = "X_tsne"):
+        """Write the map where scanpy keeps it: ``adata.obsm[key]`` (n_obs, 2), for
+        ``sc.pl.embedding(adata, basis="tsne")``. ``adata`` must be the AnnData the widget
+        was made from (same cells, in order). Returns ``adata``."""
+        from .._anndata import write_obsm
+        if self.embedding is None:
+            raise RuntimeError("no map yet: run() and wait() first.")
+        names = self._table.frame.index if not self._table.synthetic else None
+        write_obsm(adata, key, np.asarray(self.embedding).reshape(-1, 2)[:self.n_points], names)
+        return adata
 
     @property
     def kept_rows(self):
@@ -456,6 +477,7 @@ class TSNEWidget(TableView, StreamWidget):
         if r.neighbors_method:
             method = "exact" if r.neighbors_method == "exact" else "approximate"
             parts.append(f"{method} kNN (k={r._cache.get('k')})")
+        parts += self._table_in.notes
         if self._table_in.dropped:
             parts.append(self._table_in.describe_dropped())
         if self._threads_text:

@@ -15,6 +15,7 @@ import pathlib
 import numpy as np
 import traitlets
 
+from .._anndata import read_cells
 from .._validation import number, page_value
 from ..tsne.table import is_table, split_table
 from ..vae.trainer import VAETrainer
@@ -42,6 +43,11 @@ class VAEWidget(VAEEvents, StreamWidget):
     ``datasets.shapes()[1]``) adds a panel with the mutual information between each
     latent dimension and each factor and the MIG score, measured after every epoch
     (``mig_history``).
+
+    An AnnData ``X`` (scanpy) trains on ``use_rep`` (as :class:`~vae_widgets.TSNEWidget`
+    picks it; ``adata.obs`` gives the labels, ``rows`` are its ``obs_names``, and
+    :meth:`to_anndata` writes the latent means to ``adata.obsm["X_vae"]``); a
+    ``scipy.sparse`` ``X`` is reduced with TruncatedSVD first.
 
     A table ``X`` (pandas; polars and pyarrow through ``to_pandas()``) is read as
     :class:`~vae_widgets.TSNEWidget` reads it: ``features=[...]`` the columns to train on
@@ -93,17 +99,32 @@ class VAEWidget(VAEEvents, StreamWidget):
     mode = traitlets.Unicode("train").tag(sync=True)
 
     def __init__(self, X, labels=None, *, features=None, missing: str = "refuse",
-                 epochs: int = 30, **params):
+                 use_rep=None, epochs: int = 30, **params):
         epochs = number(epochs, "epochs", low=1, integer=True)
+        X, cells, read = read_cells(X, None, use_rep, params.get("seed", 0))
         table_in = None
-        if is_table(X) or features is not None or missing != "refuse":
-            table_in = split_table(X, labels, features=features, missing=missing)
+        if is_table(X) or cells is not None or features is not None or missing != "refuse":
+            table_in = split_table(X, labels, features=features, df=cells, missing=missing)
             X = table_in.X
             labels = (table_in.frame[table_in.label_column].to_numpy()
                       if table_in.label_column else table_in.labels)
         trainer = VAETrainer(X, labels=labels, **params)   # validates data and parameters
+        if read:
+            table_in.notes = [read]
         self._table_in = table_in
         self._setup(trainer, None, epochs=epochs)
+
+    def to_anndata(self, adata, key: str = "X_vae"):
+        """Write the latent means where scanpy keeps representations: ``adata.obsm[key]``
+        (n_obs, latent_dim), e.g. for ``sc.pp.neighbors(adata, use_rep="X_vae")``.
+        ``adata`` must be the AnnData the widget was made from. Returns ``adata``."""
+        from .._anndata import write_obsm
+        t = self._trained("to_anndata()")
+        names = self.rows if self._table_in is not None and self._table_in.frame is not None \
+            else None
+        mu, _ = self.encode(t.data, labels=t.labels if t.conditional else None)
+        write_obsm(adata, key, mu, names)
+        return adata
 
     @property
     def rows(self):
@@ -519,7 +540,9 @@ class VAEWidget(VAEEvents, StreamWidget):
                "gaussian_learned": "Gaussian (learned variance)"}.get(t._likelihood.kind, c.likelihood)
         cond = " · conditional" if c.conditional else ""
         threads = f" · {self._threads_text}" if self._threads_text else ""
-        if self._table_in is not None and self._table_in.dropped:
-            threads = f" · {self._table_in.describe_dropped()}" + threads
+        t_in = self._table_in
+        if t_in is not None and (t_in.dropped or t_in.notes):
+            notes = t_in.notes + ([t_in.describe_dropped()] if t_in.dropped else [])
+            threads = "".join(f" · {x}" for x in notes) + threads
         return (f"{n:,} samples · {what} · {c.architecture.upper()} VAE, {c.latent_dim} latent "
                 f"dims · {lik} likelihood{cond} · {t.device}{threads}")
