@@ -160,3 +160,20 @@ def test_overfitting_alert_on_a_run(digits):
     t.fit(60)
     eh = t.epoch_history
     assert any(a["kind"] == "overfitting" for a in t.alerts), eh[["train_elbo", "val_elbo"]]
+
+
+def test_units_monitor_tells_a_sum_over_the_batch_and_a_constant_factor_from_honest_gaps():
+    from vae_widgets.vae.diagnostics import UnitsMonitor
+
+    m = UnitsMonitor()
+    a = m.update(train_recon=128 * 40.0, val_recon=41.0, batch_rows=128)
+    assert a["kind"] == "units" and "about your batch size (128)" in a["message"]
+    assert m.update(128 * 40.0, 41.0, 128) is None                 # once
+    m = UnitsMonitor()
+    a = m.update(train_recon=40.0 / 64, val_recon=40.0, batch_rows=32)   # mean over 64 pixels
+    assert a["kind"] == "units" and "64-fold" in a["message"]
+    m = UnitsMonitor()
+    for train, val in [(42.0, 45.0), (35.0, 44.0), (30.0, 46.0), (20.0, 200.0)]:
+        assert m.update(train, val, 64) is None      # overfitting is not a unit error, and
+    assert m.seen == 3                                # only the first 3 epochs are judged
+    assert UnitsMonitor().update(float("nan"), 40.0, 64) is None

@@ -288,3 +288,86 @@ def test_a_fast_loop_gets_rows_and_validations_within_their_budgets(images):
     assert len(mon.history) <= took / mon.config.row_interval + len(e) + 2
     assert len(e) == 21 and e.active_units.notna().iloc[[0, -1]].all()   # first, and the
     assert e.active_units.notna().sum() < len(e)           # open one at finish(); not all
+
+
+# ---------------------------------------------------------------- units: pytorch/examples
+class ExamplesVAE(nn.Module):
+    """pytorch/examples vae/main.py as published (784 -> 400 -> 20), on 8x8 digits (64)."""
+
+    def __init__(self, d_in=64):
+        super().__init__()
+        self.d_in = d_in
+        self.fc1 = nn.Linear(d_in, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, d_in)
+
+    def encode(self, x):
+        h1 = F.relu(self.fc1(x))
+        return self.fc21(h1), self.fc22(h1)
+
+    def reparameterize(self, mu, logvar):
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn_like(std)
+        return mu + eps * std
+
+    def decode(self, z):
+        h3 = F.relu(self.fc3(z))
+        return torch.sigmoid(self.fc4(h3))
+
+    def forward(self, x):
+        mu, logvar = self.encode(x.view(-1, self.d_in))
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+
+def examples_loss_function(recon_x, x, mu, logvar, d_in=64):
+    """As upstream: BCE summed over the batch (not averaged), plus the KL."""
+    BCE = F.binary_cross_entropy(recon_x, x.view(-1, d_in), reduction="sum")
+    KLD = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return BCE + KLD, BCE
+
+
+def per_row_bce(x_hat, x):
+    return F.binary_cross_entropy(x_hat, x, reduction="none").sum(1)
+
+
+def run_examples_loop(log_mean: bool, epochs=3):
+    X, _ = datasets.digits()
+    X = torch.as_tensor(X, dtype=torch.float32)
+    torch.manual_seed(0)
+    model = ExamplesVAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    mon = LoopMonitor(model, X[1500:], output="mean", recon_loss=per_row_bce,
+                      visuals_every=None, val_every=1)
+    batch_size = 128                       # upstream's default
+    for epoch in range(epochs):
+        perm = torch.randperm(1500)
+        for s in range(0, 1500, batch_size):
+            data = X[:1500][perm[s:s + batch_size]]
+            optimizer.zero_grad()
+            recon_batch, mu, logvar = model(data)
+            loss, bce_sum = examples_loss_function(recon_batch, data, mu, logvar)
+            loss.backward()
+            optimizer.step()
+            mon.log(recon=bce_sum / len(data) if log_mean else bce_sum, mu=mu, logvar=logvar,
+                    epoch=epoch)
+    mon.finish()
+    return mon
+
+
+def test_the_pytorch_examples_loop_logging_a_sum_over_the_batch_gets_a_units_alert():
+    mon = run_examples_loop(log_mean=False)
+    units = [a for a in mon.monitor.alerts if a["kind"] == "units"]
+    assert len(units) == 1, mon.monitor.alerts
+    msg = units[0]["message"]
+    assert "about your batch size (128)" in msg and "summed over the batch" in msg
+    assert "reduction" in units[0]["fix"]
+    ratio = float(msg.split(" is ")[1].split("x the")[0])
+    assert 90 < ratio < 170          # 128 rows per batch (the last batch has 92)
+
+
+def test_the_same_loop_logging_the_mean_per_row_gets_no_units_alert():
+    mon = run_examples_loop(log_mean=True)
+    assert not [a for a in mon.monitor.alerts if a["kind"] == "units"], mon.monitor.alerts

@@ -13,6 +13,11 @@ line saying what happened, ``fix`` one line saying what to try. Kinds:
   that produced finite numbers are restored.
 * ``"overfitting"`` — the validation loss rose for ``overfit_patience``
   epochs in a row while the training loss fell.
+* ``"units"`` — the reconstruction term a loop logs and the one the monitor measures on
+  the validation rows with the same model differ by about the batch size (the loss was
+  summed over the batch, not averaged) or by a large constant factor (a mean over
+  features, a different likelihood): the curves would compare numbers in different
+  units.
 
 The monitors are small state machines fed with numbers, so they can be tested
 without training anything.
@@ -80,6 +85,50 @@ class CollapseMonitor:
             f"ignores them).",
             "Lower beta (e.g. 0.5), use kl_schedule='linear' or 'cyclical', or set free_bits "
             "to 0.1-0.5 nats; a smaller latent_dim is fine if the data need fewer dimensions.")
+
+
+class UnitsMonitor:
+    """Fires once when the logged training reconstruction and the monitor's own validation
+    reconstruction (same model, per row, summed over features) are in different units:
+    their ratio is within ``tolerance`` of the batch size (a sum over the batch), or more
+    than ``factor`` apart either way. Judged on the first ``epochs`` validated epochs only
+    (later, overfitting may separate them honestly)."""
+
+    def __init__(self, tolerance: float = 0.35, factor: float = 8.0, epochs: int = 3):
+        self.tolerance, self.factor, self.epochs = tolerance, factor, epochs
+        self.seen = 0
+        self.fired = False
+
+    def update(self, train_recon: float, val_recon: float,
+               batch_rows: Optional[int]) -> Optional[dict]:
+        if self.fired or self.seen >= self.epochs:
+            return None
+        if not (math.isfinite(train_recon) and math.isfinite(val_recon)) or \
+                min(abs(train_recon), abs(val_recon)) < 1e-6 or train_recon * val_recon < 0:
+            return None
+        self.seen += 1
+        ratio = train_recon / val_recon
+        b = batch_rows or 0
+        if b > 1 and abs(ratio / b - 1) < self.tolerance:
+            self.fired = True
+            return alert(
+                "units",
+                f"Units: the reconstruction you log ({train_recon:.4g}) is {ratio:.0f}x the "
+                f"one measured on the validation rows ({val_recon:.4g}), about your batch "
+                f"size ({b}): the loss is probably summed over the batch.",
+                "Log the mean over the batch (e.g. reduction='sum' / len(x), or "
+                "F.binary_cross_entropy(..., reduction='none').sum(1).mean()); the "
+                "optimiser can keep its loss, only log() needs per-row numbers.")
+        if ratio > self.factor or ratio < 1 / self.factor:
+            self.fired = True
+            return alert(
+                "units",
+                f"Units: the reconstruction you log ({train_recon:.4g}) and the one measured "
+                f"on the validation rows ({val_recon:.4g}) differ {max(ratio, 1 / ratio):.0f}-fold "
+                f"with the same model.",
+                "Log recon per row, summed over features (pixels, columns), as recon_loss "
+                "measures it; a mean over features or another likelihood gives other units.")
+        return None
 
 
 class OverfitMonitor:

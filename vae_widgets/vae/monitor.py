@@ -70,7 +70,7 @@ from . import disentangle as _dis
 from .checkpoint import plain
 from . import visuals as _vis
 from .config import MonitorConfig
-from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor
+from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, UnitsMonitor
 from .objective import kl_per_dim
 
 METRIC_COLUMNS = ("step", "epoch", "time", "elbo", "loss", "recon", "kl", "kl_per_dim",
@@ -152,6 +152,8 @@ class VAEMonitor(HistoryTables):
         d = source.latent_dim
         self.collapse = CollapseMonitor(d, config.collapse_fraction, config.collapse_patience)
         self.overfit = OverfitMonitor(config.overfit_patience)
+        self.units = UnitsMonitor()
+        self.batch_rows: Optional[int] = None      # rows of the last batch seen (mu)
         self.diverge = DivergenceMonitor(config.diverge_factor)
         self.probe: Optional[_dis.FactorProbe] = None
         self._pick_visual_rows(list(visual_pool))
@@ -190,6 +192,8 @@ class VAEMonitor(HistoryTables):
             scalars = torch.cat(parts).tolist()
             extra = (mu.detach().var(0, unbiased=False),) if mu is not None and len(mu) > 1 \
                 else ()
+            if mu is not None:
+                self.batch_rows = int(mu.shape[0])
             rows = torch.stack(klpds + extra).tolist()
         recon_sum = sum(scalars[:w])
         recon = recon_sum / w
@@ -287,6 +291,10 @@ class VAEMonitor(HistoryTables):
             self.alert(a, step, epoch)
         if has_val_set and math.isfinite(row["val_elbo"]):
             a = self.overfit.update(-row["train_elbo"], -row["val_elbo"])
+            if a:
+                self.alert(a, step, epoch)
+        if math.isfinite(row["val_recon"]):
+            a = self.units.update(train_recon, row["val_recon"], self.batch_rows)
             if a:
                 self.alert(a, step, epoch)
         return row
@@ -445,6 +453,7 @@ class VAEMonitor(HistoryTables):
             "overfit": {"train": list(self.overfit.train), "val": list(self.overfit.val),
                         "fired": self.overfit.fired},
             "collapse": {"counts": list(self.collapse.counts), "fired": self.collapse.fired},
+            "units": {"seen": self.units.seen, "fired": self.units.fired},
             "diverge_first": self.diverge.first,
             "factor_probe": None if probe is None else {
                 "rows": torch.from_numpy(np.asarray(probe.rows, dtype=np.int64)),
@@ -466,6 +475,8 @@ class VAEMonitor(HistoryTables):
         self.collapse.counts = list(state["collapse"]["counts"])
         self.collapse.fired = state["collapse"]["fired"]
         self.diverge.first = state["diverge_first"]
+        units = state.get("units") or {}           # (checkpoints before the units alert)
+        self.units.seen, self.units.fired = units.get("seen", 0), units.get("fired", False)
         probe = state.get("factor_probe")
         if probe is not None and int(probe["rows"].max()) < len(self.source.data):
             self.probe = _dis.FactorProbe.from_codes(probe["rows"].numpy(),
