@@ -217,7 +217,6 @@ HOMES = {
     "tsne/knn": ["tsne/test_runner.py"],
     "tsne/params": ["tsne/test_inputs.py"],
     "tsne/table": ["widgets/test_table_view.py"],      # the view data the widget shows
-    "vae/adapter": ["vae/test_watch.py"],              # a user's model, through watch
     "vae/callbacks": ["vae/test_diagnostics.py"],      # DivergenceGuard restores weights
     "vae/checkpoint": ["vae/test_trainer.py"],         # save/load, unsafe files, a full disk
     "vae/config": ["vae/test_data.py", "vae/test_trainer.py"],

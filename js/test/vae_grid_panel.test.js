@@ -28,6 +28,21 @@ describe("GridPanel", () => {
     }
   });
 
+  it("a grid the model cannot draw (no decode) says why, whatever the status, until it can", () => {
+    const { p } = panel("samples");
+    const why = "Needs decode(z), which this model does not have";
+    expect(p.update({ unavailable: why }, new Uint8Array(0), "running")).toBe(true);
+    expect(p.empty.hidden).toBe(false);
+    expect(p.canvas.hidden).toBe(true);
+    expect(p.empty.textContent).toBe(why);
+    p.setStatus("done");
+    expect(p.empty.textContent).toBe(why);
+    const { meta, px } = imageGrid(2, 3);
+    expect(p.update(meta, px, "running")).toBe(true);        // a decoder came (decode=)
+    expect(p.canvas.hidden).toBe(false);
+    expect(p.empty.dataset.unavailable).toBeUndefined();
+  });
+
   it("a buffer too short for its shape is not drawn", () => {
     const { p } = panel("samples");
     const { meta } = imageGrid(2, 2);

@@ -41,17 +41,69 @@ from .dataspace import DataSpaceMixin
 OUTPUTS = ("auto", "logits", "mean")
 
 
-class _Callables:
-    """The model's encode/decode with the (x, y) signature the data-space methods use."""
+#: grids that need decode(z) (a model with only forward() cannot draw them)
+DECODE_KINDS = ("samples", "traversal", "interpolation")
 
-    def __init__(self, encode: Callable, decode: Callable):
-        self._encode, self._decode = encode, decode
+
+class _Callables:
+    """The model's encode/decode with the (x, y) signature the data-space methods use;
+    ``forward``: ``x -> x_hat`` for a model that reconstructs only through its forward."""
+
+    def __init__(self, encode: Callable, decode: Optional[Callable],
+                 forward: Optional[Callable] = None):
+        self._encode, self._decode, self.forward = encode, decode, forward
 
     def encode(self, x, y=None):
-        return self._encode(x)
+        out = self._encode(x)
+        if hasattr(out, "embedding") and hasattr(out, "log_covariance"):   # pythae's output
+            return out.embedding, out.log_covariance
+        return out
 
     def decode(self, z, y=None):
-        return self._decode(z)
+        if self._decode is None:
+            raise RuntimeError("this model has no decode(z) (only forward(x) -> (x_hat, mu, "
+                               "logvar)): samples, traversals and interpolations need one; "
+                               "pass decode= to draw them.")
+        out = self._decode(z)
+        return out.reconstruction if hasattr(out, "reconstruction") else out
+
+
+def find_layout(model, encode: Optional[Callable] = None, decode: Optional[Callable] = None):
+    """``(encode, decode or None, forward or None, what)`` for a model as people write it:
+
+    * ``encode(x) -> (mu, logvar)`` and ``decode(z)`` methods (or ``encode=``/``decode=``);
+    * ``encoder`` + ``fc_mu`` + ``fc_var`` (or ``fc_logvar``) + ``decoder`` (lightning-bolts'
+      ``VAE``, many tutorials);
+    * ``encoder``/``decoder`` whose outputs carry ``embedding``/``log_covariance`` and
+      ``reconstruction`` (pythae);
+    * only ``forward(x) -> (x_hat, mu, logvar)``: encoding and reconstructions work, what
+      needs ``decode(z)`` says so in its panel.
+    """
+    enc = encode if encode is not None else getattr(model, "encode", None)
+    dec = decode if decode is not None else getattr(model, "decode", None)
+    if callable(enc) and callable(dec):
+        return enc, dec, None, ("encode= / decode=" if encode is not None else
+                                "encode(x) / decode(z)")
+    parts = {k: getattr(model, k, None) for k in ("encoder", "fc_mu", "fc_var", "fc_logvar",
+                                                  "decoder")}
+    var = parts["fc_var"] if callable(parts["fc_var"]) else parts["fc_logvar"]
+    if encode is None and callable(parts["encoder"]) and callable(parts["fc_mu"]) \
+            and callable(var):
+        def enc(x):
+            h = parts["encoder"](x)
+            return parts["fc_mu"](h), var(h)
+        dec = dec if callable(dec) else parts["decoder"] if callable(parts["decoder"]) else None
+        return enc, dec, None, "encoder + fc_mu / fc_var" + (" + decoder" if dec else "")
+    if encode is None and callable(parts["encoder"]) and callable(parts["decoder"]):
+        return parts["encoder"], parts["decoder"], None, "encoder / decoder modules"
+    if encode is None and isinstance(model, torch.nn.Module):
+        def enc(x):
+            out = model(x)
+            return tuple(out[1:3]) if isinstance(out, (tuple, list)) and len(out) >= 3 else out
+        def fwd(x):
+            return model(x)[0]
+        return enc, (dec if callable(dec) else None), fwd, "forward(x) -> (x_hat, mu, logvar)"
+    return enc, dec, None, ""
 
 
 class ModelAdapter(DataSpaceMixin):
@@ -84,16 +136,17 @@ class ModelAdapter(DataSpaceMixin):
     def __init__(self, model=None, X_val=None, labels=None, *, image_shape=None,
                  encode: Optional[Callable] = None, decode: Optional[Callable] = None,
                  output: Union[str, Callable] = "auto", device=None, feature_names=None):
-        enc = encode if encode is not None else getattr(model, "encode", None)
-        dec = decode if decode is not None else getattr(model, "decode", None)
-        if not callable(enc) or not callable(dec):
+        enc, dec, fwd, self.layout = find_layout(model, encode, decode)
+        if not callable(enc):
             what = type(model).__name__ if model is not None else "None"
             raise TypeError(
-                f"the model ({what}) needs encode(x) -> (mu, logvar) and decode(z) -> x_hat: "
-                f"give it those methods, or pass encode= and decode= callables (e.g. "
-                f"encode=lambda x: model.encoder(x).chunk(2, dim=1), decode=model.decoder); "
-                f"see the 'Bring your own VAE' guide for a forward() that returns "
-                f"(x_hat, mu, logvar) and for pythae models.")
+                f"the model ({what}) needs encode(x) -> (mu, logvar) (and decode(z) -> x_hat "
+                f"for samples and traversals): give it those methods, pass encode= and "
+                f"decode= callables (e.g. encode=lambda x: model.encoder(x).chunk(2, dim=1), "
+                f"decode=model.decoder), or use an nn.Module whose forward(x) returns "
+                f"(x_hat, mu, logvar); see the 'Bring your own VAE' guide.")
+        #: False for a model with no decode(z): the grids of DECODE_KINDS say so instead
+        self.can_decode = callable(dec)
         if isinstance(output, str) and output not in OUTPUTS:
             raise ValueError(f"output={output!r} is not one of {list(OUTPUTS)} or a callable.")
         if not isinstance(output, str) and not callable(output):
@@ -104,7 +157,7 @@ class ModelAdapter(DataSpaceMixin):
                              "model takes (the grids show them; validation KL and active units "
                              "are measured on them).")
         self.module = model if isinstance(model, torch.nn.Module) else None
-        self._model = _Callables(enc, dec)
+        self._model = _Callables(enc, dec if callable(dec) else None, fwd)
         self.device = self._find_device(device, X_val)
         arr = X_val.detach().cpu().numpy() if isinstance(X_val, torch.Tensor) else \
             np.asarray(_to_numpy(X_val, "X_val"))
@@ -158,6 +211,11 @@ class ModelAdapter(DataSpaceMixin):
         try:
             with self.rendering():
                 out = self._model.encode(x)
+                if self._model.forward is not None and \
+                        (not isinstance(out, (tuple, list)) or len(out) != 2):
+                    raise TypeError(f"the model has no encode(x)/decode(z), and its forward(x) "
+                                    f"must then return (x_hat, mu, logvar); it returned "
+                                    f"{type(out).__name__}. Pass encode= and decode= instead.")
                 if not isinstance(out, (tuple, list)) or len(out) != 2:
                     raise TypeError(f"encode(x) must return (mu, logvar), got "
                                     f"{type(out).__name__}"
@@ -171,8 +229,12 @@ class ModelAdapter(DataSpaceMixin):
                     raise ValueError(f"encode(x) returned mu {tuple(mu.shape)} and logvar "
                                      f"{tuple(logvar.shape)} for {x.shape[0]} rows; both must "
                                      f"be (rows, latent_dim).")
-                x_hat = self._model.decode(mu)
+                x_hat = self._model.decode(mu) if self.can_decode else self._model.forward(x)
         except RuntimeError as exc:
+            if "device" not in str(exc) and self._model.forward is not None:
+                raise TypeError(f"the model has no encode(x) -> (mu, logvar) and decode(z) -> "
+                                f"x_hat, and its forward(x) failed on rows of X_val ({exc}); "
+                                f"give it those methods, or pass encode= and decode=.") from None
             if "device" in str(exc):
                 raise ValueError(f"the model and the validation rows are on different devices "
                                  f"({exc}); pass device= (the model's device) or move the "
@@ -181,7 +243,8 @@ class ModelAdapter(DataSpaceMixin):
         if not isinstance(x_hat, torch.Tensor) or x_hat.shape[0] != x.shape[0] or \
                 x_hat[0].numel() != self.n_features:
             shape = tuple(x_hat.shape) if isinstance(x_hat, torch.Tensor) else type(x_hat).__name__
-            raise ValueError(f"decode(z) returned {shape} for {x.shape[0]} rows; it must return "
+            what = "decode(z)" if self.can_decode else "forward(x)[0]"
+            raise ValueError(f"{what} returned {shape} for {x.shape[0]} rows; it must return "
                              f"one row per code with as many values as a row of X_val "
                              f"({self.n_features}).")
         if self._output == "auto":
@@ -220,6 +283,16 @@ class ModelAdapter(DataSpaceMixin):
             x = x.reshape(len(x), *self.image_shape)
         return x
 
+    def reconstruct(self, X, labels=None) -> np.ndarray:
+        """Reconstructions: the decoded posterior means, or for a model with only a
+        ``forward``, its ``x_hat`` (one posterior sample, as its forward draws it)."""
+        if self.can_decode:
+            return super().reconstruct(X, labels)
+        with self.rendering():
+            x = self._prep(X)
+            return self._to_data(torch.cat([self._model.forward(x[s:s + 1024])
+                                            for s in range(0, len(x), 1024)]))
+
     @contextlib.contextmanager
     def rendering(self):
         """Eval mode and no gradients, the model's own mode restored afterwards."""
@@ -252,7 +325,8 @@ class ModelAdapter(DataSpaceMixin):
                 if recon_loss is not None:
                     z = mu + torch.randn(mu.shape, generator=gen, device=mu.device) \
                         * torch.exp(0.5 * lv)
-                    r = torch.as_tensor(recon_loss(self._model.decode(z), x)).float()
+                    x_hat = self._model.decode(z) if self.can_decode else self._model.forward(x)
+                    r = torch.as_tensor(recon_loss(x_hat, x)).float()
                     recs.append((r.sum() if r.ndim else r * len(x)).reshape(1))
         mu, lv = torch.cat(mus), torch.cat(lvs)
         klpd = (0.5 * (mu.pow(2) + lv.exp() - 1.0 - lv)).mean(0)

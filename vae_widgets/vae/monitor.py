@@ -342,8 +342,11 @@ class VAEMonitor(HistoryTables):
         if scheduled:
             self.reset_visual_clock(time_now())
         out = {}
+        decodes = getattr(self.source, "can_decode", True)   # (a user's model may not)
         with self.source.rendering():
             for kind in kinds:
+                if not decodes and kind in ("samples", "traversal", "interpolation"):
+                    continue
                 if kind == "reconstructions":
                     out[kind] = _vis.reconstructions(self.source, self.recon_rows)
                 elif kind == "samples":

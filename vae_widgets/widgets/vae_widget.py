@@ -233,6 +233,11 @@ class VAEWidget(VAEEvents, StreamWidget):
         self.traversal_base = base if base is not None else self._monitor.default_base
         self.observe(self._follow_traversal_base, "traversal_base")
         self.observe(self._follow_selection, "selection_indices")
+        if not getattr(source, "can_decode", True):   # a model with only forward()
+            self.grids = {k: {"unavailable": "Needs decode(z), which this model does not have "
+                                             "(it has forward(x) -> (x_hat, mu, logvar)); "
+                                             "pass decode= to VAEWidget.watch to draw it."}
+                          for k in ("samples", "traversal", "interpolation")}
         if self._monitor.factor_names:
             self.disentanglement = {"factors": self._monitor.factor_names,
                                     "latent_dim": source.latent_dim, "history": []}
@@ -531,8 +536,9 @@ class VAEWidget(VAEEvents, StreamWidget):
             what = (f"images {'×'.join(map(str, a.image_shape))}" if a.image_shape
                     else f"{a.n_features:,} features")
             name = type(a.module).__name__ if a.module is not None else "your model"
+            how = f" ({a.layout})" if getattr(a, "layout", "") else ""
             return (f"watching your loop · {len(a.data):,} validation rows · {what} · "
-                    f"{name}, {a.latent_dim} latent dims · {a.device}")
+                    f"{name}{how}, {a.latent_dim} latent dims · {a.device}")
         t, c = self._trainer, self._trainer.config
         n = len(t.data)
         what = f"images {'×'.join(map(str, t.image_shape))}" if t.image_shape else f"{t.n_features:,} features"

@@ -73,6 +73,7 @@ export class GridPanel extends Panel {
   /** The placeholder says whether images are on their way (mode "watch": from a user's loop). */
   setStatus(status, mode = this.mode || "train") {
     this.mode = mode;
+    if (this.empty.dataset.unavailable) return; // keeps saying why it cannot draw
     const idle = mode === "watch" ? "Images appear once your loop calls v.log(...)" : "Press Train to start";
     setText(this.empty, status === "running" ? "Waiting for the first images…" : idle);
   }
@@ -82,6 +83,18 @@ export class GridPanel extends Panel {
    * `pixels` = its uint8 buffer. false: the box has no width yet.
    */
   update(meta, pixels, status) {
+    if (meta?.unavailable) {
+      // this model cannot draw the grid (no decode(z)): say why, in the panel's place
+      this.empty.hidden = false;
+      this.canvas.hidden = true;
+      this.legend.hidden = true;
+      this.empty.dataset.unavailable = "true";
+      setText(this.empty, meta.unavailable);
+      setText(this.readout, "");
+      this.state = null;
+      return true;
+    }
+    delete this.empty.dataset.unavailable;
     const labels = meta?.labels || {};
     const g = meta ? decodeGrid(pixels, meta.shape, labels) : null;
     if (status !== undefined) this.setStatus(status);
