@@ -38,7 +38,7 @@ def test_close_stops_a_running_tsne_and_it_cannot_run_again(fake_comm, data):
     assert not w.running and w.status == "stopped"
     assert not worker_threads("tsne-runner"), "the worker thread outlived close()"
     assert closed_s < 5, f"close() took {closed_s:.1f} s"
-    with pytest.raises(RuntimeError, match="was closed; make a new one"):
+    with pytest.raises(RuntimeError, match=r"was closed \(close\(\) was called\); make a new one"):
         w.run()
 
 
@@ -273,3 +273,19 @@ def test_the_worker_is_a_plain_thread_outside_marimo(fake_comm, data):
     w.run()
     assert type(w._worker.thread) is threading.Thread
     w.wait()
+
+
+@pytest.mark.parametrize("module, host, advice", [
+    ("solara.server.app", "Solara", "solara.use_memo"),
+    ("shiny.session", "Shiny", "@render_widget"),
+])
+def test_a_widget_closed_by_its_host_says_which_host_and_what_to_do(fake_comm, module, host,
+                                                                     advice):
+    """A host's own code (here run as code of a module of that name) closes the widget, as
+    Solara does for a widget made at module level when a session ends: running it again
+    names the host and the idiom, not only 'closed'."""
+    w = TSNEWidget(np.random.default_rng(0).normal(size=(60, 4)), n_jobs=1, perplexity=10)
+    exec("def end_session(widget):\n    widget.close()\n", host_globals := {"__name__": module})
+    host_globals["end_session"](w)
+    with pytest.raises(RuntimeError, match=f"was closed by {host}, not by your code.*{advice}"):
+        w.run()

@@ -62,6 +62,40 @@ def host_thread_class() -> type[threading.Thread]:
     return threading.Thread
 
 
+#: hosts that close widgets themselves, by the module their code runs in, and what to do
+_HOSTS = {
+    "solara": ("Solara", "Solara closes widgets made outside a component when a page session "
+                         "ends: make the widget inside the component, e.g. "
+                         "w = solara.use_memo(lambda: TSNEWidget(X), [])"),
+    "reacton": ("Solara", "Solara closes widgets made outside a component when a page session "
+                          "ends: make the widget inside the component, e.g. "
+                          "w = solara.use_memo(lambda: TSNEWidget(X), [])"),
+    "voila": ("Voilà", "Voilà closes a page's widgets when the page is closed: reload the page"),
+    "panel": ("Panel", "Panel closes a session's widgets when the session ends: make the widget "
+                       "in the function that builds the page"),
+    "shiny": ("Shiny", "Shiny closes a session's widgets when the session ends: make the widget "
+                       "inside the @render_widget function"),
+}
+
+
+def _closing_host() -> str:
+    """The host whose code is closing a widget now (a key of _HOSTS), or ""."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        top = str(frame.f_globals.get("__name__", "")).split(".", 1)[0]
+        if top in _HOSTS:
+            return top
+        frame = frame.f_back
+    return ""
+
+
+def closed_message(kind: str, host: str) -> str:
+    if host in _HOSTS:
+        name, what = _HOSTS[host]
+        return f"this {kind} was closed by {name}, not by your code. {what}."
+    return f"this {kind} was closed (close() was called); make a new one to run again."
+
+
 class BundledWidget(anywidget.AnyWidget):
     """An anywidget whose ``_esm`` / ``_css`` are files of the bundle, held as text.
 
@@ -126,6 +160,7 @@ class StreamWidget(BundledWidget):
             self.comm._reply_subshell_for = _front_end_route
         self._worker: Worker | None = None
         self._closed = False
+        self._closed_by = ""     # the host that closed it ("" : the user's code)
         self._sync_lock = threading.RLock()  # worker thread and kernel thread both set traits
         self._gate = FrameGate(self._send_frame, interval=0.0, window=self.frame_window)
         self._latest_frame: tuple[dict, np.ndarray] | None = None
@@ -143,8 +178,7 @@ class StreamWidget(BundledWidget):
 
     def _start_worker(self, target: Callable[[], Any], name: str) -> None:
         if self._closed:
-            raise RuntimeError(f"this {type(self).__name__} was closed; make a new one to "
-                               f"run again.")
+            raise RuntimeError(closed_message(type(self).__name__, self._closed_by))
         if self.running:
             self.notice = "Already running: pause or stop it first."
             return
@@ -220,6 +254,8 @@ class StreamWidget(BundledWidget):
         else refers to it, the widget and its data are freed.
         """
         if hasattr(self, "_closed"):      # not when __init__ failed half-way (then __del__)
+            if not self._closed:
+                self._closed_by = _closing_host()
             self._closed = True
             _runs.unregister(self)
             self._stop_and_join()
