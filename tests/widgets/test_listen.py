@@ -203,3 +203,21 @@ def test_a_widget_that_listens_after_the_job_started_joins_the_run_under_way(
     assert result["state"] == "stopped"
     wait_until(lambda: w.status == "stopped", timeout=10)
     w.close()
+
+
+def test_a_job_that_joins_during_affinities_and_closes_is_shown_then_stopped(fake_comm):
+    """The link's news as the widget shows it, for the t-SNE's own active states (preparing,
+    affinities), not only running/paused: a job described while it computes affinities
+    shows that status, and its link closing without a final status shows stopped."""
+    from vae_widgets.bridge.listener import CLOSED, CONNECTED
+
+    w = TSNEWidget.listen(n_points=N, quiet=True)
+    try:
+        r = w.remote
+        r._on_link({"state": CONNECTED, "session": "s1"})
+        r._on_describe({"rows": N, "state": "affinities", "pid": 7, "host": "node1"})
+        assert w.status == "affinities"
+        r._on_link({"state": CLOSED, "session": "s1"})
+        assert w.status == "stopped" and "ended without a final status" in w.notice
+    finally:
+        w.close()

@@ -401,7 +401,7 @@ class StreamWidget(BundledWidget):
         elif e.kind == "lost":
             self._set_traits(status=S.ERROR, error=message)
         elif e.kind == "closed":
-            if self.status in (S.RUNNING, S.PAUSED):
+            if self.status in self._remote.ACTIVE:    # (t-SNE: preparing, affinities too)
                 self._set_traits(status=S.STOPPED, notice=message)
         elif e.kind == "refused":
             self._set_traits(notice=message)

@@ -399,7 +399,7 @@ class TSNEWidget(TableView, StreamWidget):
         self._sync_params()
         state = remote.job.get("state")
         self._set_traits(n_iter_total=remote.params.total_iterations,
-                         **({"status": state} if state in (S.RUNNING, S.PAUSED) else {}))
+                         **({"status": state} if state in remote.ACTIVE else {}))
         self._describe()
 
     def _on_event(self, e):
