@@ -46,7 +46,8 @@ class Kernel:
         paths = os.environ.get("PYTHONPATH", "").split(os.pathsep) + [str(ROOT)]
         env["PYTHONPATH"] = os.pathsep.join(str(pathlib.Path(p).resolve()) for p in paths if p)
         env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
-        self.km = KernelManager(kernel_name="python3")
+        # IPC in the kernel's own folder: no TCP port to lose to another test run meanwhile
+        self.km = KernelManager(kernel_name="python3", transport="ipc", ip=str(cwd / "kernel"))
         self.km.start_kernel(env=env, cwd=str(cwd))
         self.kc = self.km.client()
         self.kc.start_channels()

@@ -78,7 +78,10 @@ def jupyter_server(root_dir, app="lab", extra_args=()):
         "display_name": "Python 3", "language": "python"}))
     cmd = [str(BIN / "jupyter"), app, "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root_dir}",
-           "--ServerApp.port_retries=0", expose, *extra_args]
+           "--ServerApp.port_retries=0", expose,
+           # kernels on IPC sockets in the server's runtime folder: no TCP port picked free
+           # and bound later, which a second test run on the machine can take in between
+           "--KernelManager.transport=ipc", *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
