@@ -11,7 +11,7 @@ ROOT = pathlib.Path(vae_widgets.__file__).parent
 #: lowest first; a module may import its own layer and the layers below it
 LAYERS = [
     ("foundation", ["_schema", "_validation", "_openmp", "_threads", "_stream", "_producer",
-                    "_images", "_anndata", "_runs", "datasets"]),
+                    "_images", "_anndata", "_runs", "datasets", "tables"]),
     ("engines", ["tsne", "vae"]),
     ("export", ["export"]),
     ("bridge", ["bridge"]),
@@ -132,10 +132,11 @@ def test_the_walk_sees_imports():
 def test_moved_names_still_import_from_their_old_places_with_a_warning():
     import warnings
 
-    from vae_widgets import _images
+    from vae_widgets import _images, tables
     from vae_widgets.bridge import remote_tsne as bridge_tsne
     from vae_widgets.bridge import remote_vae
     from vae_widgets.widgets import _frames, _serialization, linking, listen, remote, traits
+    from vae_widgets.tsne import table as tsne_table
     from vae_widgets.widgets import remote_tsne as widgets_tsne
 
     for module, name, new in [(linking, "RowIndices", traits.RowIndices),
@@ -149,7 +150,9 @@ def test_moved_names_still_import_from_their_old_places_with_a_warning():
                               (remote, "listen_vae", listen.listen_vae),
                               (widgets_tsne, "RemoteTSNE", bridge_tsne.RemoteTSNE),
                               (widgets_tsne, "listen_tsne", listen.listen_tsne),
-                              (_serialization, "as_uint8_images", _images.as_uint8_images)]:
+                              (_serialization, "as_uint8_images", _images.as_uint8_images),
+                              (tsne_table, "PointTable", tables.PointTable),
+                              (tsne_table, "split_table", tables.split_table)]:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             assert getattr(module, name) is new
@@ -216,7 +219,9 @@ HOMES = {
     "tsne/history": ["tsne/test_analysis.py"],
     "tsne/knn": ["tsne/test_runner.py"],
     "tsne/params": ["tsne/test_inputs.py"],
-    "tsne/table": ["widgets/test_table_view.py"],      # the view data the widget shows
+    "tsne/table": ["test_layout.py"],                  # moved names only
+    "tables/reading": ["widgets/test_table_view.py", "test_inputs_user_data.py"],  # via widgets
+    "tables/point_table": ["widgets/test_table_view.py"],   # hover, search, rows shown
     "vae/callbacks": ["vae/test_diagnostics.py"],      # DivergenceGuard restores weights
     "vae/checkpoint": ["vae/test_trainer.py"],         # save/load, unsafe files, a full disk
     "vae/config": ["vae/test_data.py", "vae/test_trainer.py"],

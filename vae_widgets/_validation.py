@@ -292,13 +292,23 @@ def as_image_shape(image_shape: Any, n_features: int, name: str = "image_shape")
     return shape
 
 
+def did_you_mean(name, options: Iterable) -> str:
+    """" Did you mean 'x'?" for the option closest to ``name``, or "" when none is close."""
+    close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def listed(options: Iterable, k: int = 12) -> str:
+    """The first ``k`` options, quoted, for a message ("'a', 'b', …")."""
+    options = list(options)
+    return ", ".join(repr(str(c)) for c in options[:k]) + (" …" if len(options) > k else "")
+
+
 def unknown_name(name: str, allowed: Iterable[str], what: str) -> TypeError:
     """The error for a name that is not one of ``allowed``: the closest known name, if
     one is close, and every known one."""
     allowed = list(allowed)
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return TypeError(f"{what} {name!r}.{hint} Known: {', '.join(allowed)}.")
+    return TypeError(f"{what} {name!r}.{did_you_mean(name, allowed)} Known: {', '.join(allowed)}.")
 
 
 def check_names(kwargs: dict, allowed: Iterable[str], where: str) -> None:

@@ -1,6 +1,6 @@
 """A t-SNE run as Bokeh: the embedding (hover: index, label, thumbnail) and the KL curve.
 
-The colours follow the widget's (:func:`vae_widgets.tsne.table.encode_column`): one per
+The colours follow the widget's (:func:`vae_widgets.tables.encode_column`): one per
 category up to 20 (the rest as "other"), a colour bar over the 1st-99th percentile for
 numbers, with date ticks for dates.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tsne.table import encode_column, format_values
+from ..tables import encode_column, format_values
 from ._common import WIDTH, category_palette, esc, heading, note
 from ._images import thumbnail_uris
 

@@ -28,7 +28,7 @@ from .._validation import as_data_matrix, as_image_shape, as_labels, split_label
 from ..tsne.align import Alignment, procrustes
 from ..tsne.params import check_param, make_params
 from ..tsne.runner import TSNERunner
-from ..tsne.table import split_table, table_for
+from ..tables import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .table_view import TableView

@@ -1,7 +1,7 @@
 """``TableView``: what both t-SNE widgets share about the points they show.
 
 The traits a view needs to draw, colour, explain and search the points, and the glue
-to a :class:`~vae_widgets.tsne.table.PointTable` (the user's rows):
+to a :class:`~vae_widgets.tables.PointTable` (the user's rows):
 
 * colour by any column (``color``), with the encoding in ``color_*`` traits; legend
   emphasis and hidden categories (``emphasized``, ``hidden``);
@@ -21,7 +21,7 @@ import traitlets
 
 from .. import _schema as S
 from .._images import as_uint8_images
-from ..tsne.table import PointTable
+from ..tables import PointTable
 from ._serialization import array_trait
 from .traits import CategoryNames, ColumnName, ColumnNames, RowIndices
 

@@ -12,7 +12,7 @@ from .._anndata import read_cells
 from .._validation import (as_data_matrix, as_image_shape, as_labels, is_torch_dataset,
                            split_labels)
 from ..tsne.runner import TSNERunner
-from ..tsne.table import split_table, table_for
+from ..tables import split_table, table_for
 from ._base import StreamWidget
 from ._serialization import array_trait
 from .sweep_widget import sweep as _sweep

@@ -17,7 +17,7 @@ import traitlets
 
 from .._anndata import read_cells
 from .._validation import number, page_value
-from ..tsne.table import is_table, split_table
+from ..tables import is_table, split_table
 from ..vae.trainer import VAETrainer
 from ..vae.watch import LoopMonitor
 from ._base import StreamWidget
