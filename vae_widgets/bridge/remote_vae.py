@@ -28,7 +28,7 @@ import numpy as np
 from .. import _schema as S
 from .._stream import EventBus
 from ..vae.config import MonitorConfig
-from ..vae.monitor import HistoryTables
+from ..vae.history import HistoryTables, MonitorHistories
 from .link_news import JobStandIn
 from .remote import RemoteRun
 
@@ -154,7 +154,7 @@ class RemoteSource:
 # ======================================================================================
 # the producer a widget sees
 # ======================================================================================
-class RemoteVAE(JobStandIn):
+class RemoteVAE(MonitorHistories, JobStandIn):
     """A VAE run in another process, as a :class:`~vae_widgets.VAEWidget` sees its producer.
 
     ``control`` and ``set_params`` go to the job; the job's events are recorded into
@@ -181,14 +181,6 @@ class RemoteVAE(JobStandIn):
         return self.description is not None
 
     # ------------------------------------------------------------ what the widget calls
-    @property
-    def history(self):
-        return self.monitor.history
-
-    @property
-    def epoch_history(self):
-        return self.monitor.epoch_history
-
     @property
     def should_stop(self) -> bool:
         return self.control.stop_requested

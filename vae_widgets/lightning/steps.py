@@ -7,7 +7,7 @@ from typing import Optional
 
 import torch
 
-from ..vae.monitor import fold_steps
+from ..vae.window import fold_steps
 
 
 def step_terms(outputs) -> dict:

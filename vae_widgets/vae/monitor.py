@@ -61,26 +61,17 @@ import time
 from typing import Optional, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .._stream import EventBus
-from .._validation import label_categories
+from .._validation import label_categories, moved_names
 from . import disentangle as _dis
 from .checkpoint import plain
 from . import visuals as _vis
 from .config import MonitorConfig
 from .diagnostics import CollapseMonitor, DivergenceMonitor, OverfitMonitor, UnitsMonitor
-from .objective import kl_per_dim
-
-METRIC_COLUMNS = ("step", "epoch", "time", "elbo", "loss", "recon", "kl", "kl_per_dim",
-                  "active_units", "grad_norm", "lr", "beta")
-EPOCH_COLUMNS = ("epoch", "step", "time", "train_elbo", "train_recon", "train_kl",
-                 "val_elbo", "val_recon", "val_kl", "val_kl_per_dim", "active_units",
-                 "beta", "lr")
-PARAM_COLUMNS = ("step", "epoch", "time", "param", "old", "new")
-MIG_COLUMNS = ("epoch", "step", "mig", "gaps", "mi", "mi_normalized", "entropy", "factors",
-               "seconds")
+from .history import HistoryTables
+from . import window as _window
 
 #: with val_every="auto", validate every epoch once an epoch has this many training rows
 VAL_MIN_ROWS = 4096
@@ -88,30 +79,6 @@ VAL_MIN_ROWS = 4096
 VAL_MAX_GAP = 5
 
 _NAN = float("nan")
-
-
-class HistoryTables:
-    """The run's histories as DataFrames, from the row lists ``rows``, ``epoch_rows``,
-    ``param_rows`` and ``mig_rows`` (the monitor's own, or a record of a remote one's)."""
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
-        return pd.DataFrame(list(self.rows), columns=list(METRIC_COLUMNS))
-
-    @property
-    def epoch_history(self) -> pd.DataFrame:
-        return pd.DataFrame(list(self.epoch_rows), columns=list(EPOCH_COLUMNS))
-
-    @property
-    def param_history(self) -> pd.DataFrame:
-        """One row per parameter change: step, epoch, time, param, old, new."""
-        return pd.DataFrame(list(self.param_rows), columns=list(PARAM_COLUMNS))
-
-    @property
-    def mig_history(self) -> pd.DataFrame:
-        """One row per epoch measured against factors (see ``MIG_COLUMNS``)."""
-        return pd.DataFrame(list(self.mig_rows), columns=list(MIG_COLUMNS))
 
 
 class VAEMonitor(HistoryTables):
@@ -184,11 +151,11 @@ class VAEMonitor(HistoryTables):
         gn = tuple(grad_norms) if grad_norms is not None else ()
         with torch.no_grad():
             if isinstance(klpds[0], tuple):   # (mu, logvar) pairs from a user's loop
-                klpds = _kl_rows(klpds)
+                klpds = _window.kl_rows(klpds)
             dev = klpds[0].device
-            parts = [_recon_means(recons, dev)]
+            parts = [_window.recon_means(recons, dev)]
             if gn:
-                parts.append(_scalars(gn, dev))
+                parts.append(_window.scalars(gn, dev))
             scalars = torch.cat(parts).tolist()
             extra = (mu.detach().var(0, unbiased=False),) if mu is not None and len(mu) > 1 \
                 else ()
@@ -491,57 +458,8 @@ def time_now() -> float:
     return time.perf_counter()
 
 
-def _kl_rows(pairs) -> tuple:
-    """Batch-mean KL per dimension of each step's ``(mu, logvar)``: one computation over
-    the stacked window (a per-step one cost ~30 µs per step in small ops)."""
-    mus, lvs = zip(*pairs)
-    try:
-        mu, lv = torch.stack(mus), torch.stack(lvs)        # (steps, batch, D)
-    except RuntimeError:                                    # batch sizes differ
-        return tuple(kl_per_dim(m, v) for m, v in pairs)
-    return tuple((0.5 * (mu.pow(2) + lv.exp() - 1.0 - lv)).mean(1).unbind(0))
-
-
-def _recon_means(recons, device) -> torch.Tensor:
-    """The steps' batch-mean reconstruction terms, shape (steps,), float32 on ``device``:
-    one stack when they are tensors of one shape on one device (0-d, or per row)."""
-    try:
-        r = torch.stack(recons)
-        r = r.mean(1) if r.ndim == 2 else r
-        if r.ndim == 1:
-            return r.float().to(device)
-    except (TypeError, RuntimeError):                  # floats, batch sizes that differ
-        pass
-    return _scalars(recons, device)
-
-
-def _scalars(values, device) -> torch.Tensor:
-    """Scalars (0-d tensors, numbers, or per-sample tensors: averaged), shape (n,)."""
-    try:
-        t = torch.stack(values)
-        if t.ndim == 1:
-            return t.float().to(device)
-    except (TypeError, RuntimeError):
-        pass
-    return torch.stack([_scalar(v, device) for v in values])
-
-
-def _scalar(v, device) -> torch.Tensor:
-    """A loss term as a 0-d float tensor on ``device`` (per-sample terms are averaged)."""
-    t = torch.as_tensor(v, dtype=torch.float32)
-    return (t.mean() if t.ndim else t).to(device)
-
-
-def fold_steps(window) -> torch.Tensor:
-    """``[sum of the steps' batch-mean reconstruction, sum of their total KL]`` over
-    window entries ``(recon, klpd)`` as :meth:`VAEMonitor.close_row` takes them, as one
-    tensor on the KL's device (no host sync): a handful of stacked ops for the whole
-    window instead of a few small ones per step."""
-    recons, klpds = zip(*window)
-    with torch.no_grad():
-        if all(isinstance(k, tuple) for k in klpds):
-            klpds = _kl_rows(klpds)
-        else:                                            # (a loop that changed forms)
-            klpds = [kl_per_dim(*k) if isinstance(k, tuple) else k for k in klpds]
-        kl = torch.stack(klpds).sum().float()
-        return torch.stack([_recon_means(recons, kl.device).sum(), kl])
+#: moved (kept for one release): the history columns to ``vae.history``, the window folding to ``vae.window``
+__getattr__ = moved_names(__name__, {
+    **dict.fromkeys(["METRIC_COLUMNS", "EPOCH_COLUMNS", "PARAM_COLUMNS", "MIG_COLUMNS"],
+                    "vae_widgets.vae.history"),
+    "fold_steps": "vae_widgets.vae.window"})

@@ -61,7 +61,9 @@ from .dataspace import DataSpaceMixin, between_steps
 from .dataspace import eval_rows
 from .diagnostics import DivergenceMonitor
 from .model import VAEModel
-from .monitor import EPOCH_COLUMNS, METRIC_COLUMNS, VAEMonitor, plain  # noqa: F401
+from .history import EPOCH_COLUMNS, METRIC_COLUMNS  # noqa: F401  (re-exported)
+from .history import MonitorHistories
+from .monitor import VAEMonitor, plain  # noqa: F401
 from .ownership import FitOwnership
 from .objective import Likelihood, evaluate, kl_per_dim, kl_term
 from .schedules import beta_factor, warmup_end
@@ -97,7 +99,7 @@ def _grad_norms(params) -> list:
     return [g.norm() for g in grads]
 
 
-class VAETrainer(FitOwnership, DataSpaceMixin):
+class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
     """Train a (conditional, beta-) VAE on in-memory data; see the module docstring.
 
     ``VAETrainer(X, labels=None, config=None, **params)``: ``params`` are the
@@ -641,30 +643,6 @@ class VAETrainer(FitOwnership, DataSpaceMixin):
     def events(self) -> EventBus:
         """Where everything the trainer does is published (the monitor's event bus)."""
         return self.monitor.events
-
-    @property
-    def alerts(self) -> list:
-        return self.monitor.alerts
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """Metric rows (decimated to at most ``history_max_rows``), see ``METRIC_COLUMNS``."""
-        return self.monitor.history
-
-    @property
-    def epoch_history(self) -> pd.DataFrame:
-        return self.monitor.epoch_history
-
-    @property
-    def param_history(self) -> pd.DataFrame:
-        """One row per live parameter change: step, epoch, time, param, old, new."""
-        return self.monitor.param_history
-
-    @property
-    def mig_history(self) -> pd.DataFrame:
-        """One row per epoch measured against ``factors``: epoch, step, mig, gaps (per
-        factor), mi and mi_normalized (latent dim x factor), entropy, factors, seconds."""
-        return self.monitor.mig_history
 
     @property
     def running(self) -> bool:

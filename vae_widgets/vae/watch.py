@@ -46,13 +46,14 @@ from .._validation import check_names, number
 from .adapter import ModelAdapter
 from .config import MONITOR_LIVE, MonitorConfig
 from .diagnostics import alert
+from .history import MonitorHistories
 from .monitor import VAEMonitor
 
 #: a user's model can be much bigger than the built-in one: grids at most this often
 WATCH_VISUALS_EVERY = 2.0
 
 
-class LoopMonitor:
+class LoopMonitor(MonitorHistories):
     """Feed the VAE monitor from your own training loop; see the module docstring.
 
     Parameters
@@ -397,21 +398,6 @@ class LoopMonitor:
             if not self.running:
                 self.monitor.render(step=self.step, progress=self.progress)
         return new
-
-    # ==================================================================================
-    # histories
-    # ==================================================================================
-    @property
-    def history(self):
-        return self.monitor.history
-
-    @property
-    def epoch_history(self):
-        return self.monitor.epoch_history
-
-    @property
-    def alerts(self) -> list:
-        return self.monitor.alerts
 
 
 def _detach(v, name: str):
