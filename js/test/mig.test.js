@@ -84,4 +84,16 @@ describe("MigPanel", () => {
     hover(p.canvas, 40 + 90 + 5, 4 + 24 + 5);
     expect(p.readout.textContent).toBe("z1 · scale · I = 1.200 nats (0.67 of H)");
   });
+
+  it("a redraw while the pointer is over a cell keeps reading that cell out; leaving shows the epoch", () => {
+    const { p } = panel(600);
+    p.update(TRAIT);
+    hover(p.canvas, 40 + 90 + 5, 4 + 24 + 5);
+    p.update({ ...TRAIT });                       // a late update of the same epoch
+    expect(p.readout.textContent).toBe("z1 · scale · I = 1.200 nats (0.67 of H)");
+    p.canvas.dispatchEvent(new MouseEvent("mouseleave"));
+    expect(p.readout.textContent).toBe("epoch 3");
+    p.update({ ...TRAIT });
+    expect(p.readout.textContent).toBe("epoch 3");
+  });
 });

@@ -80,8 +80,10 @@ def test_mig_panel(lab):
         panel.screenshot(path=str(ARTIFACTS / "vae_mig_panel.png"))
         page.screenshot(path=str(ARTIFACTS / "vae_mig.png"), full_page=True)
         panel.locator("canvas.vw-mig-canvas").hover(position={"x": 40 + 10, "y": 4 + 6})  # z0 x shape
-        readout = panel.locator(".vw-chart-readout").inner_text()
-        assert readout.startswith("z0 · shape · I = ") and f"{mi00:.3f}" in readout, readout
+        readout = panel.locator(".vw-chart-readout")
+        page.wait_for_function("(el) => el.textContent.startsWith('z0 · shape · I = ')",
+                               arg=readout.element_handle(), timeout=15_000)
+        assert f"{mi00:.3f}" in readout.inner_text(), readout.inner_text()
         browser.close()
     print(f"\nMIG {mig:.3f} after {n_epochs} epochs; heatmap ink {heat}")
     assert not errors, errors

@@ -85,8 +85,17 @@ export class MigPanel extends Panel {
     this.el.hidden = true;
     this.data = null;
     this.geom = null;
-    this.canvas.addEventListener("mousemove", (e) => this._hover(e));
-    this.canvas.addEventListener("mouseleave", () => this._readoutDefault());
+    // the pointer's last place over the map: a redraw (a new epoch, a late update) keeps
+    // reading out the hovered cell instead of falling back to the epoch
+    this.pointer = null;
+    this.canvas.addEventListener("mousemove", (e) => {
+      this.pointer = { clientX: e.clientX, clientY: e.clientY };
+      this._hover(this.pointer);
+    });
+    this.canvas.addEventListener("mouseleave", () => {
+      this.pointer = null;
+      this._readoutDefault();
+    });
   }
 
   /** Draw from the `disentanglement` trait; returns false when the box has no width yet (retry later). */
@@ -104,6 +113,7 @@ export class MigPanel extends Panel {
     const width = this.box.clientWidth;
     if (!(width > 0)) return false;
     this._draw(d, width, this.theme);
+    if (this.pointer) this._hover(this.pointer);
     return true;
   }
 
