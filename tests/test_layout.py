@@ -16,7 +16,7 @@ LAYERS = [
     ("export", ["export"]),
     ("bridge", ["bridge"]),
     ("cli", ["cli", "__main__"]),
-    ("lightning", ["lightning"]),
+    ("training libraries", ["lightning", "pythae"]),
     ("widgets", ["widgets"]),
     ("front door", ["magics", ""]),          # "": the package's __init__
 ]

@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("lightning")
 
@@ -206,15 +207,38 @@ def test_an_option_that_cannot_pickle_is_named_with_the_fix(fake_comm, val):
 
 
 @pytest.mark.parametrize("outputs, error, words", [
-    ("a tensor", TypeError, r"training_step must return a dict with 'loss', 'recon'"),
-    ({"loss": 1.0}, ValueError, r"returned only the loss; .* return a dict"),
-    ({"loss": 1.0, "mu": 0, "logvar": 0}, ValueError, r"no 'recon'.*\['logvar', 'loss', 'mu'\]"),
+    ("a tensor", TypeError, r"training_step must return its loss or a dict"),
+    ({"loss": 1.0}, ValueError, r"returned \['loss'\] and the module logged no reconstruction "
+                                r"term \(logged: nothing\); return a dict"),
+    ({"loss": 1.0, "mu": 0, "logvar": 0}, ValueError,
+     r"returned \['logvar', 'loss', 'mu'\] and the module logged no reconstruction"),
     ({"loss": 1.0, "recon": 1.0, "mu": 0}, ValueError, r"only one of 'mu' and 'logvar'"),
-    ({"loss": 1.0, "recon": 1.0}, ValueError, r"needs 'mu' and 'logvar'.*or 'kl'"),
+    ({"loss": 1.0, "recon": 1.0}, ValueError, r"no posterior was caught.*return 'mu' and "
+                                              r"'logvar'.*or 'kl'"),
+    ({"loss": 1.0, "recon": 1.0, "kl": torch.tensor(2.0)}, ValueError,
+     r"training_step's 'kl' is one number.*per latent dimension"),
 ])
 def test_the_contract_of_training_step_is_checked_with_clear_messages(outputs, error, words):
     with pytest.raises(error, match=words):
         step_terms(outputs)
+
+
+def test_each_term_comes_from_the_richest_place_it_is_in():
+    mu, lv = torch.zeros(4, 3), torch.zeros(4, 3)
+    # the dict's own terms win over logs and the posterior caught
+    t = step_terms({"loss": 1.0, "recon": 2.0, "mu": mu, "logvar": lv},
+                   {"recon": torch.tensor(9.0)}, (mu + 1, lv))
+    assert t["recon"] == 2.0 and t["mu"] is mu and t["sources"] == {"recon": "training_step",
+                                                                     "kl": "training_step"}
+    # only the loss: the logged reconstruction (train/ prefix) and the caught posterior
+    logged = {"train/recon_loss": torch.tensor(3.0), "kl_coeff": torch.tensor(0.5)}
+    t = step_terms({"loss": 1.0}, logged, (mu, lv))
+    assert float(t["recon"]) == 3.0 and t["mu"] is mu and t["beta"] == 0.5
+    assert t["sources"] == {"recon": "train/recon_loss", "kl": "posterior"}
+    # a total KL in the dict gives way to the posterior caught; a name given is the one used
+    t = step_terms({"loss": 1.0, "kl": torch.tensor(2.0)}, {"rec": torch.tensor(1.0)}, (mu, lv),
+                   recon_log="rec")
+    assert t["sources"] == {"recon": "rec", "kl": "posterior"} and t["kl"] is None
 
 
 def test_a_training_step_that_breaks_the_contract_stops_fit_with_the_message(fake_comm, val):
@@ -224,9 +248,10 @@ def test_a_training_step_that_breaks_the_contract_stops_fit_with_the_message(fak
 
     model = Plain()
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
-    with pytest.raises(ValueError, match="training_step returned only the loss.*return a dict"):
+    with pytest.raises(ValueError, match=r"training_step returned \['loss'\] and the module "
+                                         r"logged no reconstruction term.*return a dict"):
         trainer("auto", 1, [v.lightning_callback()], max_epochs=1).fit(model, loader())
-    assert v.status == "error" and "returned only the loss" in v.error
+    assert v.status == "error" and "logged no reconstruction term" in v.error
     v.close()
 
 

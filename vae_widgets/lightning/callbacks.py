@@ -18,6 +18,8 @@ from .._validation import number
 from .._validation import check_names
 from ..vae.config import MonitorConfig
 from ..vae.watch import LoopMonitor
+from ..vae.diagnostics import alert
+from ..vae.posterior import PosteriorTap
 from .steering import CHECK_EVERY, PAUSE_POLL_S, _Steering
 from .steps import _EpochSums, _learning_rate, _sum_over_ranks, step_terms
 
@@ -39,12 +41,19 @@ class _MonitorCallback(pl.Callback):
     ``training_step``'s outputs and steer every rank (see the module docstring).
     Subclasses say where the monitor comes from (``_open``) and how it ends (``_close``)."""
 
-    _RUNTIME = ("monitor", "_sums", "_batches", "_saved", "_steering")
+    _RUNTIME = ("monitor", "_sums", "_batches", "_saved", "_steering", "_tap", "_told")
 
-    def __init__(self, X_val=None, labels=None, *, check_every: int = CHECK_EVERY, **options):
+    def __init__(self, X_val=None, labels=None, *, check_every: int = CHECK_EVERY,
+                 recon_log: Optional[str] = None, **options):
         check_names(options, [*MonitorConfig.field_names(), *_MONITOR_OPTIONS], type(self).__name__)
         self.X_val, self.labels, self.options = X_val, labels, options
         self.check_every = number(check_every, "check_every", low=1, integer=True)
+        if recon_log is not None and (not isinstance(recon_log, str) or not recon_log):
+            raise TypeError(f"{type(self).__name__}: recon_log must be the name the module "
+                            f"logs its reconstruction term under, got {recon_log!r}.")
+        self.recon_log = recon_log
+        self._tap: Optional[PosteriorTap] = None
+        self._told = False
         self.monitor: Optional[LoopMonitor] = None
         self._sums: Optional[_EpochSums] = None
         self._batches = 0
@@ -87,11 +96,22 @@ class _MonitorCallback(pl.Callback):
             raise RuntimeError("vae_widgets: global rank 0 could not start the VAE monitor "
                                "(its error is reported there); this rank stops too.")
         self._steering = _Steering(trainer, self.check_every)
+        self._tap, self._told = PosteriorTap(pl_module), False
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self._tap is not None:
+            self._tap.take()           # what was caught outside this step (validation, grids)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        terms = step_terms(outputs)
+        in_dict = isinstance(outputs, dict) and "recon" in outputs      # (no need to read logs)
+        terms = step_terms(outputs, None if in_dict else trainer.callback_metrics,
+                           self._tap.take() if self._tap is not None else None, self.recon_log)
+        sources = terms.pop("sources")
         if self.monitor is not None:
             self.monitor.log(**terms, lr=_learning_rate(trainer), epoch=trainer.current_epoch)
+            if not self._told:
+                self._told = True
+                self._say_sources(sources)
         elif self._sums is not None:
             self._sums.add(terms)
         self._batches += 1
@@ -120,9 +140,29 @@ class _MonitorCallback(pl.Callback):
         if stage == "fit":
             self._end()
 
+    def _say_sources(self, sources: dict) -> None:
+        """An alert, once per run, when a curve's numbers do not come from training_step:
+        which came from the module's logs and which the monitor computed."""
+        parts = []
+        if sources["recon"] != "training_step":
+            parts.append(f"the reconstruction term is the module's log {sources['recon']!r}")
+        if sources["kl"] == "posterior":
+            parts.append(f"the KL (per dimension and total) and the active units are computed "
+                         f"by vae_widgets from the posterior caught at {self._tap.what}")
+        if not parts:
+            return
+        mon = self.monitor
+        mon.monitor.alert(alert("sources", "Where the curves come from: " + "; ".join(parts) + ".",
+                                "For the exact terms of your objective, return them from "
+                                "training_step: {'loss', 'recon', 'mu', 'logvar'}."),
+                          mon.step, mon.progress)
+
     def _end(self, exception: Optional[BaseException] = None) -> None:
         """Finish the run (if on_train_end did not), report how it failed, give the
         monitor its own settings back, close what ``_open`` opened. Runs once."""
+        tap, self._tap = self._tap, None
+        if tap is not None:
+            tap.remove()
         mon, self.monitor, self._sums = self.monitor, None, None
         steering, self._steering = self._steering, None
         if steering is not None:
@@ -216,6 +256,10 @@ class StreamTo(_MonitorCallback):
     check_every : int
         Batches between two checks for Stop/Pause at first (default 8); once the step
         time is known, a multiple of it about ``CHECK_SECONDS`` apart.
+    recon_log : str, optional
+        For a ``training_step`` that returns only its loss: the name the module logs its
+        reconstruction term under (default: the first of ``steps.RECON_LOGS`` it logs,
+        also after ``train_`` or ``train/``).
     link_options : dict, optional
         For :class:`~vae_widgets.bridge.job.JobLink` (``heartbeat``, ``timeout``, ...).
     **options
@@ -230,10 +274,11 @@ class StreamTo(_MonitorCallback):
 
     def __init__(self, address: str, token: Optional[str] = None, X_val=None, labels=None, *,
                  wait: float = CONNECT_WAIT_S, check_every: int = CHECK_EVERY,
-                 link_options: Optional[dict] = None, **options):
+                 recon_log: Optional[str] = None, link_options: Optional[dict] = None,
+                 **options):
         from ..bridge import transport
 
-        super().__init__(X_val, labels, check_every=check_every, **options)
+        super().__init__(X_val, labels, check_every=check_every, recon_log=recon_log, **options)
         self.address = transport.check_address(address)
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("StreamTo: token must be the string listen() printed (or leave it "

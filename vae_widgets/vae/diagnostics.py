@@ -18,6 +18,9 @@ line saying what happened, ``fix`` one line saying what to try. Kinds:
   summed over the batch, not averaged) or by a large constant factor (a mean over
   features, a different likelihood): the curves would compare numbers in different
   units.
+* ``"sources"`` (a note, not a problem; from the Lightning callback) — which curves come
+  from the module's logs and which the monitor computed, for a ``training_step`` that
+  returns only its loss.
 
 The monitors are small state machines fed with numbers, so they can be tested
 without training anything.

@@ -211,6 +211,12 @@ class VAEWidget(VAEEvents, StreamWidget):
         from .listen import lightning_callback
         return lightning_callback(self, **options)
 
+    def pythae_callback(self):
+        """A pythae ``TrainingCallback`` that feeds this :meth:`watch` widget from pythae's
+        ``TrainingPipeline`` or trainer; see :mod:`vae_widgets.pythae`."""
+        from ..pythae import PythaeCallback
+        return PythaeCallback(self._watching("pythae_callback()"))
+
     def close(self):
         if self._remote is not None:             # a listener: the job goes on without us
             self._remote.close()
