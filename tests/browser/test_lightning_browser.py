@@ -78,6 +78,58 @@ fit_ended = time.time()
 '''
 
 
+# lightning-bolts' VAE as published (its resnet encoder a small MLP): the terms logged, the
+# loss returned; nothing in it knows about vae_widgets
+PUBLISHED = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+import lightning as L
+from torch.utils.data import DataLoader, TensorDataset
+from vae_widgets import VAEWidget, datasets
+
+class VAE(L.LightningModule):
+    def __init__(self, kl_coeff=0.1, latent_dim=4):
+        super().__init__()
+        self.kl_coeff = kl_coeff
+        self.encoder = nn.Sequential(nn.Linear(64, 128), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, 128), nn.ReLU(), nn.Linear(128, 64))
+        self.fc_mu = nn.Linear(128, latent_dim)
+        self.fc_var = nn.Linear(128, latent_dim)
+    def _run_step(self, x):
+        x = self.encoder(x)
+        mu = self.fc_mu(x)
+        log_var = self.fc_var(x)
+        p, q, z = self.sample(mu, log_var)
+        return z, self.decoder(z), p, q
+    def sample(self, mu, log_var):
+        std = torch.exp(log_var / 2)
+        p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(std))
+        q = torch.distributions.Normal(mu, std)
+        return p, q, q.rsample()
+    def training_step(self, batch, batch_idx):
+        x = batch[0]
+        z, x_hat, p, q = self._run_step(x)
+        recon_loss = F.mse_loss(x_hat, x, reduction="mean")
+        kl = (q.log_prob(z) - p.log_prob(z)).mean() * self.kl_coeff
+        loss = kl + recon_loss
+        self.log_dict({"train_recon_loss": recon_loss, "train_kl": kl, "train_loss": loss})
+        return loss
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), 1e-3)
+
+X, y = datasets.digits()
+X = torch.tensor(X, dtype=torch.float32)
+model = VAE()
+v = VAEWidget.watch(model, X[1500:], y[1500:], image_shape=(8, 8))
+v
+'''
+PUBLISHED_FIT = '''
+L.Trainer(accelerator="cpu", devices=1, max_epochs=6, logger=False, enable_checkpointing=False,
+          enable_progress_bar=False, enable_model_summary=False,
+          callbacks=[v.lightning_callback()]).fit(
+    model, DataLoader(TensorDataset(X[:1500]), batch_size=64, shuffle=True))
+'''
+
+
 @pytest.fixture(scope="module")
 def lab():
     root = pathlib.Path(tempfile.mkdtemp(prefix="nb-lightning-"))
@@ -85,6 +137,7 @@ def lab():
     logs.mkdir()
     write_notebook(root / "ddp.ipynb", [f"LOGS = {str(logs)!r}\n" + MODEL, FIT,
                                          "after = v.status"])
+    write_notebook(root / "published.ipynb", [PUBLISHED, PUBLISHED_FIT])
     with lab_server(root) as (base, token):
         yield base, token, logs
     shutil.rmtree(root, ignore_errors=True)
@@ -139,4 +192,35 @@ def test_stop_in_the_page_ends_both_ddp_notebook_ranks_at_one_step(lab):
           f"{r0['step']}; ink curves {curves}, reconstructions {recon}")
     # generous: page -> kernel -> bridge -> rank 0 -> the next check (every 8 batches)
     assert stop_s < 5.0, f"stop took {stop_s:.2f} s"
+    assert not errors, errors
+
+
+
+def test_a_published_module_returning_its_loss_streams_and_says_where_each_curve_comes_from(lab):
+    base, token, _ = lab
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1500, "height": 2000})
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "published.ipynb")
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.locator(ROOT).wait_for(timeout=60_000)
+        wait_attr(page, ROOT, "d.status === 'done'", timeout=180_000)
+        note = page.locator(f"{ROOT} .vw-alert-sources")
+        note.wait_for(timeout=15_000)
+        text = note.inner_text()
+        assert "'train_recon_loss'" in text and "fc_mu / fc_var" in text, text
+        got = kernel_json(page, "[v.step, len(v.history), [a['kind'] for a in v.alerts], "
+                                "bool(model.fc_mu._forward_hooks), "
+                                "[len(k) for k in v.history.kl_per_dim][-1]]")
+        step, rows, kinds, hooks_left, dims = got
+        assert step == 6 * 24 and rows > 0 and "sources" in kinds and not hooks_left, got
+        assert dims == 4, got
+        page.wait_for_timeout(500)
+        curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
+        assert curves > 300, curves
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "lightning_published_module.png"))
+        browser.close()
     assert not errors, errors
