@@ -218,10 +218,17 @@ def assert_offline(browser):
 
 
 def open_notebook(page, base, token, nb_name, timeout=90_000, path="lab/tree"):
-    """Open a notebook (``path="notebooks"`` in Notebook 7) and wait for an idle kernel."""
-    page.goto(f"{base}/{path}/{nb_name}?token={token}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout)
+    """Open a notebook (``path="notebooks"`` in Notebook 7) and wait for an idle kernel.
+
+    In JupyterLab the workspace is reset (``?reset``): otherwise a second page of the same
+    server restores the tabs of the first and may make one of *them* the current widget,
+    where ``run-all-cells`` would then run. The wait is for this notebook's own panel."""
+    reset = "reset&" if path == "lab/tree" else ""
+    page.goto(f"{base}/{path}/{nb_name}?{reset}token={token}")
+    page.wait_for_function("""(name) => { const w = window.jupyterapp &&
+        window.jupyterapp.shell.currentWidget;
+        return w && w.sessionContext && w.context && w.context.path === name; }""",
+                           arg=nb_name, timeout=timeout)
     page.wait_for_function("""async () => { const w = window.jupyterapp.shell.currentWidget;
         await w.sessionContext.ready; const k = w.sessionContext.session?.kernel;
         return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""",
