@@ -55,7 +55,8 @@ def test_bolts_vae_as_published_is_watched_unchanged(fake_comm, val):
     # the KL is computed from the posterior, per dimension, so it is not bolts' own MC
     # estimate times kl_coeff: it is positive and has one entry per latent dimension
     assert all(len(k) == 3 and min(k) >= 0 for k in h["kl_per_dim"])
-    assert v.epoch_history["active_units"].notna().all()
+    # epoch 1 is always validated (later ones as the validation time budget allows)
+    assert v.epoch_history["active_units"].iloc[0] >= 0
     msg = sources_alert(v)
     assert "'train_recon_loss'" in msg and "fc_mu / fc_var" in msg
     # nothing of ours is left on the module: no hooks, and it pickles as before
