@@ -7,8 +7,8 @@
 import { toFloat32, toUint8 } from "../common/buffers.js";
 import { h, setText } from "../common/dom.js";
 import { fmtInt, fmtNum } from "../common/format.js";
-import { readTheme, watchTheme } from "../common/theme.js";
 import { sizeCanvas } from "../common/canvas.js";
+import { ViewBase } from "../common/view_base.js";
 import { cellCount } from "./gallery.js";
 import { galleryTiles } from "./gallery_tiles.js";
 import { binScores, clampThreshold, countAbove, keyStep, scoreScale } from "./histogram.js";
@@ -26,11 +26,9 @@ const ORDER_TEXT = {
 const fmtPct = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(100 * v).toFixed(1)} %`);
 const fmtRate = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3));
 
-export class AnomalyView {
+export class AnomalyView extends ViewBase {
   constructor(model, el) {
-    this.model = model;
-    this.offs = [];
-    this.destroyed = false;
+    super(model);
     this.draws = 0;
     this.dragging = false;
     this.local = null; // threshold shown while dragging (kernel echoes are ignored meanwhile)
@@ -40,8 +38,9 @@ export class AnomalyView {
     this.skipped = false;
     this.retryTimer = null;
     this.retries = 0;
+    this.lastWidth = -1;
     this._build(el);
-    this.theme = readTheme(this.root);
+    this.follow(this.root, [this.root]); // the host theme and this view's width (resized)
     this._wire();
     this._data();
     this._metrics();
@@ -111,29 +110,19 @@ export class AnomalyView {
   }
 
   // ---------------------------------------------------------------- wiring
-  _on(name, fn) {
-    const cb = () => {
-      if (!this.destroyed) fn();
-    };
-    this.model.on(`change:${name}`, cb);
-    this.offs.push(() => this.model.off(`change:${name}`, cb));
-  }
-
   _wire() {
     const m = this.model;
-    this._on("scores", () => this._data());
-    this._on("truth", () => this._data());
-    this._on("bins", () => this._data());
-    this._on("info", () => setText(this.infoEl, m.get("info") || ""));
-    this._on("score_name", () => this._schedule());
-    this._on("threshold", () => this._threshold());
-    this._on("metrics", () => this._metrics());
-    this._on("log_count", () => {
+    this.on(["scores", "truth", "bins"], () => this._data());
+    this.on("info", () => setText(this.infoEl, m.get("info") || ""));
+    this.on("score_name", () => this._schedule());
+    this.on("threshold", () => this._threshold());
+    this.on("metrics", () => this._metrics());
+    this.on("log_count", () => {
       this.logBox.checked = !!m.get("log_count");
       this._schedule();
     });
-    this._on("gallery_order", () => this._gallery());
-    for (const t of ["gallery", "gallery_recon", "gallery_items", "gallery_shape", "gallery_layout"]) this._on(t, () => this._gallery());
+    this.on("gallery_order", () => this._gallery());
+    this.on(["gallery", "gallery_recon", "gallery_items", "gallery_shape", "gallery_layout"], () => this._gallery());
 
     setText(this.infoEl, m.get("info") || "");
     this.logBox.checked = !!m.get("log_count");
@@ -164,25 +153,16 @@ export class AnomalyView {
       if (!this.dragging) this._readoutDefault();
     });
     c.addEventListener("keydown", (e) => this._key(e));
-
-    this.offs.push(watchTheme(() => this._themeChanged()));
-    if (typeof ResizeObserver === "function") {
-      let lastW = -1;
-      const ro = new ResizeObserver(() => {
-        const w = this.canvas.parentElement?.clientWidth || 0;
-        if (w === lastW && !this.skipped) return;
-        lastW = w;
-        this._schedule();
-      });
-      ro.observe(this.root);
-      this.offs.push(() => ro.disconnect());
-    }
   }
 
-  _themeChanged() {
-    const t = readTheme(this.root);
-    if (JSON.stringify(t) === JSON.stringify(this.theme)) return;
-    this.theme = t;
+  resized() {
+    const w = this.canvas.parentElement?.clientWidth || 0;
+    if (w === this.lastWidth && !this.skipped) return;
+    this.lastWidth = w;
+    this._schedule();
+  }
+
+  themeChanged() {
     this._legend();
     this._schedule();
   }
@@ -422,10 +402,9 @@ export class AnomalyView {
   }
 
   destroy() {
-    this.destroyed = true;
+    super.destroy();
     clearTimeout(this.sendTimer);
     clearTimeout(this.retryTimer);
-    for (const off of this.offs.splice(0)) off();
     if (this.frame !== null && typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.frame);
     this.root.remove();
   }

@@ -13,7 +13,7 @@ import { toUint8 } from "../common/buffers.js";
 import { banner } from "../common/controls.js";
 import { h } from "../common/dom.js";
 import { command } from "../common/schema.js";
-import { readTheme, watchTheme } from "../common/theme.js";
+import { ViewBase } from "../common/view_base.js";
 import { AlertsPanel } from "./alerts_panel.js";
 import { CurvesPanel } from "./curves_panel.js";
 import { GridPanel } from "./grid_panel.js";
@@ -77,16 +77,16 @@ const PARTS = {
   },
 };
 
-export class VAEView {
+export class VAEView extends ViewBase {
   constructor(model, el, shared) {
-    this.model = model;
+    super(model);
     this.shared = shared;
-    this.offs = [];
-    this.destroyed = false;
     this.hiddenParts = new Set(); // panels hidden by showPanel()
+    this.lastWidth = -1;
     this.redraw = new Redraw((part) => this._draw(part), { first: ["size"] });
     this._build(el);
-    this._themeChanged(true);
+    this.follow(this.root, [this.root]); // the host theme and this view's width (resized)
+    this.themeChanged(this.theme, true);
     this._wire();
     this._syncAll();
   }
@@ -144,40 +144,25 @@ export class VAEView {
   }
 
   // ---------------------------------------------------------------- wiring
-  _on(name, fn) {
-    const cb = () => {
-      if (!this.destroyed) fn();
-    };
-    this.model.on(`change:${name}`, cb);
-    this.offs.push(() => this.model.off(`change:${name}`, cb));
-  }
-
   _wire() {
     const m = this.model;
-    for (const t of STATUS_TRAITS) this._on(t, () => this._status());
-    this._on("error", () => this.error.set(m.get("error")));
-    this._on("notice", () => this._notice());
-    this._on("info", () => this.header.setInfo(m.get("info")));
-    this._on("alerts", () => this._alerts());
-    for (const name of this.params.names) this._on(name, () => this.params.set(name, m.get(name)));
+    for (const t of STATUS_TRAITS) this.on(t, () => this._status());
+    this.on("error", () => this.error.set(m.get("error")));
+    this.on("notice", () => this._notice());
+    this.on("info", () => this.header.setInfo(m.get("info")));
+    this.on("alerts", () => this._alerts());
+    for (const name of this.params.names) this.on(name, () => this.params.set(name, m.get(name)));
     const byTrait = new Map();
     for (const [part, spec] of Object.entries(PARTS)) for (const t of spec.traits) byTrait.set(t, [...(byTrait.get(t) || []), part]);
-    for (const [t, parts] of byTrait) this._on(t, () => this.redraw.schedule(...parts));
+    for (const [t, parts] of byTrait) this.on(t, () => this.redraw.schedule(...parts));
+  }
 
-    this.offs.push(watchTheme(() => this._themeChanged()));
-    if (typeof ResizeObserver === "function") {
-      let lastW = -1;
-      const ro = new ResizeObserver(() => {
-        const w = this.root.clientWidth;
-        this._themeChanged();
-        if (w > 0) this.redraw.retrySkipped();
-        if (w === lastW) return;
-        lastW = w;
-        this.redraw.schedule("size", ...Object.keys(PARTS));
-      });
-      ro.observe(this.root);
-      this.offs.push(() => ro.disconnect());
-    }
+  resized() {
+    const w = this.root.clientWidth;
+    if (w > 0) this.redraw.retrySkipped();
+    if (w === this.lastWidth) return;
+    this.lastWidth = w;
+    this.redraw.schedule("size", ...Object.keys(PARTS));
   }
 
   _syncAll() {
@@ -237,22 +222,14 @@ export class VAEView {
   }
 
   // ---------------------------------------------------------------- theme, teardown
-  _themeChanged(force = false) {
-    if (this.destroyed) return;
-    const t = readTheme(this.root);
-    const key = JSON.stringify(t);
-    if (key === this.themeKey && !force) return;
-    this.theme = t;
-    this.themeKey = key;
-    const redraw = Object.keys(PARTS).filter((name) => this.panels[name].setTheme(t));
-    if (!force) this.redraw.schedule(...redraw);
+  themeChanged(theme, initial = false) {
+    const redraw = Object.keys(PARTS).filter((name) => this.panels[name].setTheme(theme));
+    if (!initial) this.redraw.schedule(...redraw);
   }
 
   destroy() {
-    this.destroyed = true;
+    super.destroy();
     this.redraw.destroy();
-    for (const off of this.offs) off();
-    this.offs = [];
     this.params.destroy();
     this.error.destroy();
     this.notice.destroy();
