@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyFit, bounds, computeFit, ndcToScreen, pointSizeFor, followFit } from "../src/common/fit.js";
+import { applyFit, bounds, computeFit, ndcToScreen, pointSizeFor, followFit, takeSize } from "../src/common/fit.js";
 
 describe("pointSizeFor", () => {
   it("shrinks with the number of points", () => {
@@ -99,5 +99,34 @@ describe("followFit (the fit once the user has moved the camera)", () => {
     const next = followFit(prev, layout(1), 1);
     expect(next).not.toBe(prev);
     expect(onScreen(layout(1), next, 1)).toBe(1);
+  });
+});
+
+describe("takeSize", () => {
+  const renderer = (userCamera = false) => ({
+    width: 400, height: 300, userCamera, positions: new Float32Array([0, 0, 10, 5]), fit: { cx: 0, cy: 0, s: 1 },
+  });
+
+  it("rounds and stores a new size and refits the map to its aspect", () => {
+    const r = renderer();
+    expect(takeSize(r, 600.4, 299.6)).toBe(true);
+    expect([r.width, r.height]).toEqual([600, 300]);
+    expect(r.fit).toEqual(computeFit(r.positions, 2));
+  });
+
+  it("ignores a size that is unchanged once rounded, or too small to draw into", () => {
+    const r = renderer();
+    const fit = r.fit;
+    expect(takeSize(r, 400.3, 299.8)).toBe(false);
+    expect(takeSize(r, 49, 300)).toBe(false);
+    expect(takeSize(r, 400, 10)).toBe(false);
+    expect([r.width, r.height, r.fit]).toEqual([400, 300, fit]);
+  });
+
+  it("keeps the fit when the user has moved the camera", () => {
+    const r = renderer(true);
+    const fit = r.fit;
+    expect(takeSize(r, 800, 300)).toBe(true);
+    expect(r.fit).toBe(fit);
   });
 });

@@ -35,6 +35,24 @@ export function computeFit(pos, aspect = 1, pad = 0.06) {
   return { cx, cy, s: s * (1 - pad) };
 }
 
+/** The smallest width or height (CSS px) a scatter draws into; a smaller one is a layout in passing. */
+export const MIN_VIEW_PX = 50;
+
+/**
+ * Take a new size for a scatter renderer `r` ({width, height, userCamera, positions,
+ * fit}): rounds it and returns false when it is too small to draw into or unchanged;
+ * else stores it, refits the map unless the user has moved the camera, and returns true.
+ */
+export function takeSize(r, width, height) {
+  width = Math.round(width);
+  height = Math.round(height);
+  if (width < MIN_VIEW_PX || height < MIN_VIEW_PX || (width === r.width && height === r.height)) return false;
+  r.width = width;
+  r.height = height;
+  if (!r.userCamera) r.fit = computeFit(r.positions, width / height);
+  return true;
+}
+
 /**
  * The fit for a new frame once the user has moved the camera. The user's zoom and
  * pan apply to the fitted map, so the fit is kept (later frames are drawn in the

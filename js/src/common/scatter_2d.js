@@ -3,7 +3,7 @@
 // for 100k points); wheel zooms, drag pans, shift+drag (or lasso mode) lassos,
 // hovering finds the nearest point within a few pixels.
 
-import { applyFit, computeFit, followFit } from "./fit.js";
+import { applyFit, computeFit, followFit, MIN_VIEW_PX, takeSize } from "./fit.js";
 import { parseColor, mix } from "./colors.js";
 import { pointsInPolygon } from "./lasso.js";
 
@@ -29,8 +29,8 @@ export class Canvas2DScatter {
     this.lassoMode = false;
     this.hover = null;
     this.lasso = null;
-    this.width = Math.max(50, container.clientWidth || 520);
-    this.height = Math.max(50, container.clientHeight || 420);
+    this.width = Math.max(MIN_VIEW_PX, container.clientWidth || 520);
+    this.height = Math.max(MIN_VIEW_PX, container.clientHeight || 420);
     this.canvas = document.createElement("canvas");
     this.canvas.className = "vw-scatter-canvas";
     container.append(this.canvas);
@@ -230,13 +230,8 @@ export class Canvas2DScatter {
   }
 
   resize(width, height) {
-    width = Math.round(width);
-    height = Math.round(height);
-    if (width < 50 || height < 50 || (width === this.width && height === this.height)) return;
-    this.width = width;
-    this.height = height;
+    if (!takeSize(this, width, height)) return;
     this._size();
-    if (!this.userCamera) this.fit = computeFit(this.positions, width / height);
     this._paint();
   }
 

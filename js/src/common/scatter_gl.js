@@ -28,7 +28,7 @@
 import createScatterplot from "regl-scatterplot";
 import { acquireRenderer, releaseRenderer, resizeRendererUser } from "./gl_renderer.js";
 import { attachPointerInput } from "./pointer_input.js";
-import { applyFit, computeFit, followFit, pointSizeFor } from "./fit.js";
+import { applyFit, computeFit, followFit, MIN_VIEW_PX, pointSizeFor, takeSize } from "./fit.js";
 import { parseColor, toUnitRgba } from "./colors.js";
 import { spatialIndex, workerAvailable } from "./spatial_index.js";
 import { buildIndex } from "./kd_index.js";
@@ -80,8 +80,8 @@ export class GLScatter {
     this.ys = null;
     this.dirty = false;
     this.destroyed = false;
-    this.width = Math.max(50, container.clientWidth || 520);
-    this.height = Math.max(50, container.clientHeight || 420);
+    this.width = Math.max(MIN_VIEW_PX, container.clientWidth || 520);
+    this.height = Math.max(MIN_VIEW_PX, container.clientHeight || 420);
 
     this.canvas = document.createElement("canvas");
     this.canvas.className = "vw-scatter-canvas";
@@ -307,17 +307,10 @@ export class GLScatter {
   }
 
   resize(width, height) {
-    width = Math.round(width);
-    height = Math.round(height);
-    if (width < 50 || height < 50 || (width === this.width && height === this.height)) return;
-    this.width = width;
-    this.height = height;
-    resizeRendererUser(this, width, height);
-    this.sp.set({ width, height });
-    if (!this.userCamera) {
-      this.fit = computeFit(this.positions, width / height);
-      this.redraw();
-    }
+    if (!takeSize(this, width, height)) return;
+    resizeRendererUser(this, this.width, this.height);
+    this.sp.set({ width: this.width, height: this.height });
+    if (!this.userCamera) this.redraw();
   }
 
   /** Data coordinates -> CSS pixels under the current fit and camera (for overlays). */
