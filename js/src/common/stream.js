@@ -16,7 +16,7 @@
 // nothing is held and the map keeps moving under the mouse.
 
 import { FramePipeline } from "./frames.js";
-import { ack } from "./schema.js";
+import { ack, FRAME } from "./schema.js";
 
 const DRAW_TIMEOUT_MS = 5000;
 /** A draw slower than this makes interactions hold the frames. */
@@ -103,10 +103,41 @@ export function frameLoop(model, draw) {
   };
 }
 
-/** Listen to model events until dispose(): on(model, [["msg:custom", fn], ["change:x", fn]]). */
-export function listenAll(model, pairs) {
-  for (const [ev, fn] of pairs) model.on(ev, fn);
-  return () => {
-    for (const [ev, fn] of pairs) model.off(ev, fn);
+/**
+ * A model's frame stream, the same for every point widget: FRAME messages become items
+ * of one frameLoop drawn by `draw(item)`; every view hears of each frame received.
+ *
+ *   frameStream(model, views, draw, {
+ *     frame: (msg, buffers) => item | null,   // what a FRAME message enqueues (null: drop it)
+ *     on: [["change:x", (loop) => ...]],       // other model events, handed the loop
+ *   })
+ *
+ * Returns {pipe, interacting, frameStats, dispose}: the loop's bookkeeping, and dispose()
+ * to stop listening and drawing.
+ */
+export function frameStream(model, views, draw, { frame, on = [] }) {
+  const loop = frameLoop(model, draw);
+  const pairs = [
+    [
+      "msg:custom",
+      (msg, buffers) => {
+        if (!msg || msg.type !== FRAME) return;
+        const item = frame(msg, buffers);
+        if (!item) return;
+        loop.enqueue(item);
+        for (const v of views) v.onFrameReceived(loop.pipe.received);
+      },
+    ],
+    ...on.map(([event, fn]) => [event, () => fn(loop)]),
+  ];
+  for (const [event, fn] of pairs) model.on(event, fn);
+  return {
+    pipe: loop.pipe,
+    interacting: loop.interacting,
+    frameStats: loop.stats,
+    dispose() {
+      for (const [event, fn] of pairs) model.off(event, fn);
+      loop.dispose();
+    },
   };
 }

@@ -8,8 +8,7 @@
 
 import { toFloat32 } from "../common/buffers.js";
 import { decodePositions } from "../common/frames.js";
-import { FRAME } from "../common/schema.js";
-import { frameLoop, listenAll } from "../common/stream.js";
+import { frameStream } from "../common/stream.js";
 import { splitPanels } from "./panels.js";
 
 export function sweepStream(model, views) {
@@ -37,39 +36,22 @@ export function sweepStream(model, views) {
   };
   fromTrait();
 
-  const loop = frameLoop(model, () => {
+  const draw = () => {
     const panels = [...s.dirty].sort((a, b) => a - b);
     s.dirty.clear();
     return Promise.all([...views].map((v) => v.showPanels(panels).catch(() => {})));
-  });
-  s.pipe = loop.pipe;
-  s.interacting = loop.interacting;
-  s.frameStats = loop.stats;
-  const off = listenAll(model, [
-    [
-      "msg:custom",
-      (msg, buffers) => {
-        if (!msg || msg.type !== FRAME) return;
-        const k = Number(msg.panel);
-        if (!Number.isInteger(k) || k < 0) return;
-        s.latest[k] = decodePositions(msg, buffers?.[0]);
-        s.live[k] = { iteration: Number(msg.iteration), phase: msg.phase };
-        s.dirty.add(k);
-        loop.enqueue({ id: Number(msg.id) });
-        for (const v of views) v.onFrameReceived(loop.pipe.received);
-      },
-    ],
-    [
-      "change:positions",
-      () => {
-        fromTrait();
-        loop.enqueue({});
-      },
-    ],
-  ]);
-  s.dispose = () => {
-    off();
-    loop.dispose();
   };
-  return s;
+  const frame = (msg, buffers) => {
+    const k = Number(msg.panel);
+    if (!Number.isInteger(k) || k < 0) return null;
+    s.latest[k] = decodePositions(msg, buffers?.[0]);
+    s.live[k] = { iteration: Number(msg.iteration), phase: msg.phase };
+    s.dirty.add(k);
+    return { id: Number(msg.id) };
+  };
+  const traitChanged = (loop) => {
+    fromTrait();
+    loop.enqueue({});
+  };
+  return Object.assign(s, frameStream(model, views, draw, { frame, on: [["change:positions", traitChanged]] }));
 }

@@ -5,8 +5,7 @@
 // a view that opens later says hello and the kernel sends the latest again.
 
 import { decodePositions } from "../common/frames.js";
-import { FRAME } from "../common/schema.js";
-import { frameLoop, listenAll } from "../common/stream.js";
+import { frameStream } from "../common/stream.js";
 
 export function tsneStream(model, views) {
   const s = {
@@ -14,31 +13,19 @@ export function tsneStream(model, views) {
     iteration: null, // from the newest drawn frame
     phase: null,
   };
-  const loop = frameLoop(model, (item) => {
+  const draw = (item) => {
     s.positions = item.positions;
     if (item.id !== undefined) {
       s.iteration = item.iteration ?? s.iteration;
       s.phase = item.phase ?? s.phase;
     }
     return Promise.all([...views].map((v) => v.showFrame(item).catch(() => {})));
-  });
-  s.pipe = loop.pipe;
-  s.interacting = loop.interacting;
-  s.frameStats = loop.stats;
-  const off = listenAll(model, [
-    [
-      "msg:custom",
-      (msg, buffers) => {
-        if (!msg || msg.type !== FRAME) return;
-        const positions = decodePositions(msg, buffers?.[0]);
-        loop.enqueue({ id: Number(msg.id), positions, iteration: msg.iteration, phase: msg.phase });
-        for (const v of views) v.onFrameReceived(loop.pipe.received);
-      },
-    ],
-  ]);
-  s.dispose = () => {
-    off();
-    loop.dispose();
   };
-  return s;
+  const frame = (msg, buffers) => ({
+    id: Number(msg.id),
+    positions: decodePositions(msg, buffers?.[0]),
+    iteration: msg.iteration,
+    phase: msg.phase,
+  });
+  return Object.assign(s, frameStream(model, views, draw, { frame }));
 }
