@@ -34,22 +34,27 @@ export function decodeThumbnail(pixels, shape, index) {
   if (start + size > pixels.length) return null;
   const plane = height * width;
   const data = new Uint8ClampedArray(plane * 4);
-  for (let p = 0; p < plane; p++) {
-    const o = p * 4;
-    if (channels === 3 || channels === 4) {
-      data[o] = pixels[start + p];
-      data[o + 1] = pixels[start + plane + p];
-      data[o + 2] = pixels[start + 2 * plane + p];
-      data[o + 3] = channels === 4 ? pixels[start + 3 * plane + p] : 255;
-    } else {
-      const v = pixels[start + p];
-      data[o] = v;
-      data[o + 1] = v;
-      data[o + 2] = v;
-      data[o + 3] = 255;
-    }
-  }
+  for (let p = 0; p < plane; p++) copyPixel(data, p * 4, pixels, start, plane, p, channels);
   return { width, height, data };
+}
+
+/**
+ * Pixel p of a channels-first image (`channels` planes of `plane` values from `base`
+ * in `pixels`) into RGBA `data` at byte `o`: grey, RGB or RGBA.
+ */
+export function copyPixel(data, o, pixels, base, plane, p, channels) {
+  if (channels === 3 || channels === 4) {
+    data[o] = pixels[base + p];
+    data[o + 1] = pixels[base + plane + p];
+    data[o + 2] = pixels[base + 2 * plane + p];
+    data[o + 3] = channels === 4 ? pixels[base + 3 * plane + p] : 255;
+  } else {
+    const v = pixels[base + p];
+    data[o] = v;
+    data[o + 1] = v;
+    data[o + 2] = v;
+    data[o + 3] = 255;
+  }
 }
 
 /** Integer CSS scale so that the larger side is about `target` px (>= 1). */

@@ -9,6 +9,7 @@
 //                    feature's mean), viridis for linear [lo, hi] values.
 
 import { colormapLUT } from "../common/color_maps.js";
+import { copyPixel } from "../common/thumbnails.js";
 
 export const GRID_KINDS = ["reconstructions", "samples", "traversal", "interpolation"];
 
@@ -55,18 +56,7 @@ export function decodeGrid(pixels, shape, labels) {
             data[o + 1] = lut[k + 1];
             data[o + 2] = lut[k + 2];
             data[o + 3] = 255;
-          } else if (channels === 3 || channels === 4) {
-            data[o] = pixels[base + p];
-            data[o + 1] = pixels[base + plane + p];
-            data[o + 2] = pixels[base + 2 * plane + p];
-            data[o + 3] = channels === 4 ? pixels[base + 3 * plane + p] : 255;
-          } else {
-            const v = pixels[base + p];
-            data[o] = v;
-            data[o + 1] = v;
-            data[o + 2] = v;
-            data[o + 3] = 255;
-          }
+          } else copyPixel(data, o, pixels, base, plane, p, channels);
         }
       }
     }
