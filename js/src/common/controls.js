@@ -127,7 +127,7 @@ export function progressBar() {
 export function banner(cls, { dismissable = false, autoHideMs = 0 } = {}) {
   const text = h("span.vw-banner-text");
   const close = dismissable
-    ? h("button.vw-banner-close", { type: "button", title: "Dismiss" }, icon(ICONS.close))
+    ? h("button.vw-banner-close.vw-close", { type: "button", title: "Dismiss" }, icon(ICONS.close))
     : null;
   const el = h(`div.vw-banner.${cls}`, { hidden: true, attrs: { role: cls === "vw-error" ? "alert" : "status" } }, text, close);
   let timer = null;

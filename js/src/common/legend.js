@@ -82,7 +82,7 @@ export class Legend {
   _item(code, name, color, count, muted = false) {
     const eye = h("button.vw-legend-eye", { type: "button", title: `Hide or show “${name}”`, attrs: { "aria-label": `hide ${name}` } }, icon(EYE, "vw-icon"));
     const item = h(
-      "div.vw-legend-item",
+      "div.vw-legend-item.vw-chip",
       { title: `Emphasise “${name}” (shift+click: add to the emphasis)`, dataset: { code: String(code) }, attrs: { role: "listitem", tabindex: "0" } },
       h("span.vw-swatch", { style: { background: color } }),
       h(`span.vw-legend-name${muted ? ".vw-muted" : ""}`, {}, name),

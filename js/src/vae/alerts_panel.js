@@ -35,7 +35,7 @@ export class AlertsPanel {
 
   _alert(a) {
     const kind = String(a.kind || "alert");
-    const close = h("button.vw-alert-close", { type: "button", title: "Dismiss (in this view)" }, icon(ICONS.close));
+    const close = h("button.vw-alert-close.vw-close", { type: "button", title: "Dismiss (in this view)" }, icon(ICONS.close));
     close.addEventListener("click", () => {
       this.dismissed.add(keyOf(a));
       this.update(this.list);

@@ -54,7 +54,7 @@ export class CurvesPanel extends Panel {
     this.legend = h("div.vw-series-legend");
     this.legendItems = SERIES.map((s, i) => {
       const sw = h("span.vw-series-swatch");
-      const item = h("button.vw-series-item", { type: "button", title: `Show / hide ${s.label}`, dataset: { series: s.key } }, sw, s.label);
+      const item = h("button.vw-series-item.vw-chip", { type: "button", title: `Show / hide ${s.label}`, dataset: { series: s.key } }, sw, s.label);
       item.addEventListener("click", () => {
         if (this.off.has(i)) this.off.delete(i);
         else this.off.add(i);
