@@ -29,9 +29,11 @@ describe("GridPanel", () => {
   });
 
   it("a grid the model cannot draw (no decode) says why, whatever the status, until it can", () => {
-    const { p } = panel("samples");
+    const temperature = document.createElement("span");
+    const { p } = panel("samples", { headExtras: [temperature] });
     const why = "Needs decode(z), which this model does not have";
     expect(p.update({ unavailable: why }, new Uint8Array(0), "running")).toBe(true);
+    expect(temperature.hidden).toBe(true);                 // no temperature for samples it cannot draw
     expect(p.empty.hidden).toBe(false);
     expect(p.canvas.hidden).toBe(true);
     expect(p.empty.textContent).toBe(why);
@@ -41,6 +43,7 @@ describe("GridPanel", () => {
     expect(p.update(meta, px, "running")).toBe(true);        // a decoder came (decode=)
     expect(p.canvas.hidden).toBe(false);
     expect(p.empty.dataset.unavailable).toBeUndefined();
+    expect(temperature.hidden).toBe(false);
   });
 
   it("a buffer too short for its shape is not drawn", () => {

@@ -69,11 +69,50 @@ for epoch in range(100000):
 stopped_at = time.time()
 '''
 
+# the shape of many tutorials: forward(x) -> (x_hat, mu, logvar), no encode, no decode
+FORWARD_ONLY = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+from vae_widgets import VAEWidget, datasets
+
+class TutorialVAE(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 2 * d))
+        self.dec = nn.Sequential(nn.Linear(d, 128), nn.ReLU(), nn.Linear(128, 64))
+    def forward(self, x):
+        mu, logvar = self.enc(x).chunk(2, dim=1)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return torch.sigmoid(self.dec(z)), mu, logvar
+
+torch.manual_seed(0)
+X, y = datasets.digits()
+X = torch.tensor(X, dtype=torch.float32)
+model = TutorialVAE()
+opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+bce = lambda x_hat, x: F.binary_cross_entropy(x_hat, x, reduction="none").sum(1)
+v = VAEWidget.watch(model, X[1500:], y[1500:], image_shape=(8, 8), output="mean",
+                    recon_loss=bce, val_every=1)
+v
+'''
+
+FORWARD_LOOP = '''
+for epoch in range(8):
+    for s in range(0, 1500, 50):
+        xb = X[s:s + 50]
+        x_hat, mu, logvar = model(xb)
+        recon = bce(x_hat, xb)
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), 1)
+        opt.zero_grad(); (recon + kl).mean().backward(); opt.step()
+        v.log(recon=recon, mu=mu, logvar=logvar, epoch=epoch)
+v.finish()
+'''
+
 
 @pytest.fixture(scope="module")
 def lab():
     root = pathlib.Path(tempfile.mkdtemp(prefix="nb-watch-"))
     write_notebook(root / "watch.ipynb", [MODEL, LOOP, "after = v.status"])
+    write_notebook(root / "forward_only.ipynb", [FORWARD_ONLY, FORWARD_LOOP])
     with lab_server(root) as (base, token):
         yield base, token
     shutil.rmtree(root, ignore_errors=True)
@@ -134,4 +173,40 @@ def test_a_busy_cell_still_pauses_and_stops_from_the_page(lab):
         page.screenshot(path=str(ARTIFACTS / "watch_dark.png"), full_page=True)
         browser.close()
     print(f"\nstop {stop_s:.2f} s; ink curves {curves}, heatmap {heat}, reconstructions {recon}")
+    assert not errors, errors
+
+
+def test_a_model_with_only_forward_shows_what_it_can_and_says_why_not_the_rest(lab):
+    """Curves, KL per dimension and reconstructions from forward(x) alone; the panels that
+    need decode(z) (samples, traversal, interpolation) say so in their place."""
+    base, token = lab
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = browser.new_page(viewport={"width": 1500, "height": 2200})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_notebook(page, base, token, "forward_only.ipynb")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.locator(ROOT).wait_for(timeout=60_000)
+        wait_attr(page, ROOT, "d.status === 'done' && +d.grids >= 1", timeout=120_000)
+        info = page.locator(f"{ROOT} .vw-info").inner_text()
+        assert "forward(x) -> (x_hat, mu, logvar)" in info, info
+        for kind in ("samples", "traversal", "interpolation"):
+            empty = page.locator(f"{ROOT} .vw-grid[data-kind={kind}] [data-unavailable]")
+            empty.wait_for(timeout=10_000)
+            assert "Needs decode(z)" in empty.inner_text()
+        assert not page.locator(f"{ROOT} .vw-panel-samples .vw-panel-head input").is_visible()
+        recon = page.locator(f"{ROOT} .vw-grid[data-kind=reconstructions] canvas").first
+        recon.wait_for(state="visible", timeout=10_000)
+        curves = ink(page.locator(f"{ROOT} .vw-curves").screenshot())
+        heat = ink(page.locator(f"{ROOT} .vw-kl-heatmap").screenshot())
+        drawn = ink(recon.screenshot())
+        assert curves > 300 and heat > 300 and drawn > 100, (curves, heat, drawn)
+        got = kernel_json(page, "[len(v.epoch_history), v.kl_per_dim.shape[1], "
+                                "v.grid_samples is None, "
+                                "bool(v.epoch_history.val_recon.notna().all())]")
+        assert got == [8, 4, True, True], got
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(ROOT).screenshot(path=str(ARTIFACTS / "watch_forward_only.png"))
+        browser.close()
     assert not errors, errors

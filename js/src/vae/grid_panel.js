@@ -67,6 +67,7 @@ export class GridPanel extends Panel {
     this.canvas.addEventListener("mousemove", (e) => this._hover(e));
     this.canvas.addEventListener("mouseleave", () => setText(this.readout, this.readoutDefault));
     const text = GRID_TEXT[kind] || { title: kind, caption: "" };
+    this.headExtras = headExtras;
     this.mount(host, panelFrame(`vw-panel-${kind}`, text.title, text.caption, this.baseEl ? [this.baseEl, ...headExtras] : headExtras, this.box, this.legend, this.readout));
   }
 
@@ -90,11 +91,13 @@ export class GridPanel extends Panel {
       this.legend.hidden = true;
       this.empty.dataset.unavailable = "true";
       setText(this.empty, meta.unavailable);
+      for (const el of this.headExtras) el.hidden = true; // a temperature for samples it cannot draw
       setText(this.readout, "");
       this.state = null;
       return true;
     }
     delete this.empty.dataset.unavailable;
+    for (const el of this.headExtras) el.hidden = false;
     const labels = meta?.labels || {};
     const g = meta ? decodeGrid(pixels, meta.shape, labels) : null;
     if (status !== undefined) this.setStatus(status);
