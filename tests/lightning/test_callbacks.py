@@ -175,12 +175,18 @@ def test_in_process_the_callback_feeds_the_widgets_own_monitor(fake_comm, val):
     model = TinyVAE(step_delay=0.005)
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
     clicked = press(v, "stop", lambda: v.step >= 40)
-    trainer("auto", 1, [v.lightning_callback()], max_epochs=5).fit(model, loader())
+    cb = v.lightning_callback()
+    remote = v.remote                  # the listener a child rank would have streamed to
+    assert remote.run._listener._thread.is_alive()
+    trainer("auto", 1, [cb], max_epochs=5).fit(model, loader())
     assert clicked.is_set()
     assert v.status == "stopped" and 40 <= v.step < 5 * 32
     assert v.step % CHECK_EVERY == 0
     assert v._loop.step == v.step and len(v.history) >= 4      # fed here, not streamed
-    assert sum(v._remote.run.received.values()) == 0
+    assert sum(remote.run.received.values()) == 0
+    # not needed by a fit in this process: closed when it ended, with no news in the view
+    assert v.remote is None and not remote.run._listener._thread.is_alive()
+    assert v.status == "stopped" and not v.notice
     assert v._loop.hold_in_log and v._loop.steps_per_epoch is None   # its settings back
     assert "watching your loop" in v.info
     v.close()
@@ -248,11 +254,22 @@ def test_a_training_step_that_breaks_the_contract_stops_fit_with_the_message(fak
 
     model = Plain()
     v = VAEWidget.watch(model, *val, image_shape=(8, 8))
+    cb = v.lightning_callback()
+    listener = v.remote.run._listener._thread
     with pytest.raises(ValueError, match=r"training_step returned \['loss'\] and the module "
                                          r"logged no reconstruction term.*return a dict"):
-        trainer("auto", 1, [v.lightning_callback()], max_epochs=1).fit(model, loader())
+        trainer("auto", 1, [cb], max_epochs=1).fit(model, loader())
     assert v.status == "error" and "logged no reconstruction term" in v.error
+    # a failed fit leaves nothing behind: the listener thread for child ranks has ended
+    assert not listener.is_alive() and v.remote is None
+    # that callback cannot serve a child rank any more, and says so; a new one can
+    child = pickle.loads(pickle.dumps(cb))             # what ddp_spawn hands rank 0
+    with pytest.raises(RuntimeError, match=r"give each Trainer its own v.lightning_callback"):
+        child._open(None, model)
+    again = v.lightning_callback()
+    assert v.remote.run._listener._thread.is_alive() and again.address == v.remote.address
     v.close()
+    assert not v.remote.run._listener._thread.is_alive()
 
 
 @pytest.mark.parametrize("kw, error, words", [

@@ -41,7 +41,11 @@ class _MonitorCallback(pl.Callback):
     ``training_step``'s outputs and steer every rank (see the module docstring).
     Subclasses say where the monitor comes from (``_open``) and how it ends (``_close``)."""
 
-    _RUNTIME = ("monitor", "_sums", "_batches", "_saved", "_steering", "_tap", "_told")
+    #: made again where the callback runs, never pickled (ddp_spawn). ``log``/``log_dict``:
+    #: Lightning attaches the module's own methods to every callback at each fit; pickled,
+    #: they would carry the module of an earlier fit along
+    _RUNTIME = ("monitor", "_sums", "_batches", "_saved", "_steering", "_tap", "_told",
+                "log", "log_dict")
 
     def __init__(self, X_val=None, labels=None, *, check_every: int = CHECK_EVERY,
                  recon_log: Optional[str] = None, **options):
@@ -320,16 +324,26 @@ class WidgetCallback(StreamTo):
     is not the widget's process by its pid.
     """
 
-    _RUNTIME = StreamTo._RUNTIME + ("_local",)
+    _RUNTIME = StreamTo._RUNTIME + ("_local", "_release")
 
-    def __init__(self, local: LoopMonitor, address: str, token: str, X_val, labels=None, **kw):
+    def __init__(self, local: LoopMonitor, address: str, token: str, X_val, labels=None, *,
+                 release=None, **kw):
         super().__init__(address, token, X_val, labels, **kw)
         self._local = local
         self._home = os.getpid()
+        #: called when a fit in the widget's own process ends: closes the widget's listener
+        #: (started for a child rank, not needed then); returns whether it did
+        self._release = release
+        self._released = False
 
     def _open(self, trainer, pl_module) -> LoopMonitor:
         local = getattr(self, "_local", None)
         if local is None or os.getpid() != self._home:
+            if self._released:
+                raise RuntimeError(
+                    "this lightning_callback() was used for a fit in the notebook's own "
+                    "process, and the widget stopped listening for child processes when that "
+                    "fit ended; give each Trainer its own v.lightning_callback().")
             return super()._open(trainer, pl_module)
         if local.adapter.module is not None and local.adapter.module is not pl_module:
             raise ValueError(f"lightning_callback(): the widget watches a "
@@ -346,6 +360,9 @@ class WidgetCallback(StreamTo):
         if device is not None and local is not None:
             local.adapter.device = device           # Lightning moves the module back
         super()._close()
+        release = getattr(self, "_release", None)
+        if release is not None and local is not None and os.getpid() == self._home:
+            self._released = release()   # a fit that ran (or failed) in this process ended
 
 
 # ----------------------------------------------------------------------- helpers

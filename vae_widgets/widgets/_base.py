@@ -19,6 +19,7 @@ from .. import _openmp, _runs
 from .. import _schema as S
 from .._stream import FrameGate, Worker
 from ._frames import send_frame
+from ._front_ends import FrontEnds
 
 log = logging.getLogger("vae_widgets")
 
@@ -96,7 +97,7 @@ def closed_message(kind: str, host: str) -> str:
     return f"this {kind} was closed (close() was called); make a new one to run again."
 
 
-class BundledWidget(anywidget.AnyWidget):
+class BundledWidget(FrontEnds, anywidget.AnyWidget):
     """An anywidget whose ``_esm`` / ``_css`` are files of the bundle, held as text.
 
     Given a ``pathlib.Path``, anywidget keeps a class-level ``FileContents`` and
@@ -132,6 +133,12 @@ class BundledWidget(anywidget.AnyWidget):
 
     def _reload_css(self, text: str):
         self._css = text
+
+    def _check_open(self) -> None:
+        """Raise the closed widget's error (what happened, what to do) once it is closed."""
+        if self.comm is None or getattr(self, "_closed", False):
+            raise RuntimeError(closed_message(type(self).__name__,
+                                              getattr(self, "_closed_by", "")))
 
 
 class StreamWidget(BundledWidget):
@@ -384,7 +391,7 @@ class StreamWidget(BundledWidget):
 
         def deliver(event):
             handler = method()
-            if handler is not None:
+            if handler is not None and handler.__self__._remote is remote:   # not one let go
                 handler(event)
         remote.link.events.subscribe(deliver)
         weakref.finalize(self, remote.run.close)

@@ -24,6 +24,8 @@ The producers these widgets show are the bridge's stand-ins
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..bridge.job import TOKEN_ENV
@@ -77,6 +79,8 @@ def lightning_callback(widget, **options):
 
     remote = widget.remote
     if remote is None:
+        # before the fit: a forked child (ddp_notebook) starts streaming with no hook
+        # running here first, so the listener must already be up
         remote = RemoteVAE(RemoteRun(), widget._monitor, widget._source)
         widget._show_link(remote)
     args = {k: v for k, v in getattr(widget, "_watch_options", {}).items()
@@ -84,7 +88,24 @@ def lightning_callback(widget, **options):
     args.update(options)
     a = loop.adapter
     X_val = a.data.reshape(len(a.data), *a.input_shape)
-    return WidgetCallback(loop, remote.address, remote.token, X_val, a.labels, **args)
+    return WidgetCallback(loop, remote.address, remote.token, X_val, a.labels,
+                          release=_release_unused(weakref.ref(widget), remote), **args)
+
+
+def _release_unused(widget_ref, remote: RemoteVAE):
+    """What a fit that ran in the widget's own process calls when it ends (finished or
+    failed): the listener started for a child rank was not needed, so it closes, unless a
+    job is connected to it. The widget lets go of it first, so its closing is no news in
+    the view. Returns whether it closed."""
+    def release() -> bool:
+        if remote.run.connected:
+            return False
+        widget = widget_ref()
+        if widget is not None and widget._remote is remote:
+            widget._remote = None
+        remote.close()
+        return True
+    return release
 
 
 def vae_instructions(run: RemoteRun) -> str:
