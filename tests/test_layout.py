@@ -237,6 +237,7 @@ HOMES = {
     "widgets/_base": ["test_lifecycle.py", "test_lifecycle_interrupt.py"],
     "widgets/_cells": ["test_kernel.py"],              # needs a real kernel's cells
     "widgets/_frames": ["widgets/test_table_view.py", "widgets/test_sweep_widget.py"],
+    "widgets/_front_ends": ["widgets/test_panel_host.py"],   # the front end it feeds: Panel
     "widgets/_serialization": ["widgets/test_vae_widget.py"],
     "widgets/remote": ["test_layout.py"],              # moved names only
     "widgets/remote_tsne": ["test_layout.py"],

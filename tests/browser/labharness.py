@@ -321,3 +321,36 @@ def click_until(page, button, root, js_condition, timeout=10_000):
     b.click()
     page.wait_for_function("() => window.__vwClick.t1 !== null", timeout=timeout, polling=20)
     return page.evaluate("() => (window.__vwClick.t1 - window.__vwClick.t0) / 1000")
+
+
+def wait_dataset(page, selector, js_condition, timeout=30_000):
+    """Like :func:`wait_attr`, through Playwright's selectors, which pierce shadow roots
+    (Panel and marimo render widgets in them)."""
+    deadline = time.time() + timeout / 1000
+    while True:
+        if page.locator(selector).count() and page.locator(selector).first.evaluate(
+                f"el => {{ const d = el.dataset; return !!({js_condition}); }}"):
+            return
+        if time.time() > deadline:
+            got = (page.locator(selector).first.evaluate("el => ({...el.dataset})")
+                   if page.locator(selector).count() else "no such element")
+            raise TimeoutError(f"{selector}: {js_condition} not true after "
+                               f"{timeout / 1000:.0f} s; dataset {got}")
+        page.wait_for_timeout(50)
+
+
+def draw_lasso(page, root, frac=0.35):
+    """Switch ``root``'s t-SNE view to lasso mode and drag a lasso over the upper middle
+    of its scatter (a box ``frac`` of its size each side of the centre), mouse up; back
+    to pan/zoom mode after."""
+    page.click(f"{root} .vw-lasso")
+    box = page.locator(f"{root} .vw-scatter").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    rx, ry = box["width"] * frac, box["height"] * frac
+    page.mouse.move(cx - rx, cy - ry)
+    page.mouse.down()
+    for x, y in [(cx + rx, cy - ry), (cx + rx, cy + 0.1 * ry), (cx - rx, cy + 0.1 * ry),
+                 (cx - rx, cy - ry)]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+    page.click(f"{root} .vw-lasso")

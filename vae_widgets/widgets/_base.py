@@ -398,6 +398,11 @@ class StreamWidget(BundledWidget):
         if remote.described:                   # described before it was shown here
             self._on_job_described()
 
+    def _let_go(self, remote) -> None:
+        """Stop showing ``remote``'s link news (its closing, next, is no news here)."""
+        if self._remote is remote:
+            self._remote = None
+
     def _on_link_news(self, e) -> None:
         message = e.data.get("message")
         if e.kind == "connected":

@@ -101,8 +101,8 @@ def _release_unused(widget_ref, remote: RemoteVAE):
         if remote.run.connected:
             return False
         widget = widget_ref()
-        if widget is not None and widget._remote is remote:
-            widget._remote = None
+        if widget is not None:
+            widget._let_go(remote)
         remote.close()
         return True
     return release
