@@ -167,6 +167,11 @@ def test_the_os_reading_sees_busy_neighbours():
 FAST = dict(early_exaggeration_iter=50, n_iter=100)
 
 
+#: seconds each step sleeps at one thread in "slow at 1 thread": more than a step at two
+#: threads ever takes for real, even beside busy cores
+SLOW_AT_ONE = 0.3
+
+
 @pytest.fixture
 def recorded_jobs(monkeypatch):
     """Every BH gradient call's n_jobs; ``slow_at`` injects a slowdown at those counts."""
@@ -239,8 +244,10 @@ def test_tsne_a_forced_slow_condition_changes_the_choice(fake_comm, small_data, 
                                                          monkeypatch, start, slow_at, want):
     calls, slow = recorded_jobs
     X, _ = small_data
-    # (a loaded machine makes two threads slow for real: the slowdown at one is larger)
-    slow["at"], slow["seconds"] = slow_at, 0.004 if want == 1 else 0.03
+    # (a loaded machine makes two threads slow for real, up to a quarter second a step
+    # beside busy cores: the forced slowdown at one is larger than that, so the policy
+    # must leave it however loaded the machine is; 0.03 s was not, beside two CI runs)
+    slow["at"], slow["seconds"] = slow_at, 0.004 if want == 1 else SLOW_AT_ONE
     monkeypatch.setattr(_threads, "available_cores", lambda: 2)
     monkeypatch.setattr(_threads, "start_guess", lambda cores: (start, None))
     monkeypatch.setattr(_threads, "CpuMeter", lambda: (lambda: None))   # no OS hint
@@ -249,7 +256,7 @@ def test_tsne_a_forced_slow_condition_changes_the_choice(fake_comm, small_data, 
     seen = run_until_threads(w, w.runner, start, want)
     assert seen[0]["threads"] == start and seen[0]["previous"] is None
     assert w.runner.thread_policy.changes[0][1:] == (start, want)
-    assert calls[:5] == [start] * 5 and want in calls
+    assert calls[:2] == [start] * 2 and want in calls     # (a full window at the start first)
     assert f"{_threads.describe(want, True)}" in w.info
     assert w.notice.startswith(f"t-SNE now runs on {_threads.describe(want, True)}")
 
@@ -340,7 +347,8 @@ def test_vae_a_forced_slow_condition_changes_the_choice(fake_comm, digits, monke
     monkeypatch.setattr(_threads, "CpuMeter", lambda: (lambda: None))
     monkeypatch.setattr(_threads, "PERIOD", 0.3)
     w = VAEWidget(X, image_shape=(8, 8), architecture="mlp", epochs=10**4, visuals_every=None)
-    counts = watch_encoder(w.trainer, slow_at=slow_at, seconds=0.003 if want == 1 else 0.02)
+    counts = watch_encoder(w.trainer, slow_at=slow_at,
+                           seconds=0.003 if want == 1 else SLOW_AT_ONE)   # (see the t-SNE test)
     seen = run_until_threads(w, w.trainer, start, want, timeout=120)
     assert seen[0]["threads"] == start
     assert counts[0] == start and want in counts
