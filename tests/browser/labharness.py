@@ -339,10 +339,10 @@ def wait_dataset(page, selector, js_condition, timeout=30_000):
         page.wait_for_timeout(50)
 
 
-def draw_lasso(page, root, frac=0.35):
+def draw_lasso(page, root, frac=0.35, back=True):
     """Switch ``root``'s t-SNE view to lasso mode and drag a lasso over the upper middle
     of its scatter (a box ``frac`` of its size each side of the centre), mouse up; back
-    to pan/zoom mode after."""
+    to pan/zoom mode after (unless ``back=False``)."""
     page.click(f"{root} .vw-lasso")
     box = page.locator(f"{root} .vw-scatter").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -353,4 +353,5 @@ def draw_lasso(page, root, frac=0.35):
                  (cx - rx, cy - ry)]:
         page.mouse.move(x, y, steps=12)
     page.mouse.up()
-    page.click(f"{root} .vw-lasso")
+    if back:
+        page.click(f"{root} .vw-lasso")

@@ -18,7 +18,7 @@ if not shutil.which("chromium") and not pathlib.Path("/usr/bin/chromium").exists
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from labharness import (ARTIFACTS, data_attr, ink, kernel_json, lab_server, launch,  # noqa: E402
+from labharness import (ARTIFACTS, data_attr, draw_lasso, ink, kernel_json, lab_server, launch,  # noqa: E402
                         open_notebook, run_all, wait_attr, write_notebook)
 
 pytestmark = pytest.mark.browser
@@ -84,16 +84,7 @@ def test_lasso_and_click_in_the_map_steer_the_vae_view(lab):
 
         # a lasso drawn with the mouse in the map
         page.locator(TSNE).scroll_into_view_if_needed()
-        page.click(f"{TSNE} .vw-lasso")
-        box = page.locator(f"{TSNE} .vw-scatter").bounding_box()
-        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        rx, ry = box["width"] * 0.42, box["height"] * 0.42
-        page.mouse.move(cx - rx, cy - ry)
-        page.mouse.down()
-        for x, y in [(cx + rx, cy - ry), (cx + rx, cy + 0.1 * ry), (cx - rx, cy + 0.1 * ry),
-                     (cx - rx, cy - ry)]:
-            page.mouse.move(x, y, steps=12)
-        page.mouse.up()
+        draw_lasso(page, TSNE, 0.42, back=False)
         wait_attr(page, TSNE, "+d.selected > 0", timeout=10_000)
         n_sel = int(data_attr(page, TSNE, "selected"))
         assert n_sel >= 40, f"the lasso caught only {n_sel} points"
