@@ -171,3 +171,25 @@ def test_grid_rgba_layout():
     assert (px[4, :, :3] == 255).all()              # the gap row is background
     with pytest.raises(ValueError, match="rows, cols, C, H, W"):
         grid_rgba(np.zeros((3, 4), np.uint8))
+
+
+def test_an_export_stays_offline_once_panel_is_imported(tsne_done, tmp_path):
+    """Bokeh links the __javascript__ URL of every model class imported in the process;
+    Panel's ReactiveESM (what w.to_panel() uses) is one. The page must not need it."""
+    pytest.importorskip("panel")
+    import panel.models.esm  # noqa: F401 - registers its model class with Bokeh
+
+    text = tsne_done.save_html(tmp_path / "tsne.html").read_text(encoding="utf-8")
+    assert_offline(text)
+    assert "static/extensions/panel" not in text
+
+
+def test_a_save_that_fails_half_way_leaves_the_previous_file(tsne_done, tmp_path):
+    path = tsne_done.save_html(tmp_path / "tsne.html")
+    before = path.read_bytes()
+    # a title that cannot be written as UTF-8 (a lone surrogate, as from a broken
+    # decode): the write fails after the page was made
+    with pytest.raises(UnicodeEncodeError):
+        tsne_done.save_html(path, title="map \ud800")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tsne.html"]   # no temporary left

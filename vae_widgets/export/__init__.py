@@ -13,7 +13,10 @@ What does not exist yet (no run, no training) is exported with a visible note.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import tempfile
 import warnings
 from typing import Any
 
@@ -87,7 +90,6 @@ def save_html(obj: Any, path, *, title: str | None = None,
         The file written.
     """
     from bokeh.embed import file_html
-    from bokeh.resources import INLINE
 
     path = pathlib.Path(path)
     if path.is_dir():
@@ -97,9 +99,51 @@ def save_html(obj: Any, path, *, title: str | None = None,
         raise ValueError(f"path: the folder {str(path.parent)!r} does not exist; create it first.")
     layout = to_bokeh(obj, title=title if not isinstance(obj, (list, tuple)) else None,
                       max_thumbnails=max_thumbnails)
-    page = file_html(layout, resources=INLINE, title=title or "vae_widgets export")
-    path.write_text(page, encoding="utf-8")
+    page = file_html(layout, resources=_offline_resources(), title=title or "vae_widgets export")
+    _write_whole(path, page)
     return path
+
+
+def _offline_resources():
+    """Bokeh's inline resources without the files other libraries link by URL.
+
+    Bokeh adds the ``__javascript__``/``__css__`` URLs of *every* model class imported in
+    the process to every page, used or not: once Panel is imported (a dashboard, or
+    ``w.to_panel()``), ``INLINE`` pages carry ``<script src="static/extensions/panel/...">``,
+    which a file opened offline cannot load. The layouts here use Bokeh's own models
+    only, whose code is inlined.
+    """
+    from bokeh.resources import Resources
+
+    class Offline(Resources):
+        def clone(self, *, components=None) -> "Offline":   # (Bokeh's clone makes a Resources)
+            copy = super().clone(components=components)
+            copy.__class__ = Offline
+            return copy
+
+        @property
+        def js_files(self) -> list:
+            return []
+
+        @property
+        def css_files(self) -> list:
+            return []
+
+    return Offline(mode="inline")
+
+
+def _write_whole(path: pathlib.Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then replace ``path`` with it: a save
+    that fails half-way (a full disk, an interrupt) leaves the previous file as it was."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 # ---------------------------------------------------------------- reading the objects
