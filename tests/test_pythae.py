@@ -5,10 +5,13 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("pythae")
 
-from pythae.models import VAE, VAEConfig  # noqa: E402
+from pythae.models import VAE, AutoModel, VAEConfig  # noqa: E402
+from pythae.models.base.base_utils import ModelOutput  # noqa: E402
+from pythae.models.nn import BaseDecoder, BaseEncoder  # noqa: E402
 from pythae.pipelines import TrainingPipeline  # noqa: E402
 from pythae.trainers import BaseTrainerConfig  # noqa: E402
 
@@ -105,4 +108,52 @@ def test_a_widget_that_trains_its_own_model_has_no_pythae_callback(fake_comm, di
     v = VAEWidget(digits[0][:200].reshape(200, -1), image_shape=(8, 8))
     with pytest.raises(RuntimeError, match=r"pythae_callback\(\) is for a widget that watches"):
         v.pythae_callback()
+    v.close()
+
+
+class Encoder(BaseEncoder):
+    """A user's own encoder: pythae saves it with cloudpickle, hooks and all."""
+
+    def __init__(self, latent=3):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32),
+                                        torch.nn.ReLU())
+        self.mu, self.log_var = torch.nn.Linear(32, latent), torch.nn.Linear(32, latent)
+
+    def forward(self, x):
+        h = self.body(x)
+        return ModelOutput(embedding=self.mu(h), log_covariance=self.log_var(h))
+
+
+class Decoder(BaseDecoder):
+    def __init__(self, latent=3):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(latent, 64), torch.nn.Sigmoid(),
+                                        torch.nn.Unflatten(1, (1, 8, 8)))
+
+    def forward(self, z):
+        return ModelOutput(reconstruction=self.body(z))
+
+
+def test_a_model_with_its_own_encoder_is_saved_by_pythae_without_our_hooks(
+        fake_comm, tmp_path, digits):
+    """pythae deep-copies the model (its best model) after each epoch and cloudpickles a
+    custom encoder/decoder into its checkpoints and final model: none of our hooks may
+    ride along (they reach the widget's locks, and a saved model must load without us)."""
+    X, y = digits
+    config = VAEConfig(input_dim=(1, 8, 8), latent_dim=3, reconstruction_loss="bce")
+    model = VAE(model_config=config, encoder=Encoder(), decoder=Decoder())
+    v = VAEWidget.watch(model, X[1500:], y[1500:])
+    trainer = BaseTrainerConfig(output_dir=str(tmp_path), num_epochs=2, no_cuda=True,
+                                per_device_train_batch_size=BATCH, steps_saving=1)
+    TrainingPipeline(training_config=trainer, model=model)(
+        train_data=X[:512], eval_data=X[1500:], callbacks=[v.pythae_callback()])
+    assert v.status == "done", v.error
+    assert v.step == 2 * 512 // BATCH and v.epoch == 2
+    run = next(tmp_path.iterdir())
+    saved = sorted(p.name for p in run.iterdir())
+    assert saved == ["checkpoint_epoch_1", "checkpoint_epoch_2", "final_model"], saved
+    loaded = AutoModel.load_from_folder(str(run / "final_model"))
+    for m in (model, loaded):
+        assert not any(sub._forward_hooks for sub in m.modules()), m
     v.close()

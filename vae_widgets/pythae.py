@@ -24,7 +24,11 @@ device sync): the reconstruction term from the model's output (``recon_loss``, t
 mean pythae minimises) and the posterior (``embedding``, ``log_covariance``) from its
 encoder (:class:`~vae_widgets.vae.posterior.PosteriorTap`). The KL per dimension
 and the active units come from that posterior; the KL weight from the model's config
-(``beta``, 1 without one). The hooks come off when training ends.
+(``beta``, 1 without one). The hooks are on the model only while an epoch's training
+steps run: they go on at pythae's ``on_train_step_begin`` (once an epoch, before its
+loop) and come off after the epoch's last step, so the copies pythae makes of its best
+model and the checkpoints and final model it saves (a custom encoder or decoder is
+cloudpickled) never carry them.
 
 Stop and Pause: Pause holds the training loop inside the callback (pythae waits);
 pythae has no way to end training early, so Stop raises :class:`TrainingStopped` from
@@ -64,6 +68,7 @@ class PythaeCallback(TrainingCallback):
         self._tap: Optional[PosteriorTap] = None
         self._hook = None
         self._recon = None
+        self._left: Optional[int] = None                    # steps left in this epoch
         self._saved: dict = {}
 
     # ------------------------------------------------------------ hooks on the model
@@ -96,19 +101,25 @@ class PythaeCallback(TrainingCallback):
         mon.target_epoch = float(epochs) if epochs else math.nan
         lr = getattr(training_config, "learning_rate", None)
         self._lr = float(lr) if lr is not None else None
-        self._attach()
 
     def on_epoch_begin(self, training_config, **kwargs):
-        loader = kwargs.get("train_loader")
-        try:
-            self.monitor.steps_per_epoch = len(loader) if loader is not None else None
-        except TypeError:                                   # an iterable without a length
-            self.monitor.steps_per_epoch = None
-        self._tap.take()                                    # (eval / predict calls before)
+        self.monitor.steps_per_epoch = _length(kwargs.get("train_loader"))
+
+    def on_train_step_begin(self, training_config, **kwargs):
+        # pythae calls this once an epoch, before its loop over the training batches
+        self._left = _length(kwargs.get("train_loader"))
         self._recon = None
+        self._attach()
 
     def on_train_step_end(self, training_config, **kwargs):
+        if self._tap is None:               # a step past the loader's length: not seen
+            self._attach()
+            return
         pair, recon, self._recon = self._tap.take(), self._recon, None
+        if self._left is not None:
+            self._left -= 1
+            if self._left <= 0:                             # the epoch's last step
+                self._detach()
         if pair is None or recon is None:
             self._end()
             raise RuntimeError(
@@ -126,7 +137,11 @@ class PythaeCallback(TrainingCallback):
                                   f"holds the weights of step {step} (pythae saved no final "
                                   f"model for this run).")
 
+    def on_eval_step_begin(self, training_config, **kwargs):
+        self._detach()                                      # (a loader that miscounted)
+
     def on_epoch_end(self, training_config, **kwargs):
+        self._detach()
         # with the loader's length known the monitor closed the epoch at its last step
         if self.monitor.running and self.monitor.steps_per_epoch is None:
             self.monitor.end_epoch()
@@ -145,3 +160,10 @@ class PythaeCallback(TrainingCallback):
             for k, v in self._saved.items():
                 setattr(mon, k, v)
             self._saved = {}
+
+
+def _length(loader) -> Optional[int]:
+    try:
+        return len(loader) if loader is not None else None
+    except TypeError:                                       # an iterable without a length
+        return None
