@@ -115,7 +115,7 @@ class _Account:
 
     @classmethod
     def install(cls):
-        from vae_widgets import lightning as vl
+        from vae_widgets.lightning import callbacks as vl
 
         for name in cls.HOOKS:
             f = getattr(vl._MonitorCallback, name)
