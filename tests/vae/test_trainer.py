@@ -343,6 +343,22 @@ def test_pause_resume_stop_from_another_thread(digits):
     assert t.step > step and states[-1] == "done"
 
 
+def test_a_stopped_run_says_so_before_it_draws_its_last_grids(digits):
+    """The status 'stopped' (what the page shows for a Stop) goes out before the run's
+    last grids, which take tenths of a second on a loaded machine; they follow it."""
+    X, _ = digits
+    t = small(X, visuals_every=0.05)
+    ev = record(t)
+    w = Worker(lambda: t.fit(100000)).start()
+    until(lambda: t.step > 5)
+    t.control.stop()
+    w.wait(timeout=10)
+    tail = [e.data["state"] if e.kind == "status" else e.data["grid"] for e in ev
+            if e.kind in ("status", "images")][-5:]
+    assert tail == ["stopped", "reconstructions", "samples", "traversal", "interpolation"], tail
+    assert not t.running
+
+
 def test_stop_while_paused(digits):
     X, _ = digits
     t = small(X)

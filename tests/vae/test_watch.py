@@ -153,6 +153,58 @@ def test_stop_sets_should_stop_and_a_new_run_clears_it(fake_comm, images):
     assert not v.should_stop and v._loop.step == 7 + 24
 
 
+class PressesStopWhileDrawn(ConvVAE):
+    """Its decoder presses Stop the first time the monitor draws a grid once armed (a
+    click landing while the loop's thread draws; on a loaded machine that takes tenths
+    of a second a grid)."""
+
+    monitor = None
+    armed = False
+
+    def decode(self, z):
+        if self.armed and not torch.is_grad_enabled():
+            self.armed = False
+            self.monitor.stop()
+        return super().decode(z)
+
+
+def test_a_stop_pressed_while_grids_are_drawn_ends_the_drawing_and_shows_at_once(
+        fake_comm, images):
+    """The scheduled grids drawn inside log() give up once Stop is pressed (the loop
+    sees should_stop at once, not after every grid), and finish() says 'stopped' before
+    it draws the run's last grids, so the page shows the Stop without waiting for them."""
+    X, y = images
+    model = PressesStopWhileDrawn()
+    v = VAEWidget.watch(model, X[1500:], y[1500:], recon_loss=bce, visuals_every=0.01,
+                        val_every=1000)
+    model.monitor = v
+    seen = []
+    v._loop.monitor.events.subscribe(
+        lambda e: seen.append(e.data["grid"] if e.kind == "images" else e.data["state"])
+        if e.kind in ("images", "status") else None)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    for step in range(200):
+        xb = X[(step % 23) * 64:(step % 23) * 64 + 64]
+        mu, logvar = model.encode(xb)
+        recon = bce(model.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp()), xb)
+        opt.zero_grad()
+        (recon + 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)).mean().backward()
+        opt.step()
+        if step == 30:                           # (epoch 1's validation is behind us)
+            del seen[:]
+            model.armed = True
+        v.log(recon=recon, mu=mu, logvar=logvar)
+        if v.should_stop:
+            break
+    assert step < 60 and not model.armed, step  # the armed render did draw
+    assert seen == ["reconstructions"], seen    # its other grids were left out
+    v.finish()
+    kinds = ["reconstructions", "samples", "traversal", "interpolation"]
+    assert seen == ["reconstructions", "stopped"] + kinds, seen
+    assert v.status == "stopped" and set(v.grids) == set(kinds)
+    v.close()
+
+
 def test_pause_blocks_inside_log_until_resumed(fake_comm, images):
     X, _ = images
     model = ConvVAE()

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -300,10 +300,14 @@ class VAEMonitor(HistoryTables):
         return self._visuals_requested or now >= self._next_visual
 
     def render(self, kinds: Sequence[str] = _vis.KINDS, *, step: int, progress: float,
-               publish: bool = True, scheduled: bool = False) -> dict:
+               publish: bool = True, scheduled: bool = False,
+               until: Optional[Callable[[], bool]] = None) -> dict:
         """Compute image grids now: ``{kind: (uint8 array, labels)}``; publish them as
         ``"images"`` events. ``scheduled``: drawn by the training thread on the clock
-        (the next one is due ``visuals_every`` seconds later)."""
+        (the next one is due ``visuals_every`` seconds later). ``until``: asked before
+        each grid; once it says True the rest are left out (a Stop
+        pressed while the training thread draws: the run's last grids come at its end,
+        and a grid of a loaded machine takes a tenth of a second or more)."""
         cfg = self.config
         self._visuals_requested = False
         if scheduled:
@@ -314,6 +318,8 @@ class VAEMonitor(HistoryTables):
             for kind in kinds:
                 if not decodes and kind in ("samples", "traversal", "interpolation"):
                     continue
+                if until is not None and until():
+                    break
                 if kind == "reconstructions":
                     out[kind] = _vis.reconstructions(self.source, self.recon_rows)
                 elif kind == "samples":

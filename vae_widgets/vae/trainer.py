@@ -267,6 +267,7 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
             outcome = "stopped"
             self._finish()
             self._status("stopped", "stop requested")
+            self._last_grids()
         except KeyboardInterrupt:                 # Ctrl-C in a script: a stop, then re-raise
             outcome = "interrupted"
             self._train_time = self._now()
@@ -288,9 +289,11 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
                           if restored is not None else "no finite weights were known to "
                           "restore"))
                 self._status("error", msg)
+                self._last_grids()
                 raise DivergedError(msg, step, restored)
             self._status("done" if outcome == "done" else "stopped",
                          None if outcome == "done" else outcome)
+            self._last_grids()
         finally:
             self._threads_end()
             with self._lock:
@@ -308,8 +311,13 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
         return self._time_base + (time.perf_counter() - self._fit_start)
 
     def _finish(self):
+        """The run's clock and last rows, before its status."""
         self._train_time = self._now()
         self.monitor.flush_rows()
+
+    def _last_grids(self):
+        """The run's last grids, after its status (a Stop shows at once; under load the
+        grids take a few tenths of a second)."""
         if self.config.visuals_every is not None or self.monitor._visuals_requested:
             self._render(scheduled=True)
 
@@ -326,6 +334,11 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
         spe = self._steps_per_epoch
         clock = time.perf_counter
         policy = self.thread_policy
+        control = self.control
+
+        def stop_asked():
+            return control.stop_requested
+
         while self.epoch < target:
             if self._perm is None:
                 self._perm = torch.randperm(n, generator=g, device=dev)
@@ -340,7 +353,7 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
                 if self._calls:
                     self._serve_calls()
                 if mon.visuals_due(clock()):
-                    self._render(scheduled=True)
+                    self._render(scheduled=True, until=stop_asked)
                 t_step = clock()
                 start = self._pos
                 idx = perm[start:start + bs]
@@ -612,9 +625,9 @@ class VAETrainer(FitOwnership, DataSpaceMixin, MonitorHistories):
         return self._render(kinds, publish=publish)
 
     def _render(self, kinds: Sequence[str] = _vis.KINDS, publish: bool = True,
-                scheduled: bool = False) -> dict:
+                scheduled: bool = False, until=None) -> dict:
         return self.monitor.render(kinds, step=self.step, progress=self._progress(),
-                                   publish=publish, scheduled=scheduled)
+                                   publish=publish, scheduled=scheduled, until=until)
 
     @contextlib.contextmanager
     def rendering(self):

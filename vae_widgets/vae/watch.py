@@ -188,7 +188,7 @@ class LoopMonitor(MonitorHistories):
                 self.step - self._epoch_start_step >= self.config.val_every_steps:
             self.end_epoch()
         if self.monitor.visuals_due(time.perf_counter()):
-            self._render()
+            self._render(until=lambda: self.control.stop_requested)
 
     def _klpd(self, mu, logvar, kl):
         d = self.latent_dim
@@ -238,7 +238,9 @@ class LoopMonitor(MonitorHistories):
 
     def finish(self) -> None:
         """End the current run: the last rows, a final validation of the open epoch (if
-        it has steps), the last grids, status done (or stopped after a Stop)."""
+        it has steps), status done (or stopped after a Stop), then the last grids (the
+        status does not wait for them: under load they take a few tenths of a second,
+        and a Stop should show at once)."""
         if not self.running:
             return
         if self._win:
@@ -246,15 +248,17 @@ class LoopMonitor(MonitorHistories):
         if self.step > self._epoch_start_step:
             self.end_epoch(_last=True)
         self.monitor.flush_rows()
-        self._render()
         self._time = self._now()
         self.running = False
-        _openmp.training_finished()
         self._thread = None
         stopped = self.control.stop_requested
-        self.monitor.status("stopped" if stopped else "done", epoch=self.progress,
-                            step=self.step, target_epoch=self.target_epoch,
-                            reason="stop requested" if stopped else None)
+        try:
+            self.monitor.status("stopped" if stopped else "done", epoch=self.progress,
+                                step=self.step, target_epoch=self.target_epoch,
+                                reason="stop requested" if stopped else None)
+            self._render()
+        finally:
+            _openmp.training_finished()
 
     @property
     def should_stop(self) -> bool:
@@ -371,10 +375,11 @@ class LoopMonitor(MonitorHistories):
             lr=math.nan if self._lr is None else float(self._lr), validation=ev,
             grace_over=grace, has_val_set=self._recon_loss is not None)
 
-    def _render(self):
+    def _render(self, until=None):
         if self.config.visuals_every is None and not self.monitor._visuals_requested:
             return
-        self.monitor.render(step=self.step, progress=self.progress, scheduled=True)
+        self.monitor.render(step=self.step, progress=self.progress, scheduled=True,
+                            until=until)
 
     # ==================================================================================
     # what the views change
