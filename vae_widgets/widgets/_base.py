@@ -63,14 +63,17 @@ def host_thread_class() -> type[threading.Thread]:
     return threading.Thread
 
 
+#: what Solara does (1.64): it runs an app's module once at start-up, in a context of its
+#: own, and closes that context's widgets; a page's widgets close when its session ends
+_SOLARA = ("Solara", "Solara runs the app's module once at start-up and then closes the widgets "
+                     "it made, so a widget made at module level is closed before any page shows "
+                     "it (and a page's widgets close when its session ends). In Solara, make the "
+                     "widget inside the component with solara.use_memo(...), e.g. "
+                     "w = solara.use_memo(lambda: TSNEWidget(X), [])")
 #: hosts that close widgets themselves, by the module their code runs in, and what to do
 _HOSTS = {
-    "solara": ("Solara", "Solara closes widgets made outside a component when a page session "
-                         "ends: make the widget inside the component, e.g. "
-                         "w = solara.use_memo(lambda: TSNEWidget(X), [])"),
-    "reacton": ("Solara", "Solara closes widgets made outside a component when a page session "
-                          "ends: make the widget inside the component, e.g. "
-                          "w = solara.use_memo(lambda: TSNEWidget(X), [])"),
+    "solara": _SOLARA,
+    "reacton": _SOLARA,
     "voila": ("Voilà", "Voilà closes a page's widgets when the page is closed: reload the page"),
     "panel": ("Panel", "Panel closes a session's widgets when the session ends: make the widget "
                        "in the function that builds the page"),
