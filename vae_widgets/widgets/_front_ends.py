@@ -1,5 +1,6 @@
 """Front ends beside Jupyter's: a widget's sends, tapped for a host that runs the bundle
-itself (Panel: ``panel_host.py``), and that host's messages handled as Jupyter's.
+itself (Panel: ``panel_host.py``), and that host's messages handled as Jupyter's; under
+shinywidgets, sent through the Shiny session's event loop (``shiny_host.py``).
 
 A front end is a callable ``deliver(msg, buffers)`` fed, after ipywidgets' own batching
 (``hold_sync``) and echo suppression, everything the widget sends: ``{"method":
@@ -11,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+from .shiny_host import ShinyRoute
+
 log = logging.getLogger("vae_widgets")
 
 
@@ -18,6 +21,12 @@ class FrontEnds:
     """Mixed into ``BundledWidget`` (before ``anywidget.AnyWidget``)."""
 
     _front_ends: tuple = ()
+    #: where the sends go when shinywidgets shows the widget (``shiny_host.py``), else None
+    _shiny_route: ShinyRoute | None = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._shiny_route = ShinyRoute.for_widget(self)
 
     def to_panel(self, *, close_with_session: bool = True, **params):
         """This widget as a Panel component that runs the widget's own front end (the
@@ -67,7 +76,10 @@ class FrontEnds:
         self._handle_msg({"content": {"data": data}, "buffers": []})
 
     def _send(self, msg, buffers=None):
-        super()._send(msg, buffers=buffers)
+        if self._shiny_route is not None:     # from any thread, through the session's loop
+            self._shiny_route.send(super()._send, msg, buffers)
+        else:
+            super()._send(msg, buffers=buffers)
         for deliver in self._front_ends:
             try:
                 deliver(msg, buffers)
