@@ -107,7 +107,14 @@ def marimo_server(notebook, mode="run"):
 
 @contextlib.contextmanager
 def _serve(name, cmd, env, run, probe, cwd=None):
-    """Run a server (its log in ``run``), wait until ``probe`` answers, stop it after."""
+    """Run a server (its log in ``run``), wait until ``probe`` answers, stop it after.
+
+    Where util-linux's ``setpriv`` is found (Linux), the server is also told to stop
+    (SIGTERM, its clean stop) when this test process dies without reaching ``finally``:
+    a run killed by a timeout or a flake hunt's Ctrl-C left JupyterLab, and a kernel
+    running a watched loop forever, burning the cores of the runs after it."""
+    if shutil.which("setpriv"):
+        cmd = ["setpriv", "--pdeathsig", "TERM", "--", *cmd]
     log = open(run / "server.log", "w")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
