@@ -1,6 +1,7 @@
 """Stop and Pause, decided by every rank of a DDP run together, at the same batches."""
 from __future__ import annotations
 
+import atexit
 import time
 
 import torch
@@ -49,6 +50,7 @@ class _Steering:
         elif _dist.is_available() and _dist.is_initialized():
             self.mode = "dist"
             self.group = _control_group()
+            _destroy_groups_at_exit()
         else:
             self.mode = "strategy"
 
@@ -107,6 +109,8 @@ class _Steering:
         pending, self._pending = self._pending, None
         if pending is not None and wait:
             pending[0].wait()
+        elif pending is not None:
+            _AT_EXIT.append("dropped")
 
 
 def _control_group():
@@ -123,3 +127,27 @@ def _control_group():
 
 
 _CONTROL_GROUPS: dict = {}
+
+
+_AT_EXIT = []
+
+
+def _destroy_groups_at_exit() -> None:
+    """Once per process: destroy the process groups when the interpreter exits, if
+    nobody did. Lightning does so for NCCL only; a gloo group left to the interpreter's
+    finalization aborts the process now and then ("terminate called without an active
+    exception", pytorch#190489): under ``ddp_spawn``, one rank's crash at exit fails the
+    whole ``fit`` after training ended. atexit runs while the interpreter is whole. Not
+    after a run that dropped a collective (an exception): destroying the group would wait
+    for it, which another rank may never join."""
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(_destroy_groups)
+
+
+def _destroy_groups() -> None:
+    if "dropped" in _AT_EXIT:
+        return
+    _CONTROL_GROUPS.clear()
+    if _dist.is_available() and _dist.is_initialized():
+        _dist.destroy_process_group()
