@@ -87,12 +87,16 @@ def test_anomaly_widget_end_to_end(lab):
             page.wait_for_timeout(30)
         page.mouse.up()
         wait_attr(page, ROOT, "+d.gallery < 16 && d.dragging === 'false'", timeout=10_000)
-        # the page's drag reaches the kernel through the comm (a subshell): wait for it
+        # the page's drag reaches the kernel through the comm (a subshell): wait for the
+        # last value it sent (the drag sends several; an earlier one may land first) ...
+        sent = float(data_attr(page, ROOT, "threshold"))
         t1, n1 = kernel_when(page, "[a.threshold, len(a.selected)]",
-                             lambda v: abs(v[0] - target) < 0.05 * (smax - lo))
+                             lambda v: v[0] == pytest.approx(sent, rel=1e-9, abs=1e-12))
+        assert t1 == pytest.approx(sent, rel=1e-9, abs=1e-12), (t1, sent)
         assert abs(t1 - target) < 0.05 * (smax - lo), (t1, target)
         assert 0 < n1 < n0 and n1 <= 16
-        assert int(data_attr(page, ROOT, "gallery")) == n1
+        # ... and for the gallery of the kernel's selection at that threshold
+        wait_attr(page, ROOT, f"+d.gallery === {n1}", timeout=10_000)
         assert page.locator(f"{ROOT} .vw-an-tile").count() == n1
         assert kernel_json(page, "a.selected == np.flatnonzero(a.scores_array > a.threshold).tolist()")
         page.screenshot(path=str(ARTIFACTS / "anomaly_dragged.png"), full_page=True)
